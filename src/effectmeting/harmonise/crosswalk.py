@@ -1,0 +1,305 @@
+"""Map a source table (municipality x year x ...) to the boundaries of one reference year.
+
+Every observation of year Y (on the division of 1 January Y) is carried through the yearly
+herindelingen up to ``reference_year``; values combine by the schema's ``aggregation`` property:
+
+* ``sum`` (counts, euros): apportioned by the transition weight and summed;
+* ``weighted_mean`` (+ ``weight`` field, e.g. ``population_total``): population-weighted mean;
+* ``design``: combined by ``design_rule`` (``largest_population`` | ``unanimous`` | ``population_share``);
+* ``key``: identifiers; ``none``: not carried (noted in the audit events).
+
+Rates are never inputs here: they are recomputed later from summed numerators and denominators
+(:mod:`effectmeting.harmonise.rates`).  Mapping backwards (to a reference year before a merger or
+split the data cross) is refused.  Every input row gets exactly one fate in the :class:`AuditLog`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import HarmonisationError
+from effectmeting.harmonise.audit import AuditLog
+from effectmeting.harmonise.combine import combine_design, combine_sum, combine_weighted_mean
+from effectmeting.harmonise.register import (FIRST_YEAR, LAST_YEAR, check_codes_exist, codes_valid_in,
+                                             load_municipalities)
+from effectmeting.harmonise.transitions import (_validate, apply_population_weights, backward_blockers,
+                                                compose, load_transitions, prepare_steps)
+
+RULES = ("key", "sum", "weighted_mean", "design", "none")
+DEFAULT_POPULATION_COLUMN = "population_total"
+
+
+def aggregation_rules(table: str, aggregation: dict | None = None) -> dict[str, tuple[str, str | None]]:
+    """Column -> (rule, weight column) from ``aggregation`` or else the schema's field properties.
+
+    ``aggregation`` values may be a rule (``"sum"``), a pair (``("weighted_mean", "population_total")``)
+    or a dict with keys ``aggregation`` and ``weight``.
+    """
+    if aggregation is None:
+        from effectmeting.schema import field_properties  # the schema stage precedes harmonisation
+
+        props = field_properties(table)
+        return {n: (a, w if isinstance(w, str) else None)
+                for n, a, w in zip(props["name"], props["aggregation"], props["weight"])}
+    rules = {}
+    for column, rule in aggregation.items():
+        if isinstance(rule, dict):
+            rules[column] = (rule["aggregation"], rule.get("weight"))
+        elif isinstance(rule, (tuple, list)):
+            rules[column] = (rule[0], rule[1] if len(rule) > 1 else None)
+        else:
+            rules[column] = (rule, None)
+    return rules
+
+
+def _population_per_row(rows: pd.DataFrame, column: str, population: pd.DataFrame | None) -> np.ndarray:
+    if column in rows.columns:
+        return pd.to_numeric(rows[column], errors="coerce").to_numpy(dtype="float64")
+    if population is None or column not in population.columns:
+        return np.full(len(rows), np.nan)
+    pop = population[["municipality", "year", column]].drop_duplicates(["municipality", "year"])
+    joined = rows[["municipality", "year"]].merge(pop, on=["municipality", "year"], how="left")
+    return pd.to_numeric(joined[column], errors="coerce").to_numpy(dtype="float64")
+
+
+def _load_steps(transitions, weights, boundary, boundary_threshold, audit, source) -> pd.DataFrame:
+    if transitions is None:
+        table = load_transitions(audit=audit)
+    elif isinstance(transitions, (str, Path)):
+        table = load_transitions(transitions, audit=audit)
+    else:
+        table = _validate(transitions, "transitions frame", audit)
+    if isinstance(weights, pd.DataFrame):
+        table = apply_population_weights(table, weights, audit)
+    elif weights != "address":
+        raise HarmonisationError(f"weights={weights!r}: use 'address' or a DataFrame of population weights")
+    return prepare_steps(table, boundary=boundary, boundary_threshold=boundary_threshold, audit=audit, source=source)
+
+
+def to_reference_year(
+    frame: pd.DataFrame,
+    *,
+    table: str,
+    reference_year: int,
+    transitions: pd.DataFrame | str | Path | None = None,
+    weights: str | pd.DataFrame = "address",
+    design_rule: str = "largest_population",
+    boundary: str = "ignore",
+    boundary_threshold: float = 0.05,
+    audit: AuditLog | None = None,
+    population: pd.DataFrame | None = None,
+    population_column: str = DEFAULT_POPULATION_COLUMN,
+    aggregation: dict | None = None,
+    register: pd.DataFrame | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Map ``frame`` (columns ``municipality``, ``year``, ...) to the division of ``reference_year``.
+
+    ``table`` names the schema whose ``aggregation`` properties say how each column combines
+    (or pass ``aggregation={column: rule}``).  ``weights="address"`` uses the transitions' address
+    shares; a DataFrame ``old_code, new_code, effective, weight`` (e.g. population shares) replaces
+    them.  ``boundary="ignore"`` keeps a municipality whole when a boundary correction moved less
+    than ``boundary_threshold`` of its addresses; ``"apportion"`` applies the weights.
+    ``population`` (``municipality, year, population_total`` on the source's own, pre-herindeling
+    codes and years) supplies weights for
+    ``weighted_mean`` columns and for ``design_rule="largest_population"`` when the frame lacks the
+    weight column.  ``frame.attrs["set_aside"]`` (rows a reader removed) is recorded as set_aside.
+
+    Output: one row per (reference municipality, year, other keys); ``year`` stays the year of the
+    observation.  A cell whose predecessors are incomplete or missing becomes NA (audit event).
+    """
+    audit = audit if audit is not None else AuditLog()
+    source = source or str(frame.attrs.get("source_file", table))
+    register = load_municipalities() if register is None else register
+    rules = aggregation_rules(table, aggregation)
+    if not FIRST_YEAR <= reference_year <= LAST_YEAR:
+        raise HarmonisationError(f"reference_year {reference_year} is outside the register ({FIRST_YEAR}-{LAST_YEAR})")
+
+    _record_set_aside(audit, source, frame.attrs.get("set_aside"))
+
+    rows = frame.reset_index(drop=True)
+    rows.attrs = {}  # a DataFrame in attrs (set_aside) breaks pandas' concat/merge attribute checks
+    if "source_row" in rows.columns:
+        source_rows = rows["source_row"].astype("int64").to_numpy()
+    else:
+        source_rows = np.arange(1, len(rows) + 1)
+        audit.note(stage="crosswalk", source=source, detail="no source_row column: rows numbered 1..n in frame order")
+    ignored = [c for c in rows.columns if c == "source_row" or c.endswith("__marker")]
+    unknown = [c for c in rows.columns if c not in rules and c not in ignored]
+    if unknown:
+        raise HarmonisationError(
+            f"{source}: column(s) {unknown} have no aggregation rule in schema {table!r}; "
+            "add them to the schema (aggregation: sum, weighted_mean, design, none) or drop them.")
+    for column in ("municipality", "year"):
+        if column not in rows.columns:
+            raise HarmonisationError(f"{source}: column {column!r} is required")
+    by_rule = {r: [c for c in rows.columns if c in rules and rules[c][0] == r] for r in RULES}
+    bad_rules = sorted({rules[c][0] for c in rows.columns if c in rules} - set(RULES))
+    if bad_rules:
+        raise HarmonisationError(f"{source}: unknown aggregation rule(s) {bad_rules}; use one of {list(RULES)}")
+    dropped_columns = by_rule["none"] + ignored
+    if dropped_columns:
+        audit.note(stage="crosswalk", source=source, variable=dropped_columns,
+                   detail=[f"column {c} not carried to the reference year (aggregation none / provenance)"
+                           for c in dropped_columns])
+    extra_keys = [c for c in by_rule["key"] if c not in ("municipality", "year")]
+    rows["year"] = rows["year"].astype("int64")
+    check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
+    dup = rows.duplicated(["municipality", "year", *extra_keys], keep=False)
+    if dup.any():
+        raise HarmonisationError(
+            f"{source}: rows {source_rows[dup.to_numpy()][:20].tolist()} repeat the key "
+            f"{['municipality', 'year', *extra_keys]}; remove duplicates before harmonising.")
+
+    if rows.empty:
+        audit.note(stage="crosswalk", source=source, detail="no data rows to harmonise")
+        kept = [c for c in rows.columns if c not in dropped_columns]
+        return rows[kept].astype({c: "float64" for c in by_rule["sum"] + by_rule["weighted_mean"]})
+    steps = _load_steps(transitions, weights, boundary, boundary_threshold, audit, source)
+    present = rows[["year", "municipality"]].drop_duplicates().rename(columns={"municipality": "code"})
+
+    later = present[present["year"] > reference_year]
+    blockers = backward_blockers(steps, later, reference_year)
+    if len(blockers):
+        latest = int(blockers["change_year"].max())
+        raise HarmonisationError(
+            f"{source}: cannot map data back to reference_year {reference_year}: "
+            + "; ".join(blockers["detail"].drop_duplicates().head(20))
+            + f". Data of a merged or split municipality cannot be divided over its predecessors without "
+            f"sub-municipal data. Choose reference_year >= {latest} (or drop the years after {reference_year}).")
+
+    earlier_years = present.loc[present["year"] < reference_year, "year"].unique()
+    universe = codes_valid_in(pd.Series(earlier_years, dtype="int64"), register) if len(earlier_years) else \
+        pd.DataFrame(columns=["year", "code"])
+    mapping = compose(steps, universe, reference_year)
+    same = present[present["year"] >= reference_year]
+    mapping = pd.concat([mapping, pd.DataFrame({
+        "year": same["year"].to_numpy(), "source_code": same["code"].to_numpy(),
+        "municipality_to": same["code"].to_numpy(), "weight": 1.0, "kind": "none", "path": ""})], ignore_index=True)
+    mapping = mapping.astype({"year": "int64", "weight": "float64"})
+    valid_ref = set(codes_valid_in(reference_year, register)["code"])
+    data_map = mapping.merge(present, left_on=["year", "source_code"], right_on=["year", "code"])
+    stranded = data_map[~data_map["municipality_to"].isin(valid_ref)]
+    if len(stranded):
+        listing = "; ".join(f"{c} ({y})" for c, y in zip(stranded["source_code"], stranded["year"]))
+        raise HarmonisationError(
+            f"{source}: no transition takes {listing} to a municipality of {reference_year}; the bundled "
+            "transitions cover 1 January 2017-2023. Supply transitions=... with the missing herindeling "
+            "or drop those years.")
+
+    flows = rows[["municipality", "year", *extra_keys]].assign(_row=np.arange(len(rows))).merge(
+        mapping.rename(columns={"weight": "flow_weight"}), left_on=["year", "municipality"],
+        right_on=["year", "source_code"], how="inner")
+    group_keys = ["municipality_to", "year", *extra_keys]
+    flows["group"] = flows.groupby(group_keys, sort=True, dropna=False).ngroup()
+    n_groups = int(flows["group"].max()) + 1 if len(flows) else 0
+    out = (flows.drop_duplicates("group").sort_values("group")[group_keys]
+           .rename(columns={"municipality_to": "municipality"}).reset_index(drop=True))
+
+    incomplete = _incomplete_groups(mapping, flows, n_groups)
+    if incomplete.any():
+        info = flows.drop_duplicates("group").set_index("group").loc[np.flatnonzero(incomplete)]
+        audit.note(stage="crosswalk", source=source, municipality=info["municipality_to"].tolist(),
+                   year=info["year"].tolist(),
+                   detail=["predecessors missing in the data: sum and weighted_mean cells set to NA"] * len(info))
+
+    for column in by_rule["sum"]:
+        values = combine_sum(pd.to_numeric(rows[column], errors="coerce"), flows, n_groups)
+        values[incomplete] = np.nan
+        out[column] = values
+    needs_population = bool(by_rule["weighted_mean"] or by_rule["design"])
+    population_rows = {}
+    for column in by_rule["weighted_mean"]:
+        weight_column = rules[column][1] or population_column
+        if weight_column not in population_rows:
+            population_rows[weight_column] = _population_per_row(rows, weight_column, population)
+        values = combine_weighted_mean(pd.to_numeric(rows[column], errors="coerce"),
+                                       population_rows[weight_column], flows, n_groups)
+        values[incomplete] = np.nan
+        out[column] = values
+    overruled_all = []
+    for column in by_rule["design"]:
+        pop = population_rows.get(population_column)
+        if pop is None and needs_population:
+            pop = population_rows[population_column] = _population_per_row(rows, population_column, population)
+        chosen, overruled = combine_design(rows[column], pop, flows, n_groups, design_rule)
+        out[column] = chosen.to_numpy()
+        if len(overruled):
+            overruled_all.append(overruled.assign(column=column))
+    _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys)
+    out.attrs = {"source_file": source, "reference_year": reference_year, "table": table}
+    return out
+
+
+def _record_set_aside(audit: AuditLog, source: str, set_aside) -> None:
+    """Rows a reader removed (``frame.attrs["set_aside"]``: source_row, region, reason) -> set_aside."""
+    if not isinstance(set_aside, pd.DataFrame) or set_aside.empty:
+        return
+    region = set_aside["region"].astype("string") if "region" in set_aside else pd.Series(pd.NA, index=set_aside.index)
+    why = set_aside["reason"].astype("string") if "reason" in set_aside else "non-municipal region"
+    audit.record(source=source, source_row=set_aside["source_row"].to_numpy(), municipality=region.to_numpy(),
+                 year=None, action="set_aside", reason=("set aside by the reader: " + why).to_numpy()
+                 if isinstance(why, pd.Series) else "set aside by the reader: " + why)
+
+
+def _incomplete_groups(mapping: pd.DataFrame, flows: pd.DataFrame, n_groups: int) -> np.ndarray:
+    """Groups whose target receives territory from a code of that year absent from the data."""
+    expected = mapping.groupby(["year", "municipality_to"])["source_code"].nunique().rename("expected")
+    present = flows.groupby("group").agg(year=("year", "first"), municipality_to=("municipality_to", "first"),
+                                         present=("source_code", "nunique"))
+    joined = present.join(expected, on=["year", "municipality_to"])
+    result = np.zeros(n_groups, dtype=bool)
+    result[joined.index.to_numpy()] = (joined["present"] < joined["expected"]).to_numpy()
+    return result
+
+
+def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys) -> None:
+    """One audit record per input row: kept / merged / split / changed, with the reason."""
+    mapping = mapping.sort_values(["year", "source_code", "municipality_to"], kind="mergesort")
+    per_source = mapping.groupby(["year", "source_code"], sort=False).agg(
+        n_targets=("municipality_to", "size"), targets=("municipality_to", ";".join))
+    paths = mapping[mapping["path"] != ""].drop_duplicates(["year", "source_code", "path"])
+    per_source["path"] = paths.groupby(["year", "source_code"])["path"].agg(" | ".join).reindex(
+        per_source.index).fillna("")
+    by_code = mapping.drop_duplicates(["year", "municipality_to", "source_code"]).sort_values(
+        ["year", "municipality_to", "source_code"], kind="mergesort")
+    by_target = by_code.groupby(["year", "municipality_to"])["source_code"].agg(
+        n_sources="size", predecessors=", ".join)
+    target_of = mapping.drop_duplicates(["year", "source_code"]).join(by_target, on=["year", "municipality_to"])
+    per_source = per_source.join(target_of.set_index(["year", "source_code"])[["n_sources", "predecessors"]])
+    fate = rows[["municipality", "year"]].join(per_source, on=["year", "municipality"])
+    split = fate["n_targets"] > 1
+    moved = ~split & ((fate["targets"] != fate["municipality"]) | (fate["n_sources"] > 1))
+    action = np.where(split, "split", np.where(moved, "merged", "kept")).astype(object)
+    reason = np.where(
+        split, "split over " + fate["targets"].str.replace(";", ", ") + ": " + fate["path"],
+        np.where(moved, "merged into " + fate["targets"] + " (predecessors " + fate["predecessors"] + ")"
+                 + np.where(fate["path"] != "", ": " + fate["path"], ""),
+                 "unchanged municipality"))
+    reason = pd.Series(reason, dtype="object")
+    reason[(~split & ~moved).to_numpy() & (fate["path"].fillna("") != "").to_numpy()] = "kept: " + fate["path"]
+    weight = np.where(split, np.nan, 1.0)
+    to = fate["targets"].to_numpy(dtype=object)
+    if overruled_all:
+        over = pd.concat(overruled_all, ignore_index=True)
+        target = flows.set_index("group")["municipality_to"]
+        over["target"] = target[~target.index.duplicated()].reindex(over["group"]).to_numpy()
+        if extra_keys:
+            keys = flows.drop_duplicates("group").set_index("group")[extra_keys].astype(str)
+            label = keys.columns[0] + "=" + keys.iloc[:, 0]
+            for name in keys.columns[1:]:
+                label = label + ", " + name + "=" + keys[name]
+            over["column"] = over["column"] + " (" + label.reindex(over["group"]).to_numpy() + ")"
+        over["text"] = ("design " + over["column"] + ": predecessors in " + over["target"] + " disagreed ("
+                        + over["listing"] + "); " + np.where(over["chosen"].isna(), "set to NA",
+                                                             "took " + over["chosen"].astype(str))
+                        + f" (design_rule='{design_rule}')")
+        text = over.groupby("_row")["text"].agg("; ".join)
+        rows_changed = text.index.to_numpy()
+        action[rows_changed] = "changed"
+        reason[rows_changed] = text.to_numpy()
+    audit.record(source=source, source_row=source_rows, municipality=rows["municipality"].to_numpy(),
+                 year=rows["year"].to_numpy(), action=action, municipality_to=to, weight=weight,
+                 reason=reason.to_numpy())
