@@ -23,6 +23,20 @@ _EXPORTS: dict[str, str] = {
     "normalise_municipality_code": "effectmeting.harmonise.codes",
     "Panel": "effectmeting.harmonise.panel",
     "harmonise": "effectmeting.harmonise.pipeline",
+    "AuditLog": "effectmeting.harmonise.audit",
+    "to_reference_year": "effectmeting.harmonise.crosswalk",
+    "deflate": "effectmeting.harmonise.prices",
+    "wild_cluster_bootstrap": "effectmeting.estimate.wild_bootstrap",
+    "randomization_inference": "effectmeting.estimate.randomization",
+    "parse_formula": "effectmeting.estimate.formula",
+    "FeolsResults": "effectmeting.estimate.feols_results",
+    "etable_to_markdown": "effectmeting.estimate.etable",
+    "imputation_did": "effectmeting.estimate.imputation",
+    "sun_abraham": "effectmeting.estimate.sun_abraham",
+    "event_study_twfe": "effectmeting.estimate.event_study",
+    "bacon_decomposition": "effectmeting.estimate.bacon",
+    "pretrend_test": "effectmeting.estimate.pretrends",
+    "honest_did": "effectmeting.estimate.pretrends",
 }
 
 

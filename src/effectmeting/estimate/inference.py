@@ -1,0 +1,113 @@
+"""Covariance estimators for (within-transformed) OLS, one function each, chosen by name.
+
+Small-sample corrections follow **fixest's defaults** -- ``ssc(adj = TRUE, fixef.K = "nested",
+cluster.adj = TRUE, cluster.df = "min")`` -- which pyfixest reproduces
+(``ssc(k_adj=True, k_fixef="nonnested", G_adj=True, G_df="min")``):
+
+* ``df_k`` = regressors kept + fixed-effect levels - (number of FE factors - 1); for clustered
+  errors the levels of any FE factor nested in a cluster variable are not counted (one
+  per such factor is added back);
+* iid:     ``V = RSS / (n - df_k) * (X'X)^-1``, t with ``n - df_k`` df;
+* hc1:     ``V = n / (n - df_k) * B M B``, t with ``n - df_k`` df;
+* cluster: ``V = G/(G-1) * (n-1)/(n-df_k) * B M B`` with ``G`` the smallest cluster count;
+  two-way is Cameron-Gelbach-Miller ``V1 + V2 - V12`` with negative eigenvalues set to zero
+  (as fixest does) if the sum is not positive semi-definite; t with ``G - 1`` df.
+
+Inputs are the (weighted, within-transformed) regressors ``x`` (n, k), residuals ``resid``
+(n,) and ``bread = (x'x)^-1``; weights are already folded in as ``sqrt(w)`` multipliers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Covariance:
+    matrix: np.ndarray
+    #: degrees of freedom of the t distribution used for p-values and intervals
+    df_t: float
+    #: number of parameters used in the small-sample correction (regressors + counted FE)
+    df_k: int
+    description: str
+    n_clusters: tuple[int, ...] = ()
+
+
+def count_parameters(k: int, fe_sizes: list[int], nested: list[bool] | None = None) -> int:
+    """fixest's ``fixef.K = "nested"`` count of estimated parameters (see module docstring)."""
+    if not fe_sizes:
+        return k
+    adjusted = sum(fe_sizes) - (len(fe_sizes) - 1)
+    if nested and any(nested):
+        adjusted -= sum(size for size, is_nested in zip(fe_sizes, nested) if is_nested)
+        adjusted += sum(nested)
+    return k + adjusted
+
+
+def vcov_iid(x, resid, bread, *, fe_sizes, **_) -> Covariance:
+    n, k = x.shape
+    df_k = count_parameters(k, fe_sizes)
+    sigma2 = float(resid @ resid) / (n - df_k)
+    return Covariance(bread * sigma2, n - df_k, df_k, "iid")
+
+
+def vcov_hc1(x, resid, bread, *, fe_sizes, **_) -> Covariance:
+    n, k = x.shape
+    df_k = count_parameters(k, fe_sizes)
+    scores = x * resid[:, None]
+    meat = scores.T @ scores
+    return Covariance(n / (n - df_k) * (bread @ meat @ bread), n - df_k, df_k, "hc1")
+
+
+def cluster_scores(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum the (n, k) score matrix within clusters: (G, k), one bincount per column."""
+    return np.column_stack([np.bincount(codes, weights=scores[:, j], minlength=n_groups)
+                            for j in range(scores.shape[1])])
+
+
+def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """True if every level of ``inner`` (int codes) lies within one level of ``outer``."""
+    first_outer = np.full(inner.max() + 1, -1, dtype=np.int64)
+    first_outer[inner] = outer  # any one outer code per inner level
+    return bool((first_outer[inner] == outer).all())
+
+
+def vcov_cluster(x, resid, bread, *, fe_sizes, fe_codes, cluster_codes, **_) -> Covariance:
+    """One- or two-way clustered covariance; ``cluster_codes`` is a list of int code arrays."""
+    n, k = x.shape
+    if len(cluster_codes) == 2:
+        first, second = cluster_codes
+        pair = first.astype(np.int64) * (second.max() + 1) + second
+        _, intersection = np.unique(pair, return_inverse=True)
+        terms = [(first, 1.0), (second, 1.0), (intersection.astype(np.int64), -1.0)]
+    elif len(cluster_codes) == 1:
+        terms = [(cluster_codes[0], 1.0)]
+    else:
+        raise ValueError("clustering supports one or two cluster variables")
+    counts = [int(codes.max()) + 1 for codes, _ in terms]
+    n_clusters = min(counts[: len(cluster_codes)])
+    nested = [any(is_nested(fe, codes) for codes, _ in terms) for fe in fe_codes]
+    df_k = count_parameters(k, fe_sizes, nested)
+    scores = x * resid[:, None]
+    meat = np.zeros((k, k))
+    for (codes, sign), count in zip(terms, counts):
+        summed = cluster_scores(scores, codes, count)
+        meat += sign * (summed.T @ summed)
+    adjustment = n_clusters / (n_clusters - 1) * (n - 1) / (n - df_k)
+    matrix = adjustment * (bread @ meat @ bread)
+    if len(cluster_codes) == 2:
+        matrix = _nearest_psd(matrix)
+    description = "cluster" if len(cluster_codes) == 1 else "two-way cluster"
+    return Covariance(matrix, n_clusters - 1, df_k, description, tuple(counts[: len(cluster_codes)]))
+
+
+def _nearest_psd(matrix: np.ndarray) -> np.ndarray:
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
+    if values.min() >= 0:
+        return matrix
+    return (vectors * np.maximum(values, 0)) @ vectors.T
+
+
+#: name -> estimator; feols picks one with its ``vcov=`` argument
+VCOV_ESTIMATORS = {"iid": vcov_iid, "hc1": vcov_hc1, "hetero": vcov_hc1, "cluster": vcov_cluster}
