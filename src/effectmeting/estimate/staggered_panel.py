@@ -1,0 +1,233 @@
+"""Shared plumbing for the staggered-adoption estimators (imputation, Sun-Abraham, TWFE event
+study, Bacon decomposition): input normalisation done once, an OLS with absorbed fixed effects,
+a cluster-robust sandwich, and the event-study results class.
+
+Conventions
+-----------
+``cohort`` is the first treated period of a unit, on the same scale as ``time`` (e.g. the year
+a municipality started its wijkteam).  ``0`` or missing means never treated.  Treatment is
+absorbing by construction of a cohort column; a cohort that differs between rows of one unit
+is refused, because it means the input describes switching on and off.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import IdentificationError, InputError
+from effectmeting.estimate.inference import vcov_cluster
+from effectmeting.estimate.results import Results, confidence_interval
+from effectmeting.estimate.within import demean, factorize
+
+
+@dataclass
+class StaggeredData:
+    """A validated staggered-adoption panel as flat arrays (one entry per row)."""
+
+    frame: pd.DataFrame  # the used columns, original row order, default RangeIndex
+    y: np.ndarray
+    time: np.ndarray  # float periods
+    cohort: np.ndarray  # float first treated period; np.inf for never treated
+    unit_codes: np.ndarray
+    n_units: int
+    time_codes: np.ndarray
+    n_times: int
+    cluster_codes: np.ndarray
+    covariates: np.ndarray  # (n, p), p may be 0
+    weights: np.ndarray | None
+
+    @property
+    def event_time(self) -> np.ndarray:
+        """Periods since adoption (``time - cohort``); ``-inf`` for never-treated units."""
+        return self.time - self.cohort
+
+    @property
+    def treated(self) -> np.ndarray:
+        return self.time >= self.cohort
+
+    @property
+    def never_treated(self) -> np.ndarray:
+        return np.isinf(self.cohort)
+
+
+def prepare(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    covariates: list[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+) -> StaggeredData:
+    """Check columns and values once, at the door, and return flat arrays.
+
+    Refuses (never drops) rows with a missing outcome, time, unit, covariate or weight,
+    duplicated (unit, time) rows, and cohorts that vary within a unit.  A cohort of ``0`` always
+    means "never treated", so periods must not be numbered from 0 when a unit can adopt in
+    period 0 (use calendar years).
+    """
+    covariates = list(covariates or [])
+    needed = [outcome, unit, time, cohort, *covariates]
+    needed += [c for c in (weights, cluster) if c is not None and c not in needed]
+    missing_columns = [c for c in dict.fromkeys(needed) if c not in data.columns]
+    if missing_columns:
+        raise InputError(f"columns {missing_columns} not found in the data; available: {list(data.columns)}")
+    frame = data[list(dict.fromkeys(needed))].reset_index(drop=True)
+
+    for column in [outcome, unit, time, *covariates, *([weights] if weights else [])]:
+        bad = frame[column].isna().to_numpy()
+        if bad.any():
+            rows = np.flatnonzero(bad)[:5].tolist()
+            raise InputError(
+                f"column '{column}' has {int(bad.sum())} missing value(s) (first rows {rows}); "
+                "drop or impute them explicitly before estimating"
+            )
+    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)[:5].tolist()
+        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
+
+    time_values = pd.to_numeric(frame[time], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(time_values).any():
+        row = int(np.flatnonzero(np.isnan(time_values))[0])
+        raise InputError(f"column '{time}' must be numeric periods; row {row} has {frame[time].iloc[row]!r}")
+    cohort_values = pd.to_numeric(frame[cohort], errors="coerce").to_numpy(dtype=float)
+    non_numeric = np.isnan(cohort_values) & frame[cohort].notna().to_numpy()
+    if non_numeric.any():
+        row = int(np.flatnonzero(non_numeric)[0])
+        raise InputError(f"column '{cohort}' must be a numeric first treated period; row {row} has {frame[cohort].iloc[row]!r}")
+    cohort_values = np.where(np.isnan(cohort_values) | (cohort_values == 0), np.inf, cohort_values)
+
+    unit_codes, n_units = factorize(frame[unit].to_numpy())
+    spread = pd.Series(cohort_values).groupby(unit_codes).nunique()
+    if (spread > 1).any():
+        code = int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])
+        example = frame[unit].to_numpy()[unit_codes == code][0]
+        raise IdentificationError(
+            f"column '{cohort}' varies within unit {example!r}: a cohort is the first treated period "
+            "and must be constant per unit (non-absorbing treatment is not supported by these estimators)"
+        )
+    time_codes, n_times = factorize(time_values)
+    if cluster is None:
+        cluster_codes = unit_codes
+    else:
+        if frame[cluster].isna().any():
+            raise InputError(f"cluster column '{cluster}' has missing values")
+        cluster_codes, _ = factorize(frame[cluster].to_numpy())
+    weight_values = None
+    if weights is not None:
+        weight_values = frame[weights].to_numpy(dtype=float)
+        if (weight_values < 0).any():
+            raise InputError(f"weights column '{weights}' has negative values")
+    x = frame[covariates].to_numpy(dtype=float) if covariates else np.empty((len(frame), 0))
+    return StaggeredData(
+        frame=frame, y=frame[outcome].to_numpy(dtype=float), time=time_values, cohort=cohort_values,
+        unit_codes=unit_codes, n_units=n_units, time_codes=time_codes, n_times=n_times,
+        cluster_codes=cluster_codes, covariates=x, weights=weight_values,
+    )
+
+
+def subset(panel: StaggeredData, rows: np.ndarray) -> StaggeredData:
+    """The rows ``rows`` of ``panel`` with unit and period codes renumbered 0..G-1."""
+    unit_codes, n_units = factorize(panel.unit_codes[rows])
+    time_codes, n_times = factorize(panel.time_codes[rows])
+    return StaggeredData(
+        frame=panel.frame.iloc[rows].reset_index(drop=True), y=panel.y[rows], time=panel.time[rows],
+        cohort=panel.cohort[rows], unit_codes=unit_codes, n_units=n_units, time_codes=time_codes,
+        n_times=n_times, cluster_codes=panel.cluster_codes[rows], covariates=panel.covariates[rows],
+        weights=None if panel.weights is None else panel.weights[rows],
+    )
+
+
+def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
+    """OLS of ``y`` on ``regressors`` with unit and period effects absorbed, CR1 clustered
+    (``effectmeting.estimate.inference.vcov_cluster``).
+
+    Returns ``(coefficients, vcov, residuals)``.  Refuses collinear regressors with their names.
+    """
+    groups = [data.unit_codes, data.time_codes]
+    both = demean(np.column_stack([data.y, regressors]), groups, data.weights)
+    y_tilde, x_tilde = both[:, 0], both[:, 1:]
+    w = np.ones(len(y_tilde)) if data.weights is None else data.weights
+    gram = x_tilde.T @ (x_tilde * w[:, None])
+    rank = np.linalg.matrix_rank(gram)
+    if rank < x_tilde.shape[1]:
+        scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
+        dropped = [names[j] for j in np.flatnonzero(np.diag(gram) / scale.max() ** 2 < 1e-12)]
+        raise IdentificationError(
+            f"regressors are collinear with the unit and period effects or each other "
+            f"(rank {rank} of {x_tilde.shape[1]}; e.g. {dropped[:5] or names[:5]})"
+        )
+    bread = np.linalg.inv(gram)
+    coefficients = bread @ (x_tilde.T @ (w * y_tilde))
+    residuals = y_tilde - x_tilde @ coefficients
+    # CR1 with fixest's small-sample convention (unit effects nested in unit clusters not counted)
+    root_w = np.sqrt(w)
+    covariance = vcov_cluster(x_tilde * root_w[:, None], residuals * root_w, bread,
+                              fe_sizes=[data.n_units, data.n_times], fe_codes=groups,
+                              cluster_codes=[data.cluster_codes])
+    return coefficients, covariance.matrix, residuals
+
+
+class EventStudyResults(Results):
+    """Dynamic effects by event time (periods since adoption) with their covariance.
+
+    ``event_time``, ``estimates`` and ``vcov`` are aligned; ``reference`` lists event times
+    normalised to zero (plotted as a marker, not estimated).  ``estimate``/``std_error`` hold
+    an overall post-period effect where the estimator defines one.
+    """
+
+    def __init__(self, *, title: str, event_time, estimates, vcov, nobs: int,
+                 reference: tuple[int, ...] = (), estimate: float = np.nan, std_error: float = np.nan,
+                 level: float = 0.95) -> None:
+        super().__init__()
+        self.title = title
+        self.event_time = np.asarray(event_time, dtype=int)
+        self.estimates = np.asarray(estimates, dtype=float)
+        self.vcov = np.asarray(vcov, dtype=float)
+        self.std_errors = np.sqrt(np.clip(np.diag(self.vcov), 0, None)) if self.vcov.size else np.array([])
+        self.nobs = nobs
+        self.reference = tuple(int(r) for r in reference)
+        self.estimate = float(estimate)
+        self.std_error = float(std_error)
+        self.level = level
+
+    def tidy(self) -> pd.DataFrame:
+        from scipy import stats
+
+        with np.errstate(divide="ignore", invalid="ignore"):
+            statistic = self.estimates / self.std_errors
+        low, high = confidence_interval(self.estimates, self.std_errors, self.level)
+        return pd.DataFrame({
+            "event_time": self.event_time, "estimate": self.estimates, "std_error": self.std_errors,
+            "statistic": statistic, "p_value": 2 * stats.norm.sf(np.abs(statistic)),
+            "conf_low": low, "conf_high": high,
+        })
+
+    def plot(self, ax=None):
+        """Point estimates with confidence bars by event time, a zero line and the reference
+        period(s) as open markers.  Returns the matplotlib Figure."""
+        import matplotlib.pyplot as plt
+
+        table = self.tidy()
+        if ax is None:
+            figure, ax = plt.subplots(figsize=(7, 4))
+        else:
+            figure = ax.figure
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.axvline(-0.5, color="grey", linewidth=0.8, linestyle=":")
+        ax.errorbar(table["event_time"], table["estimate"],
+                    yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
+                    fmt="o", color="C0", capsize=3, label=f"estimate, {self.level:.0%} CI")
+        if self.reference:
+            ax.plot(list(self.reference), [0.0] * len(self.reference), "o", mfc="white", color="C0",
+                    label="reference period")
+        ax.set_xlabel("event time (periods since adoption)")
+        ax.set_ylabel("effect")
+        ax.set_title(self.title)
+        ax.legend(loc="best", frameon=False)
+        return figure
