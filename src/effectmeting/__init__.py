@@ -17,6 +17,7 @@ _EXPORTS: dict[str, str] = {
     "feols": "effectmeting.estimate.feols",
     "etable": "effectmeting.estimate.etable",
     "att_gt": "effectmeting.estimate.callaway_santanna",
+    "aggregate": "effectmeting.estimate.aggregate",
     "generate_demo": "effectmeting.sources.demo",
     "read_table": "effectmeting.sources.readers",
     "validate": "effectmeting.schema.validate",

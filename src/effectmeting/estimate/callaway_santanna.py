@@ -1,0 +1,313 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, ATT(g, t).
+
+``att_gt`` follows R ``did::att_gt`` (version 2.x) cell by cell: the same comparison groups
+(never-treated or not-yet-treated), the same base periods ("varying": the period before ``t``
+for pre-treatment cells and ``g - 1 - anticipation`` for post-treatment cells; "universal":
+always ``g - 1 - anticipation``), the same 2x2 estimators (see :mod:`.drdid`) and the same
+influence functions, so analytic standard errors agree with R to printed precision.
+
+Data are reshaped once into a units x periods outcome matrix; every cell is then a handful of
+array operations over units (no loop over units or rows).  Propensity-score fits are reused
+across cells that share the same treated cohort, comparison units and covariate values.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.did_timing import comparison_mask, iter_cells, recode_cohorts
+from effectmeting.estimate.drdid import ESTIMATORS, PropensityFit, fit_logit
+from effectmeting.estimate.multiplier_bootstrap import multiplier_bootstrap
+from effectmeting.estimate.results import Results, confidence_interval
+
+ALPHA = 0.05
+
+
+@dataclass
+class DidPanel:
+    """Balanced panel in array form: one row per unit, one column per period."""
+
+    periods: np.ndarray            # sorted distinct periods (original values)
+    cohort: np.ndarray             # first treated period per unit, 0 = never treated
+    outcome: np.ndarray            # n_units x n_periods
+    covariates: np.ndarray | None  # n_units x n_periods x k, or None
+    covariates_constant: bool      # True when covariates do not vary within unit
+    weights: np.ndarray            # n_units
+    units: np.ndarray              # unit labels, row order
+    notes: list[str] = field(default_factory=list)
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise IdentificationError(
+            f"att_gt: column(s) {missing} not in the data; available columns: {list(data.columns)}."
+        )
+
+
+def _checked_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+                   covariates: Sequence[str], weights: str | None) -> pd.DataFrame:
+    """The used columns, refusing missing columns and missing values (nothing dropped silently)."""
+    columns = [outcome, unit, time, cohort, *covariates] + ([weights] if weights else [])
+    _require_columns(data, columns)
+    frame = data[columns].copy()
+    for column in [outcome, time, *covariates] + ([weights] if weights else []):
+        bad = frame[column].isna()
+        if bad.any():
+            rows = list(frame.index[bad][:5])
+            raise IdentificationError(
+                f"att_gt: column {column!r} has {int(bad.sum())} missing value(s) (first rows "
+                f"{rows}); drop or impute these rows before estimating (nothing is dropped silently)."
+            )
+    frame[cohort] = frame[cohort].fillna(0)
+    return frame
+
+
+def _prepare_panel(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+                   covariates: Sequence[str], weights: str | None, control: str,
+                   anticipation: int) -> DidPanel:
+    """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``)."""
+    notes: list[str] = []
+    # treatment must be absorbing: one first-treatment period per unit
+    n_cohorts = frame.groupby(unit, sort=False)[cohort].nunique()
+    if (n_cohorts > 1).any():
+        offenders = list(n_cohorts.index[n_cohorts > 1][:5])
+        raise IdentificationError(
+            f"att_gt: column {cohort!r} varies within unit for {int((n_cohorts > 1).sum())} unit(s) "
+            f"(e.g. {offenders}); treatment must be absorbing (one first-treatment period per "
+            "unit). Recode switching units (e.g. to their first adoption) or drop them."
+        )
+    if weights:
+        n_weights = frame.groupby(unit, sort=False)[weights].nunique()
+        if (n_weights > 1).any():
+            raise IdentificationError(
+                f"att_gt: weights column {weights!r} varies within unit (e.g. "
+                f"{list(n_weights.index[n_weights > 1][:5])}); use one weight per unit."
+            )
+
+    unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
+    period_codes, periods = pd.factorize(frame[time], sort=True)
+    periods = np.asarray(periods)
+    n_units, n_periods = len(unit_labels), len(periods)
+    cells = unit_codes.astype(np.int64) * n_periods + period_codes
+    # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
+    if len(frame) != n_units * n_periods or np.any(np.bincount(cells, minlength=len(frame)) != 1):
+        raise IdentificationError(
+            f"att_gt: the panel is not balanced ({len(frame)} rows for {n_units} units x "
+            f"{n_periods} periods, or duplicate unit-period rows). With panel=True every unit must "
+            "be observed exactly once in every period: balance the panel (keep units observed in "
+            "all periods) or pass panel=False to treat the data as repeated cross-sections."
+        )
+    order = np.argsort(cells, kind="stable")
+    outcome_matrix = frame[outcome].to_numpy(float)[order].reshape(n_units, n_periods)
+    unit_cohort = frame[cohort].to_numpy(float)[order].reshape(n_units, n_periods)[:, 0]
+    unit_weights = (frame[weights].to_numpy(float)[order].reshape(n_units, n_periods)[:, 0]
+                    if weights else np.ones(n_units))
+    cov = None
+    constant = True
+    if covariates:
+        cov = frame[list(covariates)].to_numpy(float)[order].reshape(n_units, n_periods, -1)
+        constant = bool(np.all(cov == cov[:, :1, :]))
+
+    timing = recode_cohorts(unit_cohort, periods, anticipation, control, "unit")
+    keep, keep_periods = timing.keep, timing.keep_periods
+    outcome_matrix = outcome_matrix[keep][:, keep_periods]
+    cov = cov[keep][:, keep_periods] if cov is not None else None
+    unit_cohort, unit_weights, unit_labels = timing.cohort[keep], unit_weights[keep], unit_labels[keep]
+    periods = periods[keep_periods]
+    notes.extend(timing.notes)
+    return DidPanel(periods=periods, cohort=unit_cohort, outcome=outcome_matrix, covariates=cov,
+                    covariates_constant=constant, weights=unit_weights,
+                    units=np.asarray(unit_labels), notes=notes)
+
+
+def _design(panel: DidPanel, rows: np.ndarray, period_index: int) -> np.ndarray:
+    intercept = np.ones((len(rows), 1))
+    if panel.covariates is None:
+        return intercept
+    return np.hstack([intercept, panel.covariates[rows, period_index, :]])
+
+
+def _estimate_cells(panel: DidPanel, control: str, method: str, base_period: str,
+                    anticipation: int):
+    """Estimate every (cohort, period) cell of R ``did::compute.att_gt`` on the unit panel."""
+    periods, unit_cohort = panel.periods, panel.cohort
+    n = len(unit_cohort)
+    estimator = ESTIMATORS[method]
+    cohorts = np.unique(unit_cohort[unit_cohort > 0])
+    cells = list(iter_cells(periods, cohorts, control, base_period, anticipation))
+    influence = np.zeros((n, len(cells)), order="F")  # column writes stay contiguous
+    kept: list[tuple] = []
+    pscore_cache: dict[tuple, PropensityFit] = {}
+    skipped: list[str] = []
+    for cell in cells:
+        if cell.reference:
+            kept.append((cell, 0.0))
+            continue
+        control_rows = comparison_mask(unit_cohort, cell)
+        if not control_rows.any():
+            skipped.append(f"({cell.cohort:g}, {periods[cell.current]})")
+            continue
+        treated_rows = unit_cohort == cell.cohort
+        rows = np.flatnonzero(treated_rows | control_rows)
+        treated = treated_rows[rows].astype(float)
+        delta_y = panel.outcome[rows, cell.current] - panel.outcome[rows, cell.base]
+        # time-varying covariates: values in the earlier of the two periods (R did panel2cs2)
+        cov_period = -1 if panel.covariates_constant else min(cell.base, cell.current)
+        design = _design(panel, rows, max(cov_period, 0))
+        weights = panel.weights[rows]
+        fit = None
+        if method in ("dr", "ipw"):
+            # the logit depends only on who is compared and on their covariate values
+            key = (cell.cohort, cell.horizon, cov_period)
+            fit = pscore_cache.get(key)
+            if fit is None:
+                fit = fit_logit(treated, design, weights / weights.mean())
+                pscore_cache[key] = fit
+        att, inf = estimator(delta_y, treated, design, weights, pscore_fit=fit)
+        # R did: rescale the 2x2 influence function from the cell's units to all units
+        influence[rows, len(kept)] = (n / len(rows)) * inf
+        kept.append((cell, att))
+    return _cell_arrays(kept, periods, influence, skipped)
+
+
+def _cell_arrays(kept, periods, influence, skipped):
+    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells."""
+    notes = []
+    if skipped:
+        message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
+                   "not identified and left out.")
+        warnings.warn(message, stacklevel=4)
+        notes.append(message)
+    cohort_values = np.array([cell.cohort for cell, _ in kept])
+    if np.issubdtype(periods.dtype, np.integer):  # report cohorts in the time column's type
+        cohort_values = cohort_values.astype(periods.dtype)
+    return (cohort_values, np.array([periods[cell.current] for cell, _ in kept]),
+            np.array([att for _, att in kept], dtype=float),
+            np.array([cell.post and not cell.reference for cell, _ in kept]),
+            np.ascontiguousarray(influence[:, :len(kept)]), notes)
+
+
+class AttGtResults(Results):
+    """Group-time ATTs with unit-level influence functions; aggregate with ``.aggregate(kind)``."""
+
+    title = "Group-time average treatment effects ATT(g,t) (Callaway & Sant'Anna 2021)"
+
+    def __init__(self, *, cohort, time, estimate, post, influence, panel, nobs: int,
+                 bootstrap: int | None, seed: int | None, settings: dict) -> None:
+        super().__init__()
+        self.cohort, self.time, self.estimate, self.post = cohort, time, estimate, post
+        #: n x n_cells influence functions; n = units (panel) or rows (cross-sections)
+        self.influence = influence
+        self.unit_cohort = panel.cohort
+        self.unit_weights = panel.weights
+        self.periods = panel.periods
+        self.n_units = len(panel.cohort)
+        self.nobs = nobs
+        self.bootstrap, self.seed, self.settings = bootstrap, seed, settings
+        self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0)
+        self.notes.extend(panel.notes)
+
+    def tidy(self) -> pd.DataFrame:
+        low = self.estimate - self.crit_value * self.std_error
+        high = self.estimate + self.crit_value * self.std_error
+        return pd.DataFrame({"cohort": self.cohort, "time": self.time, "estimate": self.estimate,
+                             "std_error": self.std_error, "conf_low": low, "conf_high": high})
+
+    def aggregate(self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
+                  balance_e: int | None = None):
+        """Aggregate ATT(g,t) as R ``did::aggte``: kind = simple, group, dynamic or calendar."""
+        from effectmeting.estimate.aggregate import aggregate
+
+        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+
+def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | None,
+                    tag: int) -> tuple[np.ndarray, float]:
+    """Analytic SEs ``sqrt(mean(IF^2)/n)`` with the normal critical value, or multiplier-bootstrap
+    SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams)."""
+    n = influence.shape[0]
+    if bootstrap is None:
+        se = np.sqrt(np.sum(influence ** 2, axis=0)) / n
+        se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
+        return se, float(confidence_interval(0.0, 1.0)[1])
+    stream = None if seed is None else [seed, tag]
+    result = multiplier_bootstrap(influence, bootstrap, stream, alpha=ALPHA)
+    return result.std_error, result.crit_value
+
+
+def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
+           control: str = "never", covariates: Sequence[str] | None = None, method: str = "dr",
+           base_period: str = "varying", anticipation: int = 0, weights: str | None = None,
+           panel: bool = True, bootstrap: int | None = None, seed: int | None = None) -> AttGtResults:
+    """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, as R ``did::att_gt``.
+
+    Parameters
+    ----------
+    data: long panel, one row per unit and period.
+    outcome, unit, time: column names; ``time`` is numeric (e.g. year), equally spaced.
+    cohort: first treated period per unit (same units as ``time``); 0 or NA = never treated.
+    control: "never" (never-treated units) or "notyet" (never + not-yet-treated units).
+    covariates: column names entering the propensity score / outcome regression linearly.
+        Time-varying covariates are taken in the earlier of a cell's two periods (the base
+        period, except for universal-base cells before it), as R did does.
+    method: "dr" (doubly robust, DRDID ``drdid_panel``), "ipw" or "reg".
+    base_period: "varying" or "universal" (see module docstring).
+    anticipation: number of periods before ``cohort`` in which units may already react.
+    weights: optional column of (time-invariant) sampling weights.
+    panel: True for a balanced panel (influence functions per unit); False for repeated
+        cross-sections (DRDID ``*_rc`` estimators, influence functions per row).
+    bootstrap: None for analytic SEs and pointwise 95% intervals; an integer number of
+        multiplier-bootstrap draws (Rademacher, as R did) for bootstrap SEs and simultaneous
+        (sup-t) 95% bands.  ``seed`` makes the draws reproducible.
+
+    Units first treated in the first period are dropped with a warning (as R did); the result's
+    ``influence`` is an n_units x n_cells array (clustered by unit).
+    """
+    if control not in ("never", "notyet"):
+        raise IdentificationError(f"att_gt: control={control!r}; use 'never' or 'notyet'.")
+    if method not in ESTIMATORS:
+        raise IdentificationError(f"att_gt: method={method!r}; use 'dr', 'ipw' or 'reg'.")
+    if base_period not in ("varying", "universal"):
+        raise IdentificationError(f"att_gt: base_period={base_period!r}; use 'varying' or 'universal'.")
+    if anticipation < 0:
+        raise IdentificationError(f"att_gt: anticipation={anticipation} must be >= 0.")
+    covariates = list(covariates or [])
+    frame = _checked_frame(data, outcome, unit, time, cohort, covariates, weights)
+    if panel:
+        prepared = _prepare_panel(frame, outcome, unit, time, cohort, covariates, weights,
+                                  control, anticipation)
+        cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
+            prepared, control, method, base_period, anticipation)
+        nobs = len(prepared.cohort) * len(prepared.periods)
+    else:
+        from effectmeting.estimate.callaway_santanna_rc import (estimate_cells_rc,
+                                                                prepare_cross_sections)
+
+        prepared = prepare_cross_sections(frame, outcome, time, cohort, covariates, weights,
+                                          control, anticipation)
+        cohort_arr, time_arr, att, post, influence, notes = estimate_cells_rc(
+            prepared, control, method, base_period, anticipation)
+        nobs = len(prepared.cohort)
+    if len(att) == 0:
+        raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.")
+    result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,
+                          influence=influence, panel=prepared, nobs=nobs, bootstrap=bootstrap, seed=seed,
+                          settings=dict(control=control, method=method, base_period=base_period,
+                                        anticipation=anticipation, covariates=covariates))
+    result.notes.extend(notes)
+    result.notes.append(
+        f"Comparison: {'never-treated' if control == 'never' else 'not-yet-treated'} units; "
+        f"method {method}; base period {base_period}; anticipation {anticipation}; "
+        + (f"{result.n_units} units, clustered by unit." if panel else
+           f"repeated cross-sections: {result.n_units} rows, each its own cluster."))
+    result.notes.append(
+        "Intervals: pointwise 95%, analytic SEs from influence functions." if bootstrap is None else
+        f"Intervals: simultaneous (sup-t) 95% bands, multiplier bootstrap ({bootstrap} draws, "
+        f"Rademacher weights, seed {seed}).")
+    return result
