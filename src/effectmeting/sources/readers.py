@@ -1,0 +1,189 @@
+"""Read source tables (CSV in Dutch or plain notation, Parquet, CBS StatLine exports).
+
+Every frame returned by :func:`read_table` carries ``source_row`` (the line number in a text
+file, header = line 1, so the first data row is 2; row position + 1 for Parquet) and
+``frame.attrs["source_file"]``, so that validation and the audit log can point at the line a
+value came from.  Readers keep codes as they come (normalisation is harmonisation's job) and
+keep a cell that is not a number in a numeric column as text, for the validator to report.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import InputError
+from effectmeting.sources.cbs import is_statline_header, parse_statline
+from effectmeting.schema.numbers import convert_column, looks_dot_decimal
+
+FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
+_PARQUET_MAGIC = b"PAR1"
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def read_table(
+    path: str | Path, *, format: str = "auto", columns: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """Read one source table.
+
+    ``format``:
+
+    - ``"csv"``: comma separated, decimal point;
+    - ``"csv_nl"``: Dutch CSV: ``;`` separated, decimal comma, thousands dot (``1.234.567,89``);
+    - ``"cbs_statline"``: a CBS StatLine export (``ID;RegioS;Perioden;...``), see
+      :func:`effectmeting.sources.cbs.parse_statline`;
+    - ``"parquet"``: read with pyarrow;
+    - ``"auto"``: Parquet by its magic bytes; otherwise a StatLine export if the header has
+      ``Perioden`` and a region column; otherwise the separator of the header line decides
+      (``;`` = Dutch notation unless the numbers clearly use a decimal point and no comma).
+
+    Text files are decoded as UTF-8 (with or without BOM), else cp1252, else Latin-1; the
+    encoding used is in ``frame.attrs["encoding"]`` and the number notation in
+    ``frame.attrs["decimal"]``.  ``columns`` renames source columns to schema names
+    (``{"Gemeentecode": "municipality"}``).  Rows that are entirely empty are removed and their
+    line numbers listed in ``frame.attrs["empty_rows"]``.
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise InputError(f"Unknown format {format!r} for {path}. Use one of: {', '.join(FORMATS)}.")
+    if not path.is_file():
+        where = "is a directory, not a file" if path.is_dir() else "does not exist"
+        raise InputError(
+            f"Source file {path} {where}. Check the path (paths in a sources manifest are relative "
+            "to the manifest's folder) or create the file."
+        )
+    raw = path.read_bytes()
+    if format == "parquet" or (format == "auto" and raw[:4] == _PARQUET_MAGIC):
+        frame = _read_parquet(path)
+    else:
+        text, encoding = decode_text(raw)
+        frame = _read_text(text, format, path)
+        frame.attrs["encoding"] = encoding
+    frame.attrs["source_file"] = str(path)
+    return _rename(frame, columns or {}, path)
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode file bytes: UTF-8 with BOM, UTF-8, cp1252 (Windows Latin-1), Latin-1, in that order.
+
+    UTF-8 is tried first because a cp1252 decode never fails on UTF-8 bytes but would turn
+    ``â`` into ``Ã¢``; a file that is not valid UTF-8 is almost surely single-byte Latin.
+    """
+    if raw.startswith(_UTF8_BOM):
+        return raw.decode("utf-8-sig"), "utf-8-sig"
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1"), "latin-1"
+
+
+def _header_separator(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
+
+
+def _read_text(text: str, format: str, path: Path) -> pd.DataFrame:
+    separator = {"csv": ",", "csv_nl": ";", "cbs_statline": ";"}.get(format) or _header_separator(text)
+    cells = _split_cells(text, separator, path)
+    data_columns = [name for name in cells.columns if name != "source_row"]
+    if format == "cbs_statline" or (format == "auto" and is_statline_header(data_columns)):
+        frame = parse_statline(cells)
+        frame.attrs["decimal"] = "."
+        frame.attrs["format"] = "cbs_statline"
+        frame.attrs["empty_rows"] = cells.attrs.get("empty_rows", [])
+        return frame
+    if format == "csv_nl" or (format == "auto" and separator == ";"):
+        decimal = "." if format == "auto" and looks_dot_decimal(cells[data_columns]) else ","
+    else:
+        decimal = "."
+    frame = cells.copy()
+    for name in data_columns:
+        frame[name] = convert_column(cells[name], decimal=decimal)
+    frame.attrs.update(cells.attrs)
+    frame.attrs["decimal"] = decimal
+    frame.attrs["separator"] = separator
+    frame.attrs["format"] = "csv_nl" if decimal == "," else "csv"
+    return frame
+
+
+def _split_cells(text: str, separator: str, path: Path) -> pd.DataFrame:
+    """Split text into a frame of text cells with the line number of every row."""
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise InputError(
+            f"{path} cannot be read as a table with separator {separator!r}: {error}. Check that every "
+            "line has the same number of fields and that quotes are closed."
+        ) from None
+    cells.columns = [str(name).strip() for name in cells.columns]
+    # Count physical lines by "\n" only (str.splitlines would also split on rare separators).
+    n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if n_lines - 1 == len(cells):
+        source_row = np.arange(2, len(cells) + 2)
+    else:
+        # Quoted fields span several lines: ask the csv module where each record starts.
+        # This path only runs for such files; ordinary files keep the vectorised path above.
+        reader = csv.reader(io.StringIO(text), delimiter=separator)
+        next(reader)
+        starts = []
+        previous_end = reader.line_num
+        for _record in reader:
+            starts.append(previous_end + 1)
+            previous_end = reader.line_num
+        source_row = np.asarray(starts[: len(cells)])
+    cells.insert(0, "source_row", source_row)
+    # Cells are text at this point; a row is empty when every cell is blank.
+    data = cells.drop(columns="source_row")
+    empty = data.apply(lambda column: column.str.strip().eq("")).all(axis=1)
+    empty_rows = cells.loc[empty, "source_row"].tolist()
+    cells = cells.loc[~empty].reset_index(drop=True)
+    cells.attrs["empty_rows"] = empty_rows
+    return cells
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path, engine="pyarrow")
+    except Exception as error:  # pyarrow raises several unrelated types for a bad file
+        raise InputError(f"{path} cannot be read as Parquet ({error}). Check that the file is complete.") from None
+    frame = frame.reset_index(drop=True)
+    if "source_row" in frame.columns:
+        # A Parquet file written from an earlier read keeps its original line numbers visible.
+        frame = frame.rename(columns={"source_row": "original_source_row"})
+    frame.insert(0, "source_row", np.arange(1, len(frame) + 1))
+    frame.attrs["format"] = "parquet"
+    return frame
+
+
+def _rename(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> pd.DataFrame:
+    """Rename source columns to schema names; a mapped column must exist (or already be renamed)."""
+    absent = [source for source, target in columns.items() if source not in frame.columns and target not in frame.columns]
+    if absent:
+        raise InputError(
+            f"{path} has no column(s) {', '.join(absent)} named in the column mapping; columns found: "
+            f"{', '.join(c for c in frame.columns if c != 'source_row')}. Correct the mapping in the sources manifest."
+        )
+    present = {source: target for source, target in columns.items() if source in frame.columns}
+    clash = [target for source, target in present.items() if target in frame.columns and target not in present]
+    if clash:
+        raise InputError(
+            f"{path}: renaming would create duplicate column(s) {', '.join(clash)}. Map only one source column "
+            "to each schema name."
+        )
+    attrs = dict(frame.attrs)
+    renamed = frame.rename(columns=present)
+    renamed.attrs = attrs
+    return renamed
