@@ -21,6 +21,8 @@ _EXPORTS: dict[str, str] = {
     "load_schema": "effectmeting.schema.loader",
     "field_properties": "effectmeting.schema.loader",
     "fetch_statline": "effectmeting.sources.cbs",
+    "write_manifest": "effectmeting.manifest",
+    "read_sources_manifest": "effectmeting.sources.sources_toml",
     "generate_demo": "effectmeting.sources.demo",
     "read_table": "effectmeting.sources.readers",
     "validate": "effectmeting.schema.validate",

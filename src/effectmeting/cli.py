@@ -1,0 +1,136 @@
+"""Command line: a thin shell over the package (``effectmeting --help``).
+
+Every :class:`~effectmeting.errors.EffectmetingError` is printed as one message on stderr (no
+traceback) with exit status 2; ``validate`` exits 1 when the file breaks its schema.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from effectmeting.errors import EffectmetingError, InputError, SchemaValidationError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="effectmeting", description=(
+        "Harmonised municipality x year panels on Dutch local social teams (wijkteams)."))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    harmonise = commands.add_parser("harmonise", help="build a harmonised panel from a sources manifest",
+                                    description="Read, validate and harmonise the sources to one reference year; "
+                                    "write panel.parquet, panel_metadata.json, audit.csv and manifest.json.")
+    source = harmonise.add_mutually_exclusive_group()
+    source.add_argument("--sources", type=Path, metavar="FILE.toml", help="sources manifest (sources.toml)")
+    source.add_argument("--demo", action="store_true",
+                        help="generate the demo sources into OUT/demo_sources first (default without --sources)")
+    harmonise.add_argument("--seed", type=int, default=None, help="seed of the demo data (default 20240101)")
+    harmonise.add_argument("--reference-year", type=int, default=2023, help="boundaries of this year (default 2023)")
+    harmonise.add_argument("--price-base-year", type=int, default=2023, help="constant euros of this year")
+    harmonise.add_argument("--design-rule", default="largest_population",
+                           choices=["largest_population", "unanimous", "population_share"],
+                           help="how design values of merging municipalities combine")
+    harmonise.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+
+    demo = commands.add_parser("demo", help="write the demo source files, sources.toml and truth.json")
+    demo.add_argument("--out", type=Path, required=True, metavar="DIR")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (default 20240101)")
+
+    validate = commands.add_parser(
+        "validate", help="check one file against a table schema",
+        description="Read FILE as harmonise would (rename columns, normalise municipality codes) and check it "
+        "against the schema; print OK or every failure (exit status 1).")
+    validate.add_argument("file", type=Path)
+    validate.add_argument("--schema", required=True, help="schema name, e.g. outcomes, costs, population")
+    validate.add_argument("--format", default="auto", help="auto, csv, csv_nl, parquet or cbs_statline")
+    validate.add_argument("--sources", type=Path, metavar="FILE.toml",
+                          help="take the format and column renames of FILE from this sources manifest")
+    return parser
+
+
+def _harmonise(args: argparse.Namespace) -> int:
+    from effectmeting.harmonise.pipeline import harmonise
+    from effectmeting.manifest import write_manifest
+
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    seed = None
+    if args.sources is None:
+        from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        sources = generate_demo(out / "demo_sources", seed=seed)["sources"]
+    else:
+        if args.seed is not None:
+            raise InputError("--seed only applies to the demo data; drop it or use --demo")
+        sources = args.sources
+    panel = harmonise(sources, reference_year=args.reference_year, price_base_year=args.price_base_year,
+                      design_rule=args.design_rule)
+    panel_dir = panel.to_parquet(out / "panel")
+    data = panel.data.copy()
+    if "size_class" in data.columns:
+        data["size_class"] = data["size_class"].astype("string")
+    data.to_parquet(out / "panel.parquet", index=False)
+    (out / "panel_metadata.json").write_text((panel_dir / "metadata.json").read_text(encoding="utf-8"),
+                                             encoding="utf-8")
+    panel.audit.to_csv(out / "audit.csv", events_path=out / "audit_events.csv")
+    settings = {"command": "harmonise", "sources": str(sources), "reference_year": args.reference_year,
+                "price_base_year": args.price_base_year, "design_rule": args.design_rule, "boundary": "ignore"}
+    write_manifest(out / "manifest.json", inputs=[Path(s["path"]) for s in panel.sources] + [Path(sources)],
+                   settings=settings, seed=seed,
+                   extra={"outputs": ["panel.parquet", "panel_metadata.json", "panel/", "audit.csv",
+                                      "audit_events.csv"]})
+    print(panel.summary())
+    print(f"\nWritten to {out}: panel.parquet, panel_metadata.json, panel/, audit.csv, audit_events.csv, manifest.json")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+
+    result = generate_demo(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    print(f"Demo data for {result['units']} municipalities written to {args.out}:")
+    for name, path in result["files"].items():
+        print(f"  {name:<18} {Path(path).name}")
+    print(f"  sources manifest   {Path(result['sources']).name}\n  true effects       {Path(result['truth']).name}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from effectmeting.errors import HarmonisationError
+    from effectmeting.harmonise.pipeline import read_source
+    from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest
+
+    if not args.file.is_file():
+        raise InputError(f"{args.file}: file not found")
+    fmt, columns = args.format, {}
+    if args.sources is not None:
+        matches = [s for s in read_sources_manifest(args.sources) if s.path.resolve() == args.file.resolve()]
+        if not matches:
+            raise InputError(f"{args.sources} has no [[source]] with path {args.file}")
+        fmt, columns = matches[0].format, matches[0].columns
+    spec = SourceSpec(name=args.file.name, path=args.file, table=args.schema, format=fmt, columns=columns)
+    try:
+        frame, rows = read_source(spec)
+    except (SchemaValidationError, HarmonisationError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"OK: {args.file} matches schema {args.schema!r} ({rows} rows read, {len(frame)} municipality rows)")
+    return 0
+
+
+COMMANDS = {"harmonise": _harmonise, "demo": _demo, "validate": _validate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 validation failures, 2 error)."""
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except EffectmetingError as exc:
+        print(f"effectmeting {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

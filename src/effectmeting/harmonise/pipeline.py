@@ -1,0 +1,238 @@
+"""From raw source files to a harmonised :class:`Panel`: read, normalise codes, validate, map, deflate, rates.
+
+:func:`harmonise` glues the stages together; each stage lives in its own module:
+reading (:func:`effectmeting.sources.readers.read_table`), municipality codes
+(:mod:`.codes`), validation (:func:`effectmeting.schema.validate`), herindelingen (:mod:`.crosswalk`),
+prices (:mod:`.prices`) and rates (:mod:`.rates`).  Every input row ends up in the audit log exactly
+once (kept, merged, split, changed or set aside), so the audit counts add up to the input rows.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from effectmeting.errors import HarmonisationError, InputError
+from effectmeting.harmonise.audit import AuditLog
+from effectmeting.harmonise.codes import normalise_municipality_code
+from effectmeting.harmonise.crosswalk import to_reference_year
+from effectmeting.harmonise.panel import Panel
+from effectmeting.harmonise.prices import deflate
+from effectmeting.harmonise.rates import add_rates
+from effectmeting.harmonise.transitions import load_transitions
+from effectmeting.manifest import file_sha256
+from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest, specs_from_entries
+
+#: Panel rate -> (numerator count, denominator, scale).  Costs get ``cost_<taakveld>_per_inhabitant``
+#: (taakveld with ``_`` for ``.``, e.g. ``cost_6_72_per_inhabitant``) in constant euros.
+RATES: dict[str, tuple[str, str, float]] = {
+    "jeugdhulp_per_1000_youth": ("youth_with_jeugdhulp", "population_0_17", 1000.0),
+    "jeugdhulp_verblijf_per_1000_youth": ("youth_with_jeugdhulp_verblijf", "population_0_17", 1000.0),
+    "jeugdbescherming_per_1000_youth": ("youth_with_jeugdbescherming", "population_0_17", 1000.0),
+    "jeugdreclassering_per_1000_youth": ("youth_with_jeugdreclassering", "population_0_17", 1000.0),
+    "wmo_per_1000_adults": ("adults_with_wmo", "population_18_plus", 1000.0),
+    "bijstand_per_1000_adults": ("bijstand_recipients", "population_18_plus", 1000.0),
+}
+#: Municipality tables merged into the wide panel, in this order (designs stay long).
+WIDE_TABLES = ("population", "outcomes", "costs", "covariates")
+KEY = ["municipality", "year"]
+
+
+def cost_column(taakveld: str) -> str:
+    """Panel column of a taakveld's euros: ``6.72`` -> ``cost_6_72`` (no dots, formula-safe)."""
+    return "cost_" + str(taakveld).replace(".", "_")
+
+
+def harmonise(
+    sources: str | Path | list[dict],
+    *,
+    reference_year: int = 2023,
+    price_base_year: int = 2023,
+    design_rule: str = "largest_population",
+    boundary: str = "ignore",
+) -> Panel:
+    """Build a harmonised panel on the municipalities of ``reference_year`` from a sources manifest.
+
+    ``sources``: path of a ``sources.toml`` (see :mod:`effectmeting.sources.sources_toml`) or a list
+    of its ``[[source]]`` entries as dicts (paths relative to the working directory).
+    A ``population`` source is required (it carries the denominators and the weights for means
+    and design rules); a ``price_index`` source is required when there are costs.
+
+    Output columns (``Panel.data``): counts summed over predecessors (persons), ``cost_<taakveld>``
+    in constant euros of ``price_base_year``, covariates as population-weighted means, and rates
+    recomputed from summed counts: ``<outcome>_per_1000_youth`` (per 1,000 residents aged 0-17),
+    ``..._per_1000_adults`` (18+), ``cost_<taakveld>_per_inhabitant`` (constant euros).
+    ``design_rule`` combines design values of merging municipalities; ``boundary`` is passed to
+    :func:`~effectmeting.harmonise.crosswalk.to_reference_year`.
+    """
+    specs = (read_sources_manifest(sources) if isinstance(sources, (str, Path))
+             else specs_from_entries(list(sources), base=Path.cwd(), where="sources"))
+    audit = AuditLog()
+    frames: dict[str, list[tuple[SourceSpec, pd.DataFrame]]] = {}
+    provenance = []
+    for spec in specs:
+        frame, rows = read_source(spec, audit)
+        frames.setdefault(spec.table, []).append((spec, frame))
+        provenance.append({"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
+                           "sha256": file_sha256(spec.path), "rows": rows})
+    if "population" not in frames:
+        raise InputError("sources: a 'population' source is required (denominators of rates, weights of means)")
+    if "municipalities" in frames:
+        raise InputError("sources: a 'municipalities' table cannot be a source yet; the bundled register is used")
+
+    transitions = _transitions(frames.pop("transitions", []), audit)
+    population_raw = pd.concat([f for _, f in frames["population"]], ignore_index=True)
+    options = dict(reference_year=reference_year, transitions=transitions, design_rule=design_rule,
+                   boundary=boundary, audit=audit, population=population_raw)
+    mapped: dict[str, list[pd.DataFrame]] = {}
+    for table, items in frames.items():
+        if table == "price_index":
+            continue
+        for spec, frame in items:
+            mapped.setdefault(table, []).append(to_reference_year(frame, table=table, source=spec.name, **options))
+
+    data = _wide(mapped)
+    cost_columns = [c for c in data.columns if c.startswith("cost_")]
+    price_index = _price_index(frames.get("price_index", []), audit, required=bool(cost_columns))
+    if cost_columns:
+        data = deflate(data, cost_columns, price_index, price_base_year, audit=audit)
+    specs_rates = {name: spec for name, spec in RATES.items() if spec[0] in data.columns and spec[1] in data.columns}
+    specs_rates.update({f"{c}_per_inhabitant": (c, "population_total", 1.0) for c in cost_columns
+                        if "population_total" in data.columns})
+    data = add_rates(data, specs_rates, audit=audit)
+    designs = (pd.concat(mapped["designs"], ignore_index=True)[["municipality", "year", "dimension", "value"]]
+               if "designs" in mapped else None)
+    panel = Panel(data=data, **({"designs": designs} if designs is not None else {}),
+                  variables=_variables(data, specs_rates, price_base_year, provenance),
+                  reference_year=reference_year, price_base_year=price_base_year if cost_columns else None,
+                  sources=provenance, audit=audit)
+    return panel
+
+
+def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.DataFrame, int]:
+    """Read one source, rename its columns, normalise municipality codes and validate it.
+
+    Returns the validated frame (``attrs["set_aside"]`` keeps the rows the reader set aside) and
+    the number of input rows (kept + set aside).  Columns that are not schema fields are dropped
+    with a note in ``audit``; code rewrites (``363`` -> ``GM0363``) are noted too.
+    Raises :class:`InputError`, :class:`HarmonisationError` (unknown codes, all listed) or
+    :class:`SchemaValidationError` (every failing cell listed).
+    """
+    audit = audit if audit is not None else AuditLog()
+    from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
+    from effectmeting.sources.readers import read_table
+
+    frame = read_table(spec.path, format=spec.format, columns=spec.columns or None)
+    set_aside = frame.attrs.get("set_aside")
+    rows = len(frame) + (len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0)
+    fields = [f["name"] for f in load_schema(spec.table)["fields"]]
+    extra = [c for c in frame.columns if c not in fields and c != "source_row" and not c.endswith("__marker")]
+    if extra:
+        audit.note(stage="read", source=spec.name, variable=extra,
+                   detail=[f"column {c!r} of {spec.path.name} is not a field of schema {spec.table!r}; not used"
+                           for c in extra])
+        frame = frame.drop(columns=extra)
+    if spec.code_column != "municipality" and spec.code_column in frame.columns:
+        frame = frame.rename(columns={spec.code_column: "municipality"})
+    if "municipality" in frame.columns:
+        original = frame["municipality"]
+        codes = normalise_municipality_code(original, source_file=str(spec.path), rows=frame["source_row"])
+        changed = pd.DataFrame({"from": original.astype("string").str.strip(), "to": codes})
+        changed = changed[changed["from"] != changed["to"]].drop_duplicates()
+        if len(changed):
+            audit.note(stage="codes", source=spec.name, municipality=changed["to"].tolist(),
+                       detail=("municipality " + changed["from"].map(repr) + " read as " + changed["to"]).tolist())
+        frame = frame.assign(municipality=codes.astype("object"))
+    validated = validate(frame, spec.table, source_file=str(spec.path))
+    validated.attrs = {"source_file": spec.name, "set_aside": set_aside}
+    return validated, rows
+
+
+def _transitions(items: list[tuple[SourceSpec, pd.DataFrame]], audit: AuditLog) -> pd.DataFrame | None:
+    """Bundled transitions plus those supplied as sources (e.g. herindelingen before 2017)."""
+    if not items:
+        return None
+    bundled = load_transitions(audit=audit)
+    extra = []
+    for spec, frame in items:
+        frame = frame.assign(effective=pd.to_datetime(frame["effective"]))
+        clash = frame.merge(bundled, on=["effective", "old_code"])
+        if len(clash):
+            raise HarmonisationError(
+                f"{spec.path}: transitions {sorted(set(clash['old_code']))} on {clash['effective'].iloc[0].date()} are "
+                "already in the bundled table; supply only herindelingen it lacks")
+        audit.record(source=spec.name, source_row=frame["source_row"].to_numpy(), municipality=frame["old_code"],
+                     year=(frame["effective"].dt.year - 1).to_numpy(), action="kept",
+                     municipality_to=frame["new_code"], weight=frame["weight"].to_numpy(dtype=float),
+                     reason="herindeling added to the bundled transitions")
+        extra.append(frame[["effective", "old_code", "new_code", "weight", "kind"]])
+    return pd.concat([bundled[["effective", "old_code", "new_code", "weight", "kind"]], *extra], ignore_index=True)
+
+
+def _price_index(items: list[tuple[SourceSpec, pd.DataFrame]], audit: AuditLog,
+                 *, required: bool) -> pd.DataFrame | None:
+    """The price index (its rows recorded as kept); exactly one source, required when there are costs."""
+    if not items and not required:
+        return None
+    if len(items) != 1:
+        raise InputError(f"sources: costs need exactly one 'price_index' source to deflate euros; found {len(items)}")
+    spec, frame = items[0]
+    audit.record(source=spec.name, source_row=frame["source_row"].to_numpy(), municipality=None,
+                 year=frame["year"].to_numpy(), action="kept", reason="price index used for deflation")
+    return frame[["year", "index"]]
+
+
+def _wide(mapped: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+    """One row per municipality-year: population, outcomes, costs (one column per taakveld), covariates."""
+    data = None
+    for table in WIDE_TABLES:
+        if table not in mapped:
+            continue
+        frame = pd.concat(mapped[table], ignore_index=True)
+        frame.attrs = {}
+        if table == "costs":
+            frame = frame.assign(taakveld=frame["taakveld"].map(cost_column)).pivot(
+                index=KEY, columns="taakveld", values="euros").reset_index()
+            frame.columns.name = None
+        duplicated = frame.duplicated(KEY)
+        if duplicated.any():
+            first = frame.loc[duplicated, KEY].iloc[0]
+            raise HarmonisationError(
+                f"{table}: two sources give {first['municipality']} {first['year']}; combine them into one source")
+        data = frame if data is None else data.merge(frame, on=KEY, how="outer")
+    if data is None:
+        raise InputError("sources: no municipality tables (population, outcomes, costs, covariates) to harmonise")
+    return data.sort_values(KEY, ignore_index=True)
+
+
+def _variables(data: pd.DataFrame, rates: dict, price_base_year: int, provenance: list[dict]) -> pd.DataFrame:
+    """Metadata of every panel column: name, unit, source, description."""
+    from effectmeting.schema import field_properties
+
+    rows = []
+    by_table = {p["table"]: p["name"] for p in provenance}
+    described = {}
+    for table in ("population", "outcomes", "covariates"):
+        if table in by_table:
+            props = field_properties(table)
+            for _, field in props.iterrows():
+                described[field["name"]] = (field["unit"], by_table[table], field["description"])
+    columns = list(data.columns) + (["size_class"] if "population_total" in data.columns else [])
+    for column in columns:
+        if column in KEY:
+            continue
+        if column in described:
+            unit, source, description = described[column]
+        elif column in rates:
+            numerator, denominator, scale = rates[column]
+            unit = ("euros per inhabitant" if scale == 1.0 else f"per {scale:,.0f} {denominator}")
+            source, description = "derived", f"{numerator} / {denominator} x {scale:g}, after harmonisation"
+        elif column.startswith("cost_"):
+            unit, source = f"constant euros of {price_base_year}", by_table.get("costs", "")
+            description = f"lasten taakveld {column[5:].replace('_', '.')}, deflated to {price_base_year} prices"
+        elif column == "size_class":
+            unit, source, description = "class", "derived", "size class from population_total"
+        else:
+            unit, source, description = "", "", ""
+        rows.append({"name": column, "unit": unit, "source": source, "description": description})
+    return pd.DataFrame(rows, columns=["name", "unit", "source", "description"])

@@ -1,0 +1,72 @@
+"""Run manifest: what went in (file hashes), with which software and settings, so a run can be repeated.
+
+``manifest.json`` is byte-identical for identical inputs, settings, seed and software, except for
+the one field ``created`` (UTC timestamp), kept separate so it is easy to ignore when comparing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from effectmeting.errors import InputError
+
+PACKAGES = ("effectmeting", "numpy", "pandas", "statsmodels", "linearmodels", "pandera", "pyarrow")
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of a file's bytes; :class:`InputError` if it does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"cannot hash {path}: file not found")
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
+    """Installed version per package (``None`` if not installed)."""
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def build_manifest(*, inputs: list[str | Path], settings: dict[str, Any], seed: int | None = None,
+                   extra: dict[str, Any] | None = None, created: datetime | None = None) -> dict[str, Any]:
+    """The manifest as a dict (see :func:`write_manifest`)."""
+    created = created or datetime.now(timezone.utc)
+    files = [{"path": str(Path(p)), "name": Path(p).name, "sha256": file_sha256(p), "bytes": Path(p).stat().st_size}
+             for p in sorted(inputs, key=lambda p: str(p))]
+    return {
+        "created": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "inputs": files,
+        "settings": settings,
+        "seed": seed,
+        "software": {"python": sys.version.split()[0], "implementation": platform.python_implementation(),
+                     "platform": platform.platform(), "packages": package_versions()},
+        "extra": extra or {},
+    }
+
+
+def write_manifest(path: str | Path, *, inputs: list[str | Path], settings: dict[str, Any], seed: int | None = None,
+                   extra: dict[str, Any] | None = None) -> Path:
+    """Write ``manifest.json``: input files with SHA-256 and size, settings, seed, software versions.
+
+    ``settings`` and ``extra`` must be JSON-serialisable (paths are written as strings).  Keys are
+    sorted so that the file depends only on its content; ``created`` is the UTC time of writing.
+    """
+    manifest = build_manifest(inputs=inputs, settings=settings, seed=seed, extra=extra)
+    path = Path(path)
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    return path

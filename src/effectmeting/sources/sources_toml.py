@@ -1,0 +1,95 @@
+"""The sources manifest (``sources.toml``): which files feed a panel, how to read them.
+
+One ``[[source]]`` table per file::
+
+    [[source]]
+    name = "outcomes"              # unique label used in the audit log and the Panel's provenance
+    path = "outcomes_nl.csv"       # relative to the manifest's directory
+    table = "outcomes"             # schema name (data_schema/<table>.json)
+    format = "csv_nl"              # auto | csv | csv_nl | parquet | cbs_statline
+    description = "..."            # optional
+    code_column = "municipality"   # optional; the column (after renaming) holding municipality codes
+    [source.columns]               # optional rename map: source column -> schema field
+    "Gemeentecode" = "municipality"
+
+Tables ``transitions`` (extra herindelingen, added to the bundled 2017-2023 table) and
+``price_index`` (exactly one) are settings rather than municipality data.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from effectmeting.errors import InputError
+
+FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
+TABLES = ("municipalities", "transitions", "designs", "outcomes", "costs", "population", "covariates", "price_index")
+KEYS = {"name", "path", "table", "format", "description", "code_column", "columns"}
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source file: ``name``, absolute ``path``, schema ``table``, reader ``format``, rename map."""
+
+    name: str
+    path: Path
+    table: str
+    format: str = "auto"
+    columns: dict[str, str] = field(default_factory=dict)
+    code_column: str = "municipality"
+    description: str = ""
+
+
+def read_sources_manifest(path: str | Path) -> list[SourceSpec]:
+    """Parse ``sources.toml`` into :class:`SourceSpec` objects (paths resolved against its directory).
+
+    Raises :class:`InputError` naming the file, the source and the key for a missing file, an
+    unknown key, table or format, or a repeated name.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"sources manifest {path} not found; pass an existing sources.toml (or use --demo)")
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from exc
+    entries = document.get("source")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"{path}: no [[source]] tables found; list every input file as a [[source]] table")
+    return specs_from_entries(entries, base=path.parent, where=str(path))
+
+
+def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[SourceSpec]:
+    """Check manifest entries (dicts) and turn them into :class:`SourceSpec` objects."""
+    specs, seen = [], set()
+    for number, entry in enumerate(entries, start=1):
+        label = f"{where}, source #{number}"
+        if not isinstance(entry, dict):
+            raise InputError(f"{label}: expected a table with name, path, table, format")
+        unknown = sorted(set(entry) - KEYS)
+        if unknown:
+            raise InputError(f"{label}: unknown key(s) {unknown}; allowed: {sorted(KEYS)}")
+        missing = [k for k in ("name", "path", "table") if k not in entry]
+        if missing:
+            raise InputError(f"{label}: missing key(s) {missing}")
+        name = str(entry["name"])
+        if name in seen:
+            raise InputError(f"{label}: source name {name!r} is used twice; names must be unique")
+        seen.add(name)
+        if entry["table"] not in TABLES:
+            raise InputError(f"{label} ({name}): table {entry['table']!r} is not one of {list(TABLES)}")
+        fmt = entry.get("format", "auto")
+        if fmt not in FORMATS:
+            raise InputError(f"{label} ({name}): format {fmt!r} is not one of {list(FORMATS)}")
+        columns = entry.get("columns", {})
+        if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+            raise InputError(f"{label} ({name}): columns must map source column names to schema field names")
+        file = Path(entry["path"])
+        file = file if file.is_absolute() else base / file
+        if not file.is_file():
+            raise InputError(f"{label} ({name}): file {file} not found; check the path (relative to {base})")
+        specs.append(SourceSpec(name=name, path=file, table=entry["table"], format=fmt, columns=dict(columns),
+                                code_column=str(entry.get("code_column", "municipality")),
+                                description=str(entry.get("description", ""))))
+    return specs
