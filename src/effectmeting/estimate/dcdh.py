@@ -1,0 +1,197 @@
+"""de Chaisemartin & D'Haultfoeuille (2024) event-study estimator for a binary treatment that
+can switch on **and off** (the ``did_multiplegt_dyn`` estimator).
+
+Reference: C. de Chaisemartin and X. D'Haultfoeuille, "Difference-in-differences estimators of
+intertemporal treatment effects", *Review of Economics and Statistics* 106(6), 2024.
+
+What is estimated
+-----------------
+* ``DID_l`` (``l = 1..effects``): the effect of having switched ``l`` periods ago (switch in or
+  out of the baseline treatment, whatever happened afterwards), compared with units of the same
+  baseline treatment that have not switched yet.  Switchers out enter with a minus sign, so a
+  positive ``DID_l`` means "being treated raises the outcome" for both directions.
+* placebos ``DID^pl_l`` (event time ``-l``): the same comparison of ``Y_{F_g-1-l} - Y_{F_g-1}``,
+  for the switchers and controls of ``DID_l`` (so a switcher must also be observed ``l``
+  periods after its switch, as in ``did_multiplegt_dyn``).
+* the average total effect per unit of treatment ``delta = sum_l N_l DID_l / sum_l N_l
+  delta_l`` where ``delta_l`` is the switchers' mean ``|D_{g,F_g-1+l} - D_{g,1}|``.
+* optionally normalised effects ``DID_l / delta^D_l`` (``delta^D_l``: mean number of the ``l``
+  periods since the switch spent away from the baseline treatment).
+
+Event time ``l = 1`` is the first period with the new treatment; event time 0 (the last period
+before the switch) is the reference.  Standard errors are analytic and influence-function based,
+clustered by unit unless ``cluster`` names a coarser level (see :mod:`dcdh_horizon`).  With
+``effects=1`` in a design where treatment is absorbing, ``DID_1`` is the DID_M estimator of
+de Chaisemartin & D'Haultfoeuille (2020, AER).
+
+Differences from ``did_multiplegt_dyn``: only binary 0/1 treatments (refused otherwise); the
+panel must be balanced with no missing values (refused otherwise, never imputed); no controls,
+trends, bootstrap or same-switchers options yet; switchers that cannot be used at a horizon are
+listed in ``excluded`` and counted in ``notes``.  As there, periods are the ordered distinct
+values of ``time`` (a gap in the calendar counts as one period).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import EffectmetingError, IdentificationError
+from effectmeting.estimate.dcdh_horizon import HorizonTerms, clustered_variance, horizon_terms
+from effectmeting.estimate.dcdh_panel import prepare_switching_panel
+from effectmeting.estimate.results import confidence_interval
+from effectmeting.estimate.staggered_panel import EventStudyResults
+
+
+class DcdhResults(EventStudyResults):
+    """Event study of first switches.  ``tidy()`` has one row per placebo (negative event
+    time) and effect (positive event time); ``estimate``/``std_error`` are the average total
+    effect; ``excluded`` lists switchers left out of a horizon with the reason;
+    ``horizons`` has the counts per event time."""
+
+    horizons: pd.DataFrame
+    excluded: pd.DataFrame
+    influence: np.ndarray  # (G, k) influence functions aligned with event_time
+    normalized: bool
+
+    def plot(self, ax=None):
+        """Estimates with confidence bars by event time, the reference period 0 as an open
+        marker and a dotted line between the last pre-switch and the first switched period."""
+        import matplotlib.pyplot as plt
+
+        table = self.tidy()
+        if ax is None:
+            figure, ax = plt.subplots(figsize=(7, 4))
+        else:
+            figure = ax.figure
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.axvline(0.5, color="grey", linewidth=0.8, linestyle=":")
+        ax.errorbar(table["event_time"], table["estimate"],
+                    yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
+                    fmt="o", color="C0", capsize=3, label=f"estimate, {self.level:.0%} CI")
+        ax.plot([0], [0.0], "o", mfc="white", color="C0", label="reference (period before switch)")
+        ax.set_xlabel("event time (periods since first switch; 1 = first switched period)")
+        ax.set_ylabel("normalised effect" if self.normalized else "effect")
+        ax.set_title(self.title)
+        ax.legend(loc="best", frameon=False)
+        return figure
+
+
+def _check_counts(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _refuse_empty(term: HorizonTerms, units: np.ndarray, requested: int) -> None:
+    kind = "placebo" if term.placebo else "effect"
+    reasons = "; ".join(f"{len(idx)} switcher(s) {reason} (e.g. {units[idx][:5].tolist()})"
+                        for reason, idx in term.excluded.items() if len(idx))
+    name = "placebos" if term.placebo else "effects"
+    raise IdentificationError(
+        f"no switcher can be used for the {kind} at horizon {term.horizon}: {reasons or 'none observed'}. "
+        f"Ask for at most {term.horizon - 1} {name} (requested {requested})"
+    )
+
+
+def dcdh(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    effects: int = 1,
+    placebos: int = 0,
+    controls: list[str] | None = None,
+    cluster: str | None = None,
+    weights: str | None = None,
+    normalized: bool = False,
+    level: float = 0.95,
+) -> DcdhResults:
+    """de Chaisemartin-D'Haultfoeuille event-study effects of a switching 0/1 treatment.
+
+    ``data`` is a balanced long panel (one row per unit and period, no missing values);
+    ``treatment`` is 0/1 and may switch on and off; ``time`` is ordered (calendar years).
+    Returns effects ``l = 1..effects`` and placebos ``-1..-placebos`` in outcome units (per
+    period of exposure when ``normalized``), the average total effect per unit of treatment in
+    ``estimate``/``std_error``, influence-function standard errors clustered by unit (or by
+    ``cluster``, which must nest units) and normal confidence intervals at ``level``.
+    ``weights`` are cell weights (e.g. population); ``controls`` are not supported yet (refused).
+
+    Refuses (IdentificationError) a non-binary treatment, a panel without switchers, and a
+    horizon at which no switcher has a not-yet-switched control with the same baseline.
+    """
+    effects = _check_counts("effects", effects, 1)
+    if controls:
+        raise EffectmetingError(
+            f"controls={list(controls)} are not supported yet by dcdh(): did_multiplegt_dyn's variance "
+            "term for the estimated covariate coefficients is not implemented. Estimate without "
+            "controls, or use did_multiplegt_dyn (R/Stata) or moderndid.did_multiplegt for this model"
+        )
+    placebos = _check_counts("placebos", placebos, 0)
+    panel = prepare_switching_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
+                                    cluster=cluster, weights=weights)
+    direction = panel.direction
+    if not (direction != 0).any():
+        raise IdentificationError(
+            f"no unit ever changes '{treatment}': there are no switchers, so no effect is identified"
+        )
+
+    terms: list[HorizonTerms] = []
+    for kind, count in (("effect", effects), ("placebo", placebos)):
+        for lag in range(1, count + 1):
+            term = horizon_terms(panel, lag, placebo=kind == "placebo")
+            if term.n_switchers == 0:
+                _refuse_empty(term, panel.units, count)
+            terms.append(term)
+    effect_terms = [t for t in terms if not t.placebo]
+
+    # average total effect per unit of treatment: sum_l N_l DID_l / sum_l N_l delta_l, i.e. the
+    # switchers' summed effects over the summed treatment changes; same ratio for the influence
+    n_l = np.array([t.n_switchers_weighted for t in effect_terms])
+    total_dose = n_l @ np.array([t.current_dose for t in effect_terms])
+    average = float(n_l @ np.array([t.estimate for t in effect_terms]) / total_dose)
+    average_if = np.column_stack([t.influence_var for t in effect_terms]) @ n_l / total_dose
+
+    scale = np.array([t.switch_dose if normalized else 1.0 for t in terms])
+    influence_var = np.column_stack([t.influence_var for t in terms]) / scale
+    vcov = clustered_variance(influence_var, panel.cluster_codes)
+    average_se = float(np.sqrt(clustered_variance(average_if, panel.cluster_codes)[0, 0]))
+    event_time = [(-1 if t.placebo else 1) * t.horizon for t in terms]
+    estimates = np.array([t.estimate for t in terms]) / scale
+    order = np.argsort(event_time, kind="stable")
+
+    what = "normalised effects" if normalized else "effects"
+    result = DcdhResults(
+        title=f"dCDH event study: {what} of switching '{treatment}' on '{outcome}'",
+        event_time=np.asarray(event_time)[order], estimates=estimates[order], vcov=vcov[np.ix_(order, order)],
+        nobs=int(panel.y.size), reference=(0,), estimate=average, std_error=average_se, level=level,
+    )
+    result.normalized = normalized
+    result.influence = (np.column_stack([t.influence for t in terms]) / scale)[:, order]
+    result.horizons = pd.DataFrame({
+        "event_time": np.asarray(event_time)[order],
+        "n_switchers": np.array([t.n_switchers for t in terms])[order],
+        "n_switchers_weighted": np.array([t.n_switchers_weighted for t in terms])[order],
+        "switch_dose": np.array([t.switch_dose for t in terms])[order],
+    })
+    excluded = [
+        pd.DataFrame({"unit": panel.units[idx], "event_time": (-1 if t.placebo else 1) * t.horizon, "reason": reason})
+        for t in terms for reason, idx in t.excluded.items() if len(idx)
+    ]
+    result.excluded = (pd.concat(excluded, ignore_index=True) if excluded
+                       else pd.DataFrame({"unit": [], "event_time": [], "reason": []}))
+    low, high = confidence_interval(average, average_se, level)
+    n_in, n_out = int((direction > 0).sum()), int((direction < 0).sum())
+    result.notes = [
+        f"Average total effect per unit of treatment: {average:.4f} (SE {average_se:.4f}, "
+        f"{level:.0%} CI {float(low):.4f} to {float(high):.4f})",
+        f"Units: {len(panel.units)} ({n_in} switch in, {n_out} switch out, "
+        f"{len(panel.units) - n_in - n_out} never switch); periods: {len(panel.periods)}",
+        "Standard errors: influence function, " + (
+            f"clustered by '{cluster}' ({int(panel.cluster_codes.max()) + 1} clusters)" if panel.clustered
+            else "clustered by unit"),
+    ]
+    for row in result.excluded.groupby(["event_time", "reason"]).size().reset_index().itertuples(index=False):
+        result.notes.append(f"Event time {row[0]}: {row[2]} switcher(s) not used: {row[1]} (see .excluded)")
+    return result

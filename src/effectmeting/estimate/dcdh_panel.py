@@ -1,0 +1,140 @@
+"""Input checks and the unit x period grid for the de Chaisemartin-D'Haultfoeuille estimator.
+
+The estimator works on a balanced grid: ``G`` units (rows) by ``T`` periods (columns), with the
+periods numbered ``0..T-1`` in the order of the distinct values of ``time`` (as
+``did_multiplegt_dyn`` does, so a gap in the calendar counts as one period).  Every cell must be
+present with a known outcome, treatment and weight: missing cells are refused, never dropped,
+because a missing treatment makes the date of the first switch unknowable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import IdentificationError, InputError
+
+
+@dataclass
+class SwitchingPanel:
+    """A validated binary-treatment panel on a ``(G, T)`` grid."""
+
+    units: np.ndarray  # (G,) unit labels in grid order
+    periods: np.ndarray  # (T,) time values in grid order
+    y: np.ndarray  # (G, T) outcome
+    d: np.ndarray  # (G, T) treatment, 0/1
+    w: np.ndarray  # (G, T) cell weights (1 when no weights are given)
+    cluster_codes: np.ndarray  # (G,) cluster of each unit
+    clustered: bool  # True when a cluster coarser than the unit was asked for
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """Status-quo treatment ``D_{g,1}``: the treatment in the first period."""
+        return self.d[:, 0]
+
+    @property
+    def first_switch(self) -> np.ndarray:
+        """``F_g``: index of the first period whose treatment differs from the baseline; ``T``
+        for units that never switch."""
+        changed = self.d != self.baseline[:, None]
+        return np.where(changed.any(axis=1), changed.argmax(axis=1), self.d.shape[1])
+
+    @property
+    def direction(self) -> np.ndarray:
+        """``S_g``: +1 for switchers in (0 -> 1), -1 for switchers out (1 -> 0), 0 otherwise."""
+        switched = self.first_switch < self.d.shape[1]
+        return np.where(switched, 1 - 2 * self.baseline, 0).astype(float)
+
+
+def _refuse_missing(frame: pd.DataFrame, column: str) -> None:
+    bad = frame[column].isna().to_numpy()
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        raise InputError(
+            f"column '{column}' has {int(bad.sum())} missing value(s) (first rows {rows}); the "
+            "de Chaisemartin-D'Haultfoeuille estimator needs every unit-period cell: impute or "
+            "drop those units explicitly before estimating"
+        )
+
+
+def prepare_switching_panel(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    treatment: str,
+    cluster: str | None = None,
+    weights: str | None = None,
+) -> SwitchingPanel:
+    """Check the columns once and pivot them to ``(G, T)`` arrays.
+
+    Refuses missing values, duplicated ``(unit, time)`` rows, absent cells (an unbalanced
+    panel), a non-binary treatment, negative weights and a cluster that varies within a unit.
+    """
+    needed = [outcome, unit, time, treatment]
+    needed += [c for c in (weights, cluster) if c is not None]
+    needed = list(dict.fromkeys(needed))
+    absent = [c for c in needed if c not in data.columns]
+    if absent:
+        raise InputError(f"columns {absent} not found in the data; available: {list(data.columns)}")
+    frame = data[needed].reset_index(drop=True)
+    for column in needed:
+        _refuse_missing(frame, column)
+    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)[:5].tolist()
+        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
+
+    d_values = pd.to_numeric(frame[treatment], errors="coerce").to_numpy(dtype=float)
+    not_binary = ~np.isin(d_values, (0.0, 1.0))
+    if not_binary.any():
+        row = int(np.flatnonzero(not_binary)[0])
+        raise IdentificationError(
+            f"column '{treatment}' must be a binary 0/1 treatment; row {row} has "
+            f"{frame[treatment].iloc[row]!r}. Non-binary (continuous or multi-valued) treatments are "
+            "not yet supported by effectmeting's dcdh(); recode to 0/1 or use did_multiplegt_dyn"
+        )
+
+    unit_codes, units = pd.factorize(frame[unit], sort=True)
+    period_codes, periods = pd.factorize(frame[time], sort=True)
+    n_units, n_periods = len(units), len(periods)
+    if len(frame) != n_units * n_periods:
+        counts = np.bincount(unit_codes, minlength=n_units)
+        short = units[counts < n_periods][:5].tolist()
+        raise InputError(
+            f"the panel is unbalanced: {n_units * n_periods - len(frame)} of {n_units} x {n_periods} "
+            f"unit-period cells are absent (e.g. units {short}); balance it first (harmonise to one "
+            "reference year, or drop those units explicitly)"
+        )
+    if n_periods < 2:
+        raise IdentificationError(f"column '{time}' has a single period; at least two are needed")
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        out = np.empty((n_units, n_periods), dtype=float)
+        out[unit_codes, period_codes] = values
+        return out
+
+    w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
+    if (w < 0).any():
+        raise InputError(f"weights column '{weights}' has negative values")
+
+    if cluster is None or cluster == unit:
+        cluster_codes, clustered = np.arange(n_units), False
+    else:
+        spread = frame.groupby(unit_codes)[cluster].nunique()
+        if (spread > 1).any():
+            example = units[int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])]
+            raise InputError(
+                f"cluster column '{cluster}' varies within unit {example!r}; clusters must nest units"
+            )
+        first = frame.groupby(unit_codes)[cluster].first().sort_index()
+        cluster_codes, _ = pd.factorize(first.to_numpy())
+        clustered = True
+
+    return SwitchingPanel(
+        units=np.asarray(units), periods=np.asarray(periods), y=grid(frame[outcome].to_numpy(dtype=float)),
+        d=grid(d_values), w=grid(w),
+        cluster_codes=np.asarray(cluster_codes), clustered=clustered,
+    )

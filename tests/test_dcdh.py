@@ -1,0 +1,350 @@
+"""de Chaisemartin-D'Haultfoeuille (2024) estimator for a switching 0/1 treatment.
+
+References, all computed inside the tests:
+* moderndid.did_multiplegt (a Python port of did_multiplegt_dyn) on simulated switching panels
+  and on the Favara & Imbs (2015) data it ships (treatment binarised: interstate branching > 0);
+  estimates rel 1e-6, SEs rel 1e-4.  Three documented differences of moderndid from
+  did_multiplegt_dyn (R) are handled explicitly in the tests below: switchers out enter
+  without their sign S_g = -1, the average total effect uses differences of cumulative doses,
+  and cluster counts include a spurious null under clustering.
+* a brute-force implementation of the paper's formulas (per-cell loops on a tiny panel);
+* hand-computed Callaway-Sant'Anna e=0 comparisons with not-yet-treated controls (= DID_M of
+  the 2020 AER paper) on an absorbing staggered design.
+"""
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from effectmeting.errors import EffectmetingError, IdentificationError, InputError
+from effectmeting.estimate import dcdh_horizon
+from effectmeting.estimate.dcdh import dcdh
+
+
+
+def moderndid():
+    """The peer, imported only by the tests that use it (validated with moderndid 0.2.0)."""
+    return pytest.importorskip("moderndid")
+
+
+def simulate(seed: int, *, n_units: int = 160, n_periods: int = 8, baselines=(0,), first_min: int = 2,
+             absorbing: bool = False) -> pd.DataFrame:
+    """A switching panel: a third never switch, the others switch at ``first_min..T-1``
+    (0-based) and, unless ``absorbing``, half of those switch back 1-3 periods later."""
+    rng = np.random.default_rng(seed)
+    baseline = np.asarray(baselines)[np.arange(n_units) % len(baselines)]
+    kind = rng.integers(0, 3, n_units)
+    first = np.where(kind > 0, rng.integers(first_min, n_periods, n_units), n_periods + 5)
+    back = np.where((kind == 2) & ~absorbing, first + rng.integers(1, 4, n_units), n_periods + 5)
+    period = np.arange(n_periods)
+    switched = (period[None, :] >= first[:, None]) & (period[None, :] < back[:, None])
+    d = np.where(switched, 1 - baseline[:, None], baseline[:, None])
+    exposure = np.cumsum(d, axis=1)  # dynamic effects: the effect grows with exposure
+    y = (rng.normal(size=(n_units, 1)) + 0.3 * period[None, :] + 1.5 * d + 0.2 * exposure
+         + rng.normal(size=(n_units, n_periods)))
+    return pd.DataFrame({
+        "unit": np.repeat(np.arange(n_units), n_periods), "year": np.tile(2015 + period, n_units),
+        "d": d.ravel(), "y": y.ravel(), "region": np.repeat(np.arange(n_units) % 12, n_periods),
+        "w": rng.uniform(0.5, 2.0, n_units * n_periods),
+    })
+
+
+def peer(data, effects, placebos, **options):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return moderndid().did_multiplegt(data, yname="y", tname="year", idname="unit", dname="d",
+                                 effects=effects, placebo=placebos, **options)
+
+
+def ours(data, effects, placebos, **options):
+    return dcdh(data, outcome="y", unit="unit", time="year", treatment="d", effects=effects,
+                placebos=placebos, **options)
+
+
+def by_event_time(result, column):
+    table = result.tidy().set_index("event_time")
+    effects = table.loc[table.index > 0, column].sort_index().to_numpy()
+    placebos = table.loc[table.index < 0, column].sort_index(ascending=False).to_numpy()
+    return effects, placebos
+
+
+def assert_matches(result, reference, sign=1.0, se_rtol=1e-4):
+    est_e, est_p = by_event_time(result, "estimate")
+    se_e, se_p = by_event_time(result, "std_error")
+    np.testing.assert_allclose(est_e, sign * reference.effects.estimates, rtol=1e-6)
+    np.testing.assert_allclose(se_e, reference.effects.std_errors, rtol=se_rtol)
+    if reference.placebos is not None:
+        np.testing.assert_allclose(est_p, sign * reference.placebos.estimates, rtol=1e-6)
+        np.testing.assert_allclose(se_p, reference.placebos.std_errors, rtol=se_rtol)
+
+
+@pytest.fixture(scope="module")
+def switching():
+    return simulate(11, baselines=(0, 1))
+
+
+def test_switchers_in_on_and_off_match_moderndid(switching):
+    data = switching[switching["unit"] % 2 == 0]  # baseline 0: switch on, some switch off again
+    assert_matches(ours(data, 3, 2), peer(data, 3, 2))
+
+
+def test_switchers_out_match_moderndid_up_to_its_missing_sign(switching):
+    # moderndid does not multiply switchers out by S_g = -1 (did_multiplegt_dyn R does:
+    # U_minus = -U_Gg in did_multiplegt_main.R), so its estimates have the opposite sign
+    data = switching[switching["unit"] % 2 == 1]
+    assert_matches(ours(data, 3, 2), peer(data, 3, 2), sign=-1.0)
+
+
+def test_mixed_directions_aggregate_as_did_multiplegt_dyn(switching):
+    # did_multiplegt_dyn: DID_l = (N1 DID_in + N0 DID_out) / (N1 + N0); in and out switchers
+    # have different baselines, so their influence functions have disjoint support
+    result = ours(switching, 3, 2)
+    into = peer(switching[switching["unit"] % 2 == 0], 3, 2)
+    out = peer(switching[switching["unit"] % 2 == 1], 3, 2)
+    estimates, std_errors = by_event_time(result, "estimate"), by_event_time(result, "std_error")
+    for position, part in enumerate(("effects", "placebos")):
+        a, b = getattr(into, part), getattr(out, part)
+        share_in = a.n_switchers / (a.n_switchers + b.n_switchers)
+        share_out = 1.0 - share_in
+        np.testing.assert_allclose(estimates[position], share_in * a.estimates - share_out * b.estimates,
+                                   rtol=1e-6)
+        expected_se = np.sqrt((share_in * a.std_errors) ** 2 + (share_out * b.std_errors) ** 2)
+        np.testing.assert_allclose(std_errors[position], expected_se, rtol=1e-4)
+
+
+def test_cell_weights_match_moderndid(switching):
+    data = switching[switching["unit"] % 2 == 0]
+    assert_matches(ours(data, 3, 2, weights="w"), peer(data, 3, 2, weightsname="w"))
+
+
+def test_normalized_effects_match_moderndid(switching):
+    data = switching[switching["unit"] % 2 == 0]
+    result = ours(data, 3, 2, normalized=True)
+    assert_matches(result, peer(data, 3, 2, normalized=True))
+    assert (result.horizons["switch_dose"] > 0).all()
+
+
+def test_cluster_se_differs_from_moderndid_only_by_its_null_count(monkeypatch):
+    # moderndid counts clusters per cohort with polars' n_unique(), which also counts the null it
+    # gives to non-member rows of the cohort's group: its cohort sizes are one too large for the
+    # control and union cohorts, and (its placebo pass groups switchers by baseline and switch
+    # date over all their rows) for placebo switcher cohorts.  did_multiplegt_dyn (R) counts
+    # uniqueN over members only, as we do.  The SEs differ by ~1-3% here; emulating the extra
+    # count in our cohort sizes reproduces moderndid to 1e-4.
+    data = simulate(5, baselines=(0,), first_min=3)  # every switcher has 2 pre-periods
+    reference = peer(data, 3, 2, cluster="region")
+    plain = ours(data, 3, 2, cluster="region")
+    assert_matches(plain, reference, se_rtol=0.05)
+    with pytest.raises(AssertionError):
+        assert_matches(plain, reference)
+
+    original = dcdh_horizon._centring
+    calls = itertools.count()
+
+    def with_null_counted(diff, flag, weight, baseline, cluster_codes):
+        # horizon_terms centres in the order switchers, controls, union; effects 1..3 come first
+        call = next(calls)
+        mean, count = original(diff, flag, weight, baseline, cluster_codes)
+        if call % 3 == 0 and call < 3 * 3:
+            return mean, count
+        outsiders = np.stack([(~flag[baseline == d]).any(axis=0) for d in (0, 1)])
+        return mean, np.where((count > 0) & outsiders, count + 1, count)
+
+    monkeypatch.setattr(dcdh_horizon, "_centring", with_null_counted)
+    assert_matches(ours(data, 3, 2, cluster="region"), reference)
+
+
+def test_average_total_effect_matches_moderndid_when_absorbing():
+    # with an absorbing treatment every switcher's dose is 1 in every period, so moderndid's
+    # differences of cumulative doses equal did_multiplegt_dyn's per-period doses
+    data = simulate(7, baselines=(0,), absorbing=True)
+    result, reference = ours(data, 4, 1), peer(data, 4, 1)
+    assert_matches(result, reference)
+    assert result.estimate == pytest.approx(reference.ate.estimate, rel=1e-6)
+    assert result.std_error == pytest.approx(reference.ate.std_error, rel=1e-4)
+
+
+def test_favara_imbs_binarised_matches_moderndid():
+    md = moderndid()
+    frame = md.load_favara_imbs()
+    frame = frame.to_pandas() if hasattr(frame, "to_pandas") else frame
+    frame = frame.assign(branching=(frame["inter_bra"] > 0).astype(int))
+    complete = frame.groupby("county")["Dl_vloans_b"].transform(lambda s: s.notna().all() and len(s) == 12)
+    data = frame[complete.astype(bool)].reset_index(drop=True)  # 928 balanced counties, 1994-2005
+    result = dcdh(data, outcome="Dl_vloans_b", unit="county", time="year", treatment="branching",
+                  effects=5, placebos=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = md.did_multiplegt(data, yname="Dl_vloans_b", tname="year", idname="county",
+                                      dname="branching", effects=5, placebo=3)
+    assert_matches(result, reference)
+    assert result.estimate == pytest.approx(reference.ate.estimate, rel=1e-6)
+    assert result.std_error == pytest.approx(reference.ate.std_error, rel=1e-4)
+    # switchers of 1995 have no period before 1994: left out of placebo -1 and reported
+    assert (result.excluded["event_time"] == -1).sum() == (data.groupby("county")["branching"].nth(1) == 1).sum()
+
+
+# -- brute force, straight from the paper: loops over switchers and their control cells -------
+def paper_reference(frame: pd.DataFrame, effects: int, placebos: int):
+    periods = sorted(frame["year"].unique())
+    cell = frame.set_index(["unit", "year"])
+    Y, D, W = cell["y"].to_dict(), cell["d"].to_dict(), cell["w"].to_dict()
+    units = sorted(frame["unit"].unique())
+    base = {g: D[g, periods[0]] for g in units}
+    first = {}
+    for g in units:
+        moved = [k for k, t in enumerate(periods) if D[g, t] != base[g]]
+        first[g] = moved[0] if moved else len(periods)
+    out = {}
+    for lag, placebo in [(l, False) for l in range(1, effects + 1)] + [(l, True) for l in range(1, placebos + 1)]:
+        num = den = dose = current = 0.0
+        for g in units:
+            k = first[g] - 1 + lag
+            if first[g] == len(periods) or k >= len(periods) or (placebo and first[g] - 1 - lag < 0):
+                continue
+            controls = [h for h in units if base[h] == base[g] and first[h] > k]
+            if not controls:
+                continue
+            t, ref = periods[k], periods[first[g] - 1]
+            start = periods[first[g] - 1 - lag] if placebo else t
+
+            def change(h):
+                return Y[h, start] - Y[h, ref]
+
+            control_mean = sum(W[h, t] * change(h) for h in controls) / sum(W[h, t] for h in controls)
+            sign = 1.0 if base[g] == 0 else -1.0
+            num += W[g, t] * sign * (change(g) - control_mean)
+            den += W[g, t]
+            dose += W[g, t] * sum(D[g, periods[first[g] + j]] != base[g] for j in range(lag))
+            current += W[g, t] * (D[g, t] != base[g])
+        out[(-lag if placebo else lag)] = (num, den, dose, current)
+    return out
+
+
+def test_point_estimates_equal_paper_formulas_on_tiny_panel():
+    data = simulate(3, n_units=14, n_periods=6, baselines=(0, 1), first_min=1)
+    reference = paper_reference(data, effects=3, placebos=2)
+    result = ours(data, 3, 2, weights="w")
+    normalized = ours(data, 3, 2, weights="w", normalized=True)
+    table = result.tidy().set_index("event_time")["estimate"]
+    table_n = normalized.tidy().set_index("event_time")["estimate"]
+    for event_time, (num, den, dose, _) in reference.items():
+        assert table[event_time] == pytest.approx(num / den, rel=1e-9)
+        assert table_n[event_time] == pytest.approx(num / dose, rel=1e-9)
+    average = (sum(reference[l][0] for l in (1, 2, 3)) / sum(reference[l][3] for l in (1, 2, 3)))
+    assert result.estimate == pytest.approx(average, rel=1e-9)
+
+
+def test_did1_equals_not_yet_treated_instantaneous_comparisons_when_absorbing():
+    data = simulate(9, n_units=90, n_periods=7, baselines=(0,), absorbing=True)
+    always = simulate(10, n_units=6, n_periods=7, baselines=(1,), absorbing=True)
+    always = always[always.groupby("unit")["d"].transform("min") == 1].assign(unit=lambda f: f["unit"] + 1000)
+    data = pd.concat([data, always], ignore_index=True)  # always-treated units must not matter
+    result = ours(data, 1, 0)
+
+    # by hand: CS ATT(g, g) with not-yet-treated controls, averaged with cohort sizes (DID_M, 2020)
+    first = data[data["d"] == 1].groupby("unit")["year"].min()
+    start = data["year"].min()
+    cohort = data["unit"].map(first).fillna(np.inf)
+    wide = data.pivot(index="unit", columns="year", values="y")
+    cohort_of = cohort.groupby(data["unit"]).first()
+    atts, sizes = [], []
+    for g in sorted(first[first > start].unique()):
+        change = wide[g] - wide[g - 1]
+        treated = cohort_of == g
+        not_yet = cohort_of > g
+        atts.append(change[treated].mean() - change[not_yet].mean())
+        sizes.append(treated.sum())
+    expected = np.average(atts, weights=sizes)
+    assert result.tidy().set_index("event_time").loc[1, "estimate"] == pytest.approx(expected, rel=1e-9)
+
+
+# -- refusals and reporting ----------------------------------------------------------------
+def test_refuses_non_binary_treatment():
+    data = simulate(1, n_units=20)
+    data.loc[5, "d"] = 2
+    with pytest.raises(IdentificationError, match="not yet supported"):
+        ours(data, 1, 0)
+
+
+def test_refuses_panel_without_switchers():
+    data = simulate(1, n_units=20).assign(d=0)
+    with pytest.raises(IdentificationError, match="no switchers"):
+        ours(data, 1, 0)
+
+
+def test_reports_switchers_without_controls_and_refuses_empty_horizon():
+    # no never-switchers: cohorts switch in 2017 and 2019 (periods 2 and 4 of 0..5)
+    rows = []
+    for unit, first_year in enumerate([2017] * 4 + [2019] * 4):
+        for year in range(2015, 2021):
+            rows.append((unit, year, int(year >= first_year), unit * 0.1 + year * 0.5 + (year >= first_year)))
+    data = pd.DataFrame(rows, columns=["unit", "year", "d", "y"])
+    result = ours(data, 2, 0)
+    dropped = result.excluded[result.excluded["reason"].str.startswith("no not-yet-switched")]
+    # horizon 1: the 2019 cohort has no control in 2019; horizon 2: the 2017 cohort is compared
+    # with the 2019 cohort in 2018, the 2019 cohort would need 2020 controls
+    assert sorted(dropped.loc[dropped["event_time"] == 1, "unit"]) == [4, 5, 6, 7]
+    assert sorted(dropped.loc[dropped["event_time"] == 2, "unit"]) == [4, 5, 6, 7]
+    assert any("not used" in note for note in result.notes)
+    assert result.tidy().set_index("event_time").loc[1, "estimate"] == pytest.approx(1.0)
+    with pytest.raises(IdentificationError, match="horizon 3"):
+        ours(data, 3, 0)
+
+
+def test_refuses_unbalanced_panel_missing_values_and_controls():
+    data = simulate(2, n_units=20)
+    with pytest.raises(InputError, match="unbalanced"):
+        ours(data.iloc[1:], 1, 0)
+    with pytest.raises(InputError, match="missing"):
+        ours(data.assign(y=data["y"].where(data.index != 3)), 1, 0)
+    with pytest.raises(EffectmetingError, match="not supported yet"):
+        ours(data, 1, 0, controls=["w"])
+
+
+def test_results_interface(switching):
+    result = ours(switching, 2, 2)
+    table = result.tidy()
+    assert list(table.columns) == ["event_time", "estimate", "std_error", "statistic", "p_value",
+                                   "conf_low", "conf_high"]
+    assert list(table["event_time"]) == [-2, -1, 1, 2]
+    assert np.isfinite(result.estimate) and result.std_error > 0
+    assert "Average total effect" in result.summary()
+    assert np.allclose(np.sqrt(np.diag(result.vcov)), table["std_error"])
+    np.testing.assert_allclose(result.influence.mean(axis=0), table["estimate"], rtol=1e-10)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    figure = result.plot()
+    assert figure.axes[0].get_xlabel().startswith("event time")
+
+
+@pytest.mark.slow
+def test_monte_carlo_coverage_of_influence_function_intervals():
+    # fixed switching paths, fresh unit effects and noise: the estimand is the estimator applied
+    # to the treatment-effect part of the outcome alone (controls keep their status quo, so it is 0)
+    design = simulate(21, n_units=200, n_periods=8, baselines=(0, 1))
+    rng = np.random.default_rng(22)
+    wide_d = design.pivot(index="unit", columns="year", values="d").to_numpy()
+    baseline = wide_d[:, :1]
+    effect = 1.5 * (wide_d - baseline) + 0.2 * np.cumsum(wide_d - baseline, axis=1)
+    truth_frame = design.assign(y=effect.ravel())
+    truth = ours(truth_frame, 3, 2).tidy().set_index("event_time")["estimate"]
+    truth_average = ours(truth_frame, 3, 2).estimate
+    assert np.allclose(truth.loc[[-2, -1]], 0.0)
+    covered, covered_average, reps = 0, 0, 300
+    for _ in range(reps):
+        noise = rng.normal(size=(200, 1)) + rng.normal(size=(200, 8)) + 0.3 * np.arange(8)
+        table = ours(design.assign(y=(effect + noise).ravel()), 3, 2)
+        tidy = table.tidy().set_index("event_time")
+        covered = covered + ((tidy["conf_low"] <= truth) & (truth <= tidy["conf_high"])).to_numpy()
+        low, high = table.estimate - 1.96 * table.std_error, table.estimate + 1.96 * table.std_error
+        covered_average += low <= truth_average <= high
+    coverage = covered / reps
+    # the variance estimator is conservative (cohort-demeaned), so coverage may exceed 95 %
+    assert np.all(coverage >= 0.92) and np.all(coverage <= 0.995), coverage
+    assert 0.92 <= covered_average / reps <= 0.995
