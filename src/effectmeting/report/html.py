@@ -1,0 +1,185 @@
+"""A self-contained HTML report: one file, no external URLs, no JavaScript.
+
+Figures are embedded as base64 PNG ``<img alt=...>`` (default) or inline SVG with
+``role="img"`` and ``aria-label``; CSS is inline.  All text is escaped.  Sections are ordered
+plain-language summary, methods, results, diagnostics, caveats; a provenance block closes the
+report.  The same inputs give byte-identical HTML (figures are saved deterministically and no
+date is added; put the run date in ``provenance`` if wanted).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from effectmeting.errors import AnalysisConfigError
+from effectmeting.report.i18n import t
+from effectmeting.report.number_format import check_language
+from effectmeting.report.style import FigureSpec
+from effectmeting.report.tables import TableSpec, table_to_html
+
+#: Section kinds in report order.
+SECTION_KINDS = ("summary", "methods", "results", "diagnostics", "caveats")
+
+CSS = """
+:root { color-scheme: light; }
+body { font-family: "DejaVu Sans", "Segoe UI", Arial, sans-serif; font-size: 11pt; line-height: 1.5;
+       color: #1a1a1a; background: #ffffff; max-width: 48rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.5rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #cccccc; padding-bottom: 0.2rem; }
+nav ol { padding-left: 1.2rem; }
+a { color: #0072B2; }
+figure { margin: 1.5rem 0; }
+figure img, figure svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 0.9rem; color: #444444; margin-top: 0.3rem; }
+table.effectmeting { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem;
+                     font-variant-numeric: tabular-nums; }
+table.effectmeting caption { text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
+table.effectmeting th, table.effectmeting td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #dddddd; }
+table.effectmeting td { text-align: right; }
+table.effectmeting td:first-child, table.effectmeting th:first-child { text-align: left; }
+section.summary { background: #f4f8fb; border-left: 4px solid #0072B2; padding: 0.2rem 1rem 0.6rem; }
+section.caveats { border-left: 4px solid #D55E00; padding-left: 1rem; }
+dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1rem; font-size: 0.9rem; }
+dl.provenance dt { font-weight: bold; }
+dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
+footer { margin-top: 2rem; font-size: 0.8rem; color: #555555; }
+@media print { body { max-width: none; margin: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+""".strip()
+
+
+@dataclass
+class Section:
+    """One report section: paragraphs of plain text, then figures, then tables.
+
+    ``kind`` places the section: ``summary`` (plain-language, first), ``methods``,
+    ``results``, ``diagnostics``, ``caveats``; within a kind the given order is kept.
+    """
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    figures: list[FigureSpec] = field(default_factory=list)
+    tables: list[TableSpec | pd.DataFrame] = field(default_factory=list)
+    kind: str = "results"
+
+
+def _figure_html(spec: FigureSpec, number: int, lang: str, figure_format: str) -> str:
+    alt = html.escape(spec.alt_text, quote=True)
+    if figure_format == "svg":
+        svg = spec.to_bytes("svg").decode("utf-8")
+        # drop the XML prolog/doctype (invalid inside HTML) and the RDF metadata block
+        svg = svg[svg.index("<svg"):]
+        start, end = svg.find("<metadata>"), svg.find("</metadata>")
+        if start != -1 and end != -1:
+            svg = svg[:start] + svg[end + len("</metadata>"):]
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{alt}" ', 1)
+        media = svg.strip()
+    else:
+        encoded = base64.b64encode(spec.to_bytes("png")).decode("ascii")
+        media = f'<img src="data:image/png;base64,{encoded}" alt="{alt}">'
+    caption = f"{t('figure', lang)} {number}. {spec.title}"
+    return (f'<figure id="figure-{number}">\n{media}\n'
+            f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>")
+
+
+def _table_html(table: TableSpec | pd.DataFrame, number: int, lang: str) -> str:
+    spec = table if isinstance(table, TableSpec) else TableSpec(frame=table)
+    caption = f"{t('table', lang)} {number}. {spec.caption}" if spec.caption else f"{t('table', lang)} {number}"
+    return table_to_html(spec.frame, caption).strip()
+
+
+def _value_html(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "<ul>" + "".join(f"<li>{_value_html(v)}</li>" for v in value) + "</ul>"
+    if isinstance(value, dict):
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, indent=1)
+        return f"<pre>{html.escape(text)}</pre>"
+    return html.escape(str(value))
+
+
+def _provenance_html(provenance: dict, lang: str) -> str:
+    items = "".join(f"<dt>{html.escape(str(key))}</dt><dd>{_value_html(value)}</dd>"
+                    for key, value in provenance.items())
+    title = html.escape(t("section.provenance", lang))
+    return (f'<section id="provenance" class="provenance">\n<h2>{title}</h2>\n'
+            f'<dl class="provenance">{items}</dl>\n</section>')
+
+
+def build_report(sections: list[Section], *, lang: str = "nl", title: str, provenance: dict,
+                 figure_format: str = "png") -> str:
+    """The report as one HTML string.
+
+    Sections are ordered by kind (see :data:`SECTION_KINDS`); at least one ``summary``
+    section is required, because readers who stop after the first screen must get the
+    plain-language findings.  ``provenance`` (inputs, versions, seeds, hashes, run date) is
+    shown as a definition list in the given key order.  ``figure_format`` is ``"png"``
+    (base64 ``<img>``) or ``"svg"`` (inline).
+    """
+    check_language(lang)
+    if figure_format not in ("png", "svg"):
+        raise AnalysisConfigError(f"report figure format {figure_format!r} unknown; use 'png' or 'svg'")
+    unknown = [s.kind for s in sections if s.kind not in SECTION_KINDS]
+    if unknown:
+        raise AnalysisConfigError(f"report section kind(s) {unknown} unknown; use one of {list(SECTION_KINDS)}")
+    if not any(s.kind == "summary" for s in sections):
+        raise AnalysisConfigError("the report needs a plain-language section of kind 'summary' to open with")
+    ordered = sorted(sections, key=lambda s: SECTION_KINDS.index(s.kind))  # stable within a kind
+
+    body, toc = [], []
+    figure_number = table_number = 0
+    for index, section in enumerate(ordered, start=1):
+        anchor = f"section-{index}"
+        toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')
+        parts = [f'<section id="{anchor}" class="{section.kind}">', f"<h2>{html.escape(section.title)}</h2>"]
+        parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs]
+        for figure in section.figures:
+            figure_number += 1
+            parts.append(_figure_html(figure, figure_number, lang, figure_format))
+        for table in section.tables:
+            table_number += 1
+            parts.append(_table_html(table, table_number, lang))
+        parts.append("</section>")
+        body.append("\n".join(parts))
+    toc.append(f'<li><a href="#provenance">{html.escape(t("section.provenance", lang))}</a></li>')
+
+    document = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        # an empty data-URL icon stops browsers from requesting /favicon.ico (a console error)
+        '<link rel="icon" href="data:,">',
+        f"<title>{html.escape(title)}</title>",
+        f"<style>\n{CSS}\n</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<nav aria-label="{html.escape(t("report_contents", lang), quote=True)}">'
+        f"<ol>{''.join(toc)}</ol></nav>",
+        "</header>",
+        "<main>",
+        *body,
+        _provenance_html(provenance, lang),
+        "</main>",
+        f"<footer>{html.escape(t('generated_by', lang))}</footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(document) + "\n"
+
+
+def write_report(path: str | Path, sections: list[Section], *, lang: str = "nl", title: str,
+                 provenance: dict, figure_format: str = "png") -> Path:
+    """Build the report (see :func:`build_report`) and write it as UTF-8 to ``path``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = build_report(sections, lang=lang, title=title, provenance=provenance, figure_format=figure_format)
+    with open(target, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return target

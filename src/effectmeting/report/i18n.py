@@ -1,0 +1,213 @@
+"""Label catalogues for report output: Dutch (``nl``, the default) and English (``en``).
+
+Every user-visible word in figures, tables and the HTML report comes from here, so a
+translation is one dictionary and a missing label is an error, not a silently English
+word in a Dutch report.  Templates use ``str.format`` named fields (``{year}``), filled
+by the caller with :func:`t`'s keyword arguments.
+"""
+from __future__ import annotations
+
+from effectmeting.report.number_format import check_language
+
+NL: dict[str, str] = {
+    # figure furniture
+    "source": "Bron",
+    "source_default": "eigen berekeningen met effectmeting",
+    "year": "Jaar",
+    "effect": "Effect",
+    "event_time_axis": "Jaren sinds invoering (0 = jaar van invoering)",
+    "reference_period": "Referentieperiode",
+    "adoption_year": "Jaar van invoering",
+    "confidence_interval": "{level}%-betrouwbaarheidsinterval",
+    "cohort_label": "Invoering {year}",
+    "never_adopted": "Nooit ingevoerd",
+    "mean_outcome": "Gemiddelde",
+    "total": "Totaal",
+    "euro_per_inhabitant": "euro per inwoner",
+    "euro_per_inhabitant_prices": "euro per inwoner, prijzen {year}",
+    "cost_line": "Kostenpost",
+    "spending": "Lasten",
+    # figure titles
+    "title_event_study": "Effect op {outcome} per jaar sinds invoering",
+    "title_cohort_trends": "{outcome} per invoeringscohort",
+    "title_forest": "Geschatte effecten met betrouwbaarheidsintervallen",
+    "title_cost_by_domain": "Lasten sociaal domein per taakveld",
+    "title_cost_effects": "Effect op de lasten per kostenpost",
+    # alt texts (screen readers; also stored in PNG/SVG metadata)
+    "alt_event_study": ("Puntschattingen van het effect op {outcome} ({unit}) met {ci} per jaar sinds "
+                        "invoering, van {first} tot en met {last}, voor {n} schatter(s): {names}. "
+                        "Ongewogen gemiddelde van de schattingen vanaf het jaar van invoering: {post}."),
+    "alt_cohort_trends": ("Lijndiagram van het gemiddelde van {outcome} ({unit}) per jaar, {first} tot "
+                          "en met {last}, voor {n} groepen gemeenten naar jaar van invoering: {groups}."),
+    "alt_forest": ("Puntschattingen met {ci} voor {n} uitkomsten of subgroepen ({unit}): {items}."),
+    "alt_cost_by_domain": ("{kind} van de lasten per inwoner ({unit}) per taakveld, {first} tot en met "
+                           "{last}. Laatste jaar: {items}."),
+    "alt_cost_effects": ("Geschat effect op de lasten ({unit}) per kostenpost met {ci}: {items}."),
+    "kind_lines": "Lijndiagram",
+    "kind_area": "Gestapeld vlakdiagram",
+    "municipalities_short": "gem.",
+    # table columns
+    "column.label": "Uitkomst",
+    "column.term": "Term",
+    "column.outcome": "Uitkomst",
+    "column.subgroup": "Subgroep",
+    "column.estimator": "Schatter",
+    "column.event_time": "Jaren sinds invoering",
+    "column.estimate": "Schatting",
+    "column.std_error": "Standaardfout",
+    "column.statistic": "Toetsingsgrootheid",
+    "column.p_value": "p-waarde",
+    "column.conf_interval": "{level}%-BI",
+    "column.conf_low": "Ondergrens",
+    "column.conf_high": "Bovengrens",
+    "column.nobs": "Waarnemingen",
+    "column.comparison_type": "Vergelijking",
+    "column.treated_cohort": "Behandeld cohort",
+    "column.control_cohort": "Controlecohort",
+    "column.weight": "Gewicht",
+    "interval_separator": "; ",
+    # report structure
+    "report_contents": "Inhoud",
+    "section.summary": "Samenvatting",
+    "section.methods": "Methoden",
+    "section.results": "Resultaten",
+    "section.diagnostics": "Diagnostiek",
+    "section.caveats": "Kanttekeningen",
+    "section.provenance": "Herkomst van de resultaten",
+    "generated_by": "Gemaakt met effectmeting",
+    "figure": "Figuur",
+    "table": "Tabel",
+}
+
+EN: dict[str, str] = {
+    "source": "Source",
+    "source_default": "own calculations with effectmeting",
+    "year": "Year",
+    "effect": "Effect",
+    "event_time_axis": "Years since adoption (0 = year of adoption)",
+    "reference_period": "Reference period",
+    "adoption_year": "Year of adoption",
+    "confidence_interval": "{level}% confidence interval",
+    "cohort_label": "Adopted {year}",
+    "never_adopted": "Never adopted",
+    "mean_outcome": "Mean",
+    "total": "Total",
+    "euro_per_inhabitant": "euros per inhabitant",
+    "euro_per_inhabitant_prices": "euros per inhabitant, {year} prices",
+    "cost_line": "Cost line",
+    "spending": "Spending",
+    "title_event_study": "Effect on {outcome} by years since adoption",
+    "title_cohort_trends": "{outcome} by adoption cohort",
+    "title_forest": "Estimated effects with confidence intervals",
+    "title_cost_by_domain": "Social-domain spending by taakveld",
+    "title_cost_effects": "Effect on spending by cost line",
+    "alt_event_study": ("Point estimates of the effect on {outcome} ({unit}) with {ci} by years since "
+                        "adoption, from {first} to {last}, for {n} estimator(s): {names}. "
+                        "Unweighted mean of the estimates from the adoption year on: {post}."),
+    "alt_cohort_trends": ("Line chart of mean {outcome} ({unit}) by year, {first} to {last}, for {n} "
+                          "groups of municipalities by year of adoption: {groups}."),
+    "alt_forest": ("Point estimates with {ci} for {n} outcomes or subgroups ({unit}): {items}."),
+    "alt_cost_by_domain": ("{kind} of spending per inhabitant ({unit}) by taakveld, {first} to {last}. "
+                           "Last year: {items}."),
+    "alt_cost_effects": ("Estimated effect on spending ({unit}) by cost line with {ci}: {items}."),
+    "kind_lines": "Line chart",
+    "kind_area": "Stacked area chart",
+    "municipalities_short": "mun.",
+    "column.label": "Outcome",
+    "column.term": "Term",
+    "column.outcome": "Outcome",
+    "column.subgroup": "Subgroup",
+    "column.estimator": "Estimator",
+    "column.event_time": "Years since adoption",
+    "column.estimate": "Estimate",
+    "column.std_error": "Std. error",
+    "column.statistic": "Statistic",
+    "column.p_value": "p-value",
+    "column.conf_interval": "{level}% CI",
+    "column.conf_low": "Lower bound",
+    "column.conf_high": "Upper bound",
+    "column.nobs": "Observations",
+    "column.comparison_type": "Comparison",
+    "column.treated_cohort": "Treated cohort",
+    "column.control_cohort": "Control cohort",
+    "column.weight": "Weight",
+    "interval_separator": ", ",
+    "report_contents": "Contents",
+    "section.summary": "Summary",
+    "section.methods": "Methods",
+    "section.results": "Results",
+    "section.diagnostics": "Diagnostics",
+    "section.caveats": "Caveats",
+    "section.provenance": "Provenance",
+    "generated_by": "Made with effectmeting",
+    "figure": "Figure",
+    "table": "Table",
+}
+
+# Iv3 taakvelden of programme 6 (Sociaal domein).  Dutch names are the official BBV names;
+# English ones are descriptive translations.
+TAAKVELDEN_NL: dict[str, str] = {
+    "6.1": "Samenkracht en burgerparticipatie",
+    "6.2": "Toegang en eerstelijnsvoorzieningen",
+    "6.3": "Inkomensregelingen",
+    "6.4": "Begeleide participatie",
+    "6.5": "Arbeidsparticipatie",
+    "6.6": "Maatwerkvoorzieningen (Wmo)",
+    "6.71": "Maatwerkdienstverlening 18+",
+    "6.72": "Maatwerkdienstverlening 18-",
+    "6.81": "Geëscaleerde zorg 18+",
+    "6.82": "Geëscaleerde zorg 18-",
+}
+TAAKVELDEN_EN: dict[str, str] = {
+    "6.1": "Community strength and citizen participation",
+    "6.2": "Access and first-line services",
+    "6.3": "Income schemes",
+    "6.4": "Supported participation",
+    "6.5": "Labour participation",
+    "6.6": "Tailored provisions (Wmo)",
+    "6.71": "Tailored services 18+",
+    "6.72": "Tailored services under 18",
+    "6.81": "Escalated care 18+",
+    "6.82": "Escalated care under 18",
+}
+for _code in TAAKVELDEN_NL:
+    NL[f"taakveld.{_code}"] = TAAKVELDEN_NL[_code]
+    EN[f"taakveld.{_code}"] = TAAKVELDEN_EN[_code]
+
+CATALOGUES: dict[str, dict[str, str]] = {"nl": NL, "en": EN}
+
+
+def has_label(key: str, lang: str = "nl") -> bool:
+    """Whether ``key`` is in the ``lang`` catalogue."""
+    return key in CATALOGUES[check_language(lang)]
+
+
+def t(key: str, lang: str = "nl", **fields: object) -> str:
+    """The label ``key`` in ``lang``, with ``{name}`` fields filled from ``fields``.
+
+    Raises ``KeyError`` naming the key (and the language) when the catalogue lacks it, and
+    ``KeyError`` naming the field when a template needs a field that was not given.
+    """
+    catalogue = CATALOGUES[check_language(lang)]
+    if key not in catalogue:
+        raise KeyError(f"no {lang!r} label for key {key!r}; add it to effectmeting.report.i18n")
+    text = catalogue[key]
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except KeyError as missing:
+        raise KeyError(f"label {key!r} ({lang}) needs field {missing.args[0]!r}") from None
+
+
+def taakveld_label(column: str, lang: str = "nl") -> str:
+    """Readable name of a taakveld column: ``cost_6_72_per_inhabitant``, ``cost_6_72`` or ``6.72``
+    -> ``"6.72 Maatwerkdienstverlening 18-"``; anything else is returned unchanged."""
+    code = str(column)
+    if code.startswith("cost_"):
+        code = code[len("cost_"):]
+    if code.endswith("_per_inhabitant"):
+        code = code[: -len("_per_inhabitant")]
+    code = code.replace("_", ".")
+    key = f"taakveld.{code}"
+    return f"{code} {t(key, lang)}" if has_label(key, lang) else str(column)

@@ -1,0 +1,250 @@
+"""The one figure style of effectmeting: palette, sizes, number formats, furniture, saving.
+
+* Colours: the Okabe-Ito palette (Okabe & Ito 2008), distinguishable with the common forms
+  of colour-vision deficiency; series beyond eight colours also change line style.
+* Size: 16 cm wide (A4 text width) with 9 pt text, so a figure printed at 100 % is readable.
+* Settings are applied with :func:`apply_style`, a ``matplotlib.rc_context``: nothing leaks
+  into the caller's global ``rcParams``.  Figures are built with ``matplotlib.figure.Figure``
+  (not pyplot), so no global figure registry or GUI backend is involved.
+* Every figure carries a title, axis labels with units, a source line ("Bron: ...") and alt
+  text; :class:`FigureSpec` keeps them together.
+* Saving is deterministic: fixed SVG hash salt, no dates, fixed ``Software``/``Creator``
+  metadata and the bundled DejaVu Sans font, so a rerun writes byte-identical files.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+import matplotlib.style
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter, MaxNLocator
+
+from effectmeting.errors import AnalysisConfigError
+from effectmeting.report.i18n import t
+from effectmeting.report.number_format import (NBSP, UNICODE_MINUS, check_language, decimals_for_ticks,
+                                         format_number)
+
+#: Okabe-Ito colours by name.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Order for data series: strong colours first, yellow (weak on white) last.
+SERIES_COLORS: list[str] = [OKABE_ITO[name] for name in (
+    "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow")]
+SERIES_LINESTYLES: list[str] = ["-", "--", ":", "-."]
+SERIES_MARKERS: list[str] = ["o", "s", "D", "^", "v", "P", "X", "*"]
+NEUTRAL = "#555555"
+
+FIGURE_WIDTH_CM = 16.0
+DEFAULT_HEIGHT_CM = 10.0
+CM_PER_INCH = 2.54
+PNG_DPI = 200
+BASE_FONT_SIZE = 9.0
+SOURCE_FONT_SIZE = 7.0
+SVG_HASH_SALT = "effectmeting"
+
+STYLE_RC: dict[str, object] = {
+    # the font shipped with matplotlib: identical glyphs (and bytes) on every machine
+    "font.family": "DejaVu Sans",
+    "font.size": BASE_FONT_SIZE,
+    "axes.titlesize": BASE_FONT_SIZE + 2,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": BASE_FONT_SIZE,
+    "xtick.labelsize": BASE_FONT_SIZE - 0.5,
+    "ytick.labelsize": BASE_FONT_SIZE - 0.5,
+    "legend.fontsize": BASE_FONT_SIZE - 0.5,
+    "legend.frameon": False,
+    "axes.prop_cycle": matplotlib.cycler(color=SERIES_COLORS),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#DDDDDD",
+    "grid.linewidth": 0.6,
+    "axes.axisbelow": True,
+    "axes.unicode_minus": True,
+    "lines.linewidth": 1.6,
+    "lines.markersize": 5,
+    "errorbar.capsize": 2.5,
+    "figure.dpi": 100,
+    "figure.facecolor": "white",
+    "savefig.dpi": PNG_DPI,
+    "savefig.facecolor": "white",
+    "svg.hashsalt": SVG_HASH_SALT,
+    "svg.fonttype": "path",
+    "path.simplify": True,
+    "image.interpolation": "nearest",
+}
+
+
+@contextlib.contextmanager
+def apply_style() -> Iterator[None]:
+    """Context in which figures are created and saved with the effectmeting style.
+
+    Starts from matplotlib's defaults (so a user's matplotlibrc or earlier ``rcParams``
+    changes cannot alter our files) and applies :data:`STYLE_RC`; like ``rc_context`` it
+    restores the caller's ``rcParams`` on exit.
+    """
+    with matplotlib.style.context(["default", STYLE_RC]):
+        yield
+
+
+def series_style(index: int) -> dict[str, object]:
+    """Colour, line style and marker for the ``index``-th series (cycles after 8 colours
+    with a new line style, so 9+ series stay distinguishable)."""
+    return {
+        "color": SERIES_COLORS[index % len(SERIES_COLORS)],
+        "linestyle": SERIES_LINESTYLES[(index // len(SERIES_COLORS)) % len(SERIES_LINESTYLES)],
+        "marker": SERIES_MARKERS[index % len(SERIES_MARKERS)],
+    }
+
+
+class NumberFormatter(Formatter):
+    """Tick labels in Dutch or English number style, locale-independent.
+
+    ``digits=None`` chooses the fewest decimals that show every tick exactly; ``percent=True``
+    treats values as fractions (0.12 -> ``12 %``); ``prefix``/``suffix`` add e.g. ``"€ "``.
+    """
+
+    def __init__(self, lang: str = "nl", digits: int | None = None, *, percent: bool = False,
+                 prefix: str = "", suffix: str = "") -> None:
+        self.lang = check_language(lang)
+        self.digits = digits
+        self.percent = percent
+        self.prefix = prefix
+        self.suffix = suffix
+        self._tick_values = np.array([], dtype=float)
+
+    def set_locs(self, locs) -> None:
+        # keep our own copy: Formatter.locs is deprecated (matplotlib 3.11)
+        super().set_locs(locs)
+        self._tick_values = np.asarray(locs, dtype=float)
+
+    def _digits(self) -> int:
+        if self.digits is not None:
+            return self.digits
+        return decimals_for_ticks(self._tick_values * (100.0 if self.percent else 1.0))
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        value = x * 100.0 if self.percent else x
+        text = format_number(value, self.lang, self._digits(), minus=UNICODE_MINUS)
+        if self.percent:
+            text += NBSP + "%" if self.lang == "nl" else "%"
+        return self.prefix + text + self.suffix
+
+
+class YearFormatter(Formatter):
+    """Calendar years: no thousands separator (``2019``, not ``2.019``), whole years only."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return f"{x:.0f}" if float(x).is_integer() else ""
+
+
+@dataclass
+class FigureSpec:
+    """A finished figure with what a report needs beside the pixels."""
+
+    figure: Figure
+    alt_text: str
+    name: str
+    title: str = ""
+    source: str = ""
+    lang: str = "nl"
+
+    def _metadata(self, kind: str) -> dict[str, object]:
+        if kind == "png":
+            # no 'Software' version string: files must not change with the matplotlib version
+            return {"Software": "effectmeting", "Title": self.title, "Description": self.alt_text}
+        return {"Date": None, "Creator": "effectmeting", "Title": self.title,
+                "Description": self.alt_text}
+
+    def to_bytes(self, kind: str = "png") -> bytes:
+        """The figure as PNG (200 dpi) or SVG bytes, deterministic."""
+        if kind not in ("png", "svg"):
+            raise AnalysisConfigError(f"figure format {kind!r} not supported; use 'png' or 'svg'")
+        buffer = io.BytesIO()
+        with apply_style():
+            self.figure.savefig(buffer, format=kind, dpi=PNG_DPI, metadata=self._metadata(kind))
+        return buffer.getvalue()
+
+    def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
+        """Write ``<name>.png`` and ``<name>.svg`` into ``out_dir`` (created if needed)."""
+        if not self.name or any(ch in self.name for ch in "/\\") or self.name.startswith("."):
+            raise AnalysisConfigError(f"figure name {self.name!r} must be a plain file name stem")
+        directory = Path(out_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for kind in formats:
+            path = directory / f"{self.name}.{kind}"
+            path.write_bytes(self.to_bytes(kind))
+            paths.append(path)
+        return paths
+
+
+def new_figure(height_cm: float = DEFAULT_HEIGHT_CM) -> tuple[Figure, Axes]:
+    """A 16 cm wide figure with one axes and constrained layout.  Call inside
+    :func:`apply_style` so the style applies to the new artists."""
+    figure = Figure(figsize=(FIGURE_WIDTH_CM / CM_PER_INCH, height_cm / CM_PER_INCH),
+                    layout="constrained")
+    # extra side padding: a tick label centred on the axes' right end (e.g. "€ 30") would
+    # otherwise be cut at the figure edge
+    figure.get_layout_engine().set(w_pad=0.12)
+    axes = figure.add_subplot()
+    return figure, axes
+
+
+def finish_figure(figure: Figure, axes: Axes, *, title: str, xlabel: str, ylabel: str,
+                  source: str | None, lang: str, name: str, alt_text: str) -> FigureSpec:
+    """Add title, axis labels and the source line; return the :class:`FigureSpec`.
+
+    ``source`` is the data source without prefix (``"CBS StatLine"``); ``None`` uses the
+    catalogue's "own calculations" text.  Empty title, labels or alt text are refused:
+    every figure must be understandable on its own.
+    """
+    for what, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel), ("alt_text", alt_text)):
+        if not str(text).strip():
+            raise AnalysisConfigError(f"figure {name!r}: {what} must not be empty")
+    source_text = source if source is not None else t("source_default", lang)
+    # a figure-level title aligned with the figure's left edge (an axes title would start
+    # after the tick labels and can run off the right edge when they are long)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=BASE_FONT_SIZE + 2, fontweight="bold")
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    # supxlabel, not a free figure.text: constrained layout reserves room for it below
+    # everything else (including legends placed "outside lower"), so nothing overlaps it
+    figure.supxlabel(f"{t('source', lang)}: {source_text}", x=0.01, ha="left",
+                     fontsize=SOURCE_FONT_SIZE, color=NEUTRAL)
+    figure._effectmeting_alt = alt_text  # also reachable from a bare Figure
+    # Lay out once, then freeze: constrained layout starts from the previous positions, so a
+    # second savefig of the same figure would shift artists by tiny amounts and the PNG/SVG
+    # bytes would depend on how often (and in which format) the figure was saved before.
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")
+    return FigureSpec(figure=figure, alt_text=alt_text, name=name, title=title,
+                      source=source_text, lang=lang)
+
+
+def set_year_axis(axes: Axes) -> None:
+    """Ticks only at whole calendar years, printed without thousands separator."""
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_formatter(YearFormatter())
+
+
+def axis_label(label: str, unit: str | None) -> str:
+    """``"Effect (per 1.000 jongeren)"``: the label with its unit in brackets."""
+    return f"{label} ({unit})" if unit else label

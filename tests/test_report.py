@@ -1,0 +1,509 @@
+"""Report building blocks: number formatting, labels, figures, tables, HTML.
+
+References: Dutch/English number formats are checked against hand-written expectations and,
+for exactly representable decimals, against Babel's CLDR formatter (``nl_NL``/``en_GB``);
+figures are checked on the artists matplotlib drew (positions, interval ends, labels), not
+on pixels; files are checked for byte-identity on rerun.
+"""
+from __future__ import annotations
+
+import io
+import os
+from html.parser import HTMLParser
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from effectmeting.errors import AnalysisConfigError, InputError  # noqa: E402
+from effectmeting.report import i18n  # noqa: E402
+from effectmeting.report.figures import (cohort_trends_plot, cost_by_domain_plot,  # noqa: E402
+                                         cost_effect_summary_plot, event_study_plot, forest_plot)
+from effectmeting.report.html import Section, build_report, write_report  # noqa: E402
+from effectmeting.report.number_format import format_number, format_p_value, format_percent  # noqa: E402
+from effectmeting.report.style import STYLE_RC, NumberFormatter, apply_style  # noqa: E402
+from effectmeting.report.tables import TableSpec, estimates_table, write_table  # noqa: E402
+
+NBSP = "\u00a0"
+
+
+# -- numbers -------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, lang, digits, expected", [
+    (1234.5, "nl", 1, "1.234,5"),
+    (1234.5, "en", 1, "1,234.5"),
+    (-1234.5, "nl", 1, "-1.234,5"),
+    (-1234.5, "en", 1, "-1,234.5"),
+    (1234567.891, "nl", 2, "1.234.567,89"),
+    (1234567.891, "en", 0, "1,234,568"),
+    (0.5, "nl", 3, "0,500"),
+    (-0.04, "nl", 1, "0,0"),  # rounds to zero: no sign
+    (999.96, "nl", 1, "1.000,0"),
+    (np.int64(12), "nl", 0, "12"),
+    (float("nan"), "nl", 1, "\u2013"),
+    (None, "en", 1, "\u2013"),
+    (pd.NA, "nl", 2, "\u2013"),
+    (float("-inf"), "nl", 1, "-\u221e"),
+])
+def test_format_number_table(value, lang, digits, expected):
+    assert format_number(value, lang, digits) == expected
+
+
+def test_format_number_without_thousands_and_unicode_minus():
+    assert format_number(2019, "nl", 0, thousands=False) == "2019"
+    assert format_number(-2.5, "nl", 1, minus="\u2212") == "\u22122,5"
+
+
+@pytest.mark.parametrize("value, lang, expected", [
+    (0.123, "nl", f"12,3{NBSP}%"),
+    (0.123, "en", "12.3%"),
+    (-0.0456, "nl", f"-4,6{NBSP}%"),
+    (np.nan, "nl", "\u2013"),
+])
+def test_format_percent(value, lang, expected):
+    assert format_percent(value, lang, 1) == expected
+
+
+def test_format_p_value():
+    assert format_p_value(0.0004, "nl") == "<0,001"
+    assert format_p_value(0.0004, "en") == "<0.001"
+    assert format_p_value(0.0456, "nl") == "0,046"
+
+
+def test_format_rejects_unknown_language_and_non_numbers():
+    with pytest.raises(KeyError, match="'de'"):
+        format_number(1.0, "de")
+    with pytest.raises(TypeError, match="abc"):
+        format_number("abc", "nl")
+
+
+@settings(max_examples=200, deadline=None)
+@given(units=st.integers(min_value=-10**12, max_value=10**12), digits=st.integers(min_value=0, max_value=3))
+def test_format_number_matches_babel_cldr(units, digits):
+    """Values with exactly ``digits`` decimals (no rounding involved) must be written as
+    Babel/CLDR writes them for nl_NL and en_GB."""
+    babel_numbers = pytest.importorskip("babel.numbers")
+    value = units / 10**digits
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    for lang, locale in (("nl", "nl_NL"), ("en", "en_GB")):
+        expected = babel_numbers.format_decimal(value, format=pattern, locale=locale)
+        assert format_number(value, lang, digits) == expected
+
+
+# -- labels --------------------------------------------------------------------------------
+def test_catalogues_have_the_same_keys_and_fields():
+    assert set(i18n.NL) == set(i18n.EN)
+    import string
+    for key in i18n.NL:
+        fields_nl = {f for _, f, _, _ in string.Formatter().parse(i18n.NL[key]) if f}
+        fields_en = {f for _, f, _, _ in string.Formatter().parse(i18n.EN[key]) if f}
+        assert fields_nl == fields_en, key
+
+
+def test_t_translates_fills_and_names_unknown_keys():
+    assert i18n.t("source") == "Bron"
+    assert i18n.t("source", "en") == "Source"
+    assert i18n.t("cohort_label", "nl", year=2016) == "Invoering 2016"
+    with pytest.raises(KeyError, match="no_such_label"):
+        i18n.t("no_such_label", "nl")
+    with pytest.raises(KeyError, match="year"):
+        i18n.t("cohort_label", "en", jaar=2016)
+    with pytest.raises(KeyError, match="'fr'"):
+        i18n.t("source", "fr")
+    assert i18n.taakveld_label("cost_6_72_per_inhabitant") == "6.72 Maatwerkdienstverlening 18-"
+    assert i18n.taakveld_label("6.2", "en") == "6.2 Access and first-line services"
+    assert i18n.taakveld_label("health_insurance") == "health_insurance"
+
+
+# -- style ---------------------------------------------------------------------------------
+def test_tick_formatter_dutch_english_percent():
+    nl = NumberFormatter("nl")
+    assert nl.format_ticks([0.0, 0.5, 1.0]) == ["0,0", "0,5", "1,0"]
+    assert nl.format_ticks([0.0, 1000.0, 2000.0]) == ["0", "1.000", "2.000"]
+    assert nl.format_ticks([-1.0, 0.0])[0] == "\u22121"
+    assert NumberFormatter("en").format_ticks([1000.0, 1500.0]) == ["1,000", "1,500"]
+    assert NumberFormatter("nl", percent=True).format_ticks([0.1, 0.125]) == [f"10,0{NBSP}%", f"12,5{NBSP}%"]
+    assert NumberFormatter("en", percent=True).format_ticks([0.1, 0.2]) == ["10%", "20%"]
+
+
+def test_apply_style_does_not_leak_rcparams():
+    before = {key: matplotlib.rcParams[key] for key in STYLE_RC}
+    with apply_style():
+        assert matplotlib.rcParams["svg.hashsalt"] == STYLE_RC["svg.hashsalt"]
+        assert matplotlib.rcParams["font.size"] == STYLE_RC["font.size"]
+    after = {key: matplotlib.rcParams[key] for key in STYLE_RC}
+    assert before == after
+
+
+# -- figures -------------------------------------------------------------------------------
+def event_frames() -> dict[str, pd.DataFrame]:
+    event_time = np.array([-3, -2, 0, 1, 2])
+    first = np.array([0.1, -0.2, 1.0, 1.5, 2.0])
+    second = first + 0.3
+    return {
+        "Callaway-Sant'Anna": pd.DataFrame({"event_time": event_time, "estimate": first,
+                                            "conf_low": first - 0.5, "conf_high": first + 0.7}),
+        "Sun-Abraham": pd.DataFrame({"event_time": event_time, "estimate": second,
+                                     "conf_low": second - 0.4, "conf_high": second + 0.4}),
+    }
+
+
+def cohort_panel() -> pd.DataFrame:
+    # two municipalities per cohort with outcomes 1 and 3 (+ year trend): cohort means are 2 + trend
+    rows = []
+    for cohort, offset in ((2016, 0.0), (2018, 10.0), (0, 20.0)):
+        for municipality, value in (("a", 1.0), ("b", 3.0)):
+            for year in range(2014, 2021):
+                rows.append((f"GM{cohort}{municipality}", year, cohort, value + offset + 0.1 * (year - 2014)))
+    return pd.DataFrame(rows, columns=["municipality", "year", "first_adoption_year", "rate"])
+
+
+def forest_frame() -> pd.DataFrame:
+    return pd.DataFrame({"label": ["Jeugdhulp", "Jeugdbescherming", "Wmo"],
+                         "estimate": [1.2, -0.3, 2.0], "conf_low": [0.2, -0.9, -0.5],
+                         "conf_high": [2.2, 0.3, 4.5], "group": ["alle", "alle", "laag inkomen"]})
+
+
+def cost_frame() -> pd.DataFrame:
+    return pd.DataFrame({"cost_6_2_per_inhabitant": [50.0, 55.0, 61.0],
+                         "cost_6_72_per_inhabitant": [200.0, 210.0, 230.0]}, index=[2021, 2022, 2023])
+
+
+def cost_effects() -> pd.DataFrame:
+    return pd.DataFrame({"label": ["total", "6.2", "6.72"], "estimate": [10.0, 12.0, -2.0],
+                         "conf_low": [-5.0, 4.0, -10.0], "conf_high": [25.0, 20.0, 6.0]})
+
+
+def all_figures(lang: str):
+    return [
+        event_study_plot(event_frames(), outcome_label="jeugdhulp", unit="per 1.000 jongeren", lang=lang,
+                         source="CBS Beleidsinformatie Jeugd"),
+        cohort_trends_plot(cohort_panel(), outcome="rate", cohort_col="first_adoption_year",
+                           outcome_label="jeugdhulp", unit="per 1.000 jongeren", lang=lang),
+        forest_plot(forest_frame(), unit="per 1.000", group_col="group", lang=lang),
+        cost_by_domain_plot(cost_frame(), kind="area", price_base_year=2023, lang=lang),
+        cost_effect_summary_plot(cost_effects(), unit="euro per inwoner", total="total", lang=lang),
+    ]
+
+
+def source_line(figure) -> str:
+    return figure._supxlabel.get_text()
+
+
+@pytest.mark.parametrize("lang, prefix", [("nl", "Bron: "), ("en", "Source: ")])
+def test_every_figure_has_title_labels_source_and_alt_text(lang, prefix):
+    for spec in all_figures(lang):
+        axes = spec.figure.axes[0]
+        assert spec.figure._suptitle.get_text() == spec.title and spec.title.strip()
+        assert axes.get_xlabel().strip() and axes.get_ylabel().strip(), spec.name
+        assert source_line(spec.figure).startswith(prefix), spec.name
+        assert len(spec.alt_text) > 40 and spec.figure._effectmeting_alt == spec.alt_text
+        assert spec.lang == lang
+
+
+def test_event_study_points_offsets_and_intervals():
+    frames = event_frames()
+    spec = event_study_plot(frames, outcome_label="jeugdhulp", unit="per 1.000 jongeren")
+    axes = spec.figure.axes[0]
+    assert "(per 1.000 jongeren)" in axes.get_ylabel()
+    assert axes.get_xlabel() == i18n.t("event_time_axis", "nl")
+    containers = axes.containers
+    assert len(containers) == 2
+    xs = []
+    for container, frame in zip(containers, frames.values()):
+        line = container.lines[0]
+        np.testing.assert_allclose(line.get_ydata(), frame["estimate"])
+        xs.append(np.asarray(line.get_xdata()))
+        # the vertical bar of each point spans exactly [conf_low, conf_high]
+        segments = container.lines[2][0].get_segments()
+        np.testing.assert_allclose([s[0][1] for s in segments], frame["conf_low"])
+        np.testing.assert_allclose([s[1][1] for s in segments], frame["conf_high"])
+    # side by side, symmetric around the event time
+    np.testing.assert_allclose((xs[0] + xs[1]) / 2, frames["Sun-Abraham"]["event_time"])
+    assert np.all(xs[0] < xs[1])
+    # zero line and the adoption line at -0.5; open reference marker at (-1, 0)
+    assert any(np.allclose(line.get_xdata(), [-0.5, -0.5]) for line in axes.get_lines())
+    reference = [line for line in axes.get_lines() if line.get_label() == "Referentieperiode"]
+    assert len(reference) == 1 and reference[0].get_xdata()[0] == -1
+    assert "Callaway-Sant'Anna" in spec.alt_text and "Sun-Abraham" in spec.alt_text
+    # mean post-adoption estimate of the first estimator, (1.0 + 1.5 + 2.0) / 3 = 1,50
+    assert "Callaway-Sant'Anna 1,50" in spec.alt_text
+    legend = [text.get_text() for text in axes.get_legend().get_texts()]
+    assert legend == ["Callaway-Sant'Anna", "Sun-Abraham", "Referentieperiode"]
+
+
+def test_event_study_refuses_missing_columns_and_empty_input():
+    with pytest.raises(InputError, match="conf_high"):
+        event_study_plot({"x": pd.DataFrame({"event_time": [0], "estimate": [1.0], "conf_low": [0.0]})},
+                         outcome_label="y", unit="u")
+    with pytest.raises(InputError, match="empty"):
+        event_study_plot({}, outcome_label="y", unit="u")
+
+
+def test_cohort_trends_means_by_cohort():
+    spec = cohort_trends_plot(cohort_panel(), outcome="rate", cohort_col="first_adoption_year",
+                              outcome_label="jeugdhulp", unit="per 1.000 jongeren", lang="en")
+    axes = spec.figure.axes[0]
+    lines = {line.get_label(): line for line in axes.get_lines() if not line.get_label().startswith("_")}
+    assert list(lines) == ["Adopted 2016", "Adopted 2018", "Never adopted", "Year of adoption"]
+    assert spec.title == "Jeugdhulp by adoption cohort"
+    trend = 0.1 * np.arange(7)
+    np.testing.assert_allclose(lines["Adopted 2016"].get_ydata(), 2.0 + trend)
+    np.testing.assert_allclose(lines["Adopted 2018"].get_ydata(), 12.0 + trend)
+    np.testing.assert_allclose(lines["Never adopted"].get_ydata(), 22.0 + trend)
+    np.testing.assert_allclose(lines["Never adopted"].get_xdata(), np.arange(2014, 2021))
+    assert "(2 mun.)" in spec.alt_text and "2014 to 2020" in spec.alt_text
+    # years are printed without a thousands separator
+    spec.figure.canvas.draw()
+    labels = [label.get_text() for label in axes.get_xticklabels() if label.get_text()]
+    assert "2016" in labels and not any("," in label or "." in label for label in labels)
+
+
+def test_cohort_trends_refuses_unreadable_cohorts_and_years():
+    bad_cohort = cohort_panel().astype({"first_adoption_year": object})
+    bad_cohort.loc[3, "first_adoption_year"] = "2016?"
+    with pytest.raises(InputError, match=r"'first_adoption_year', row 3 has '2016\?'"):
+        cohort_trends_plot(bad_cohort, outcome="rate", cohort_col="first_adoption_year",
+                           outcome_label="y", unit="u")
+    bad_year = cohort_panel().astype({"year": float})
+    bad_year.loc[5, "year"] = np.nan
+    with pytest.raises(InputError, match=r"'year', row 5"):
+        cohort_trends_plot(bad_year, outcome="rate", cohort_col="first_adoption_year",
+                           outcome_label="y", unit="u")
+
+
+def test_forest_plot_rows_top_to_bottom():
+    spec = forest_plot(forest_frame(), unit="per 1.000", group_col="group")
+    axes = spec.figure.axes[0]
+    labels = [label.get_text() for label in axes.get_yticklabels()]
+    positions = list(axes.get_yticks())
+    order = [labels[i] for i in np.argsort(positions)[::-1]]
+    assert order == ["Jeugdhulp", "Jeugdbescherming", "Wmo"]
+    assert "Jeugdbescherming -0,30 [-0,90; 0,30]" in spec.alt_text
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["alle", "laag inkomen"]
+
+
+def test_cost_by_domain_area_stacks_and_refuses_negatives():
+    spec = cost_by_domain_plot(cost_frame(), kind="area", price_base_year=2023)
+    axes = spec.figure.axes[0]
+    tops = axes.collections[-1].get_paths()[0].vertices[:, 1].max()
+    assert tops == pytest.approx(230.0 + 61.0)
+    legend = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert legend == ["6.2 Toegang en eerstelijnsvoorzieningen", "6.72 Maatwerkdienstverlening 18-"]
+    assert "prijzen 2023" in axes.get_ylabel()
+    negative = cost_frame()
+    negative.loc[2022, "cost_6_2_per_inhabitant"] = -1.0
+    with pytest.raises(InputError, match=r"2022.*cost_6_2_per_inhabitant"):
+        cost_by_domain_plot(negative, kind="area")
+    text = cost_frame().astype(object)
+    text.loc[2023, "cost_6_72_per_inhabitant"] = "1.234,5"
+    with pytest.raises(InputError, match=r"'cost_6_72_per_inhabitant', year 2023 has '1.234,5'"):
+        cost_by_domain_plot(text)
+    lines = cost_by_domain_plot(negative, kind="lines", lang="en")
+    assert len(lines.figure.axes[0].get_lines()) == 2
+
+
+def test_cost_effect_summary_puts_total_last():
+    spec = cost_effect_summary_plot(cost_effects(), unit="euro per inwoner", total="total")
+    axes = spec.figure.axes[0]
+    ticks = sorted(zip(axes.get_yticks(), axes.get_yticklabels()), key=lambda pair: -pair[0])
+    assert [label.get_text() for _, label in ticks][-1] == "Totaal"
+    assert ticks[-1][1].get_fontweight() == "bold"
+    assert spec.alt_text.endswith("Totaal 10,00 [-5,00; 25,00].")
+    with pytest.raises(InputError, match="'sum'"):
+        cost_effect_summary_plot(cost_effects(), unit="euro", total="sum")
+
+
+def test_figure_bytes_ignore_the_callers_rcparams():
+    def png():
+        return forest_plot(forest_frame(), unit="u").to_bytes("png")
+
+    plain = png()
+    with matplotlib.rc_context({"lines.linewidth": 7.0, "font.size": 20.0, "axes.grid": False,
+                                "savefig.bbox": "tight", "errorbar.capsize": 9.0}):
+        assert png() == plain
+
+
+def test_figure_refuses_empty_title_and_odd_names(tmp_path):
+    with pytest.raises(AnalysisConfigError, match="title"):
+        forest_plot(forest_frame(), unit="u", title=" ")
+    spec = forest_plot(forest_frame(), unit="u", name="../forest")
+    with pytest.raises(AnalysisConfigError, match="file name"):
+        spec.save(tmp_path)
+
+
+def test_figure_files_are_byte_identical_on_rerun(tmp_path):
+    def build():
+        return event_study_plot(event_frames(), outcome_label="jeugdhulp", unit="per 1.000 jongeren")
+
+    first = build().save(tmp_path / "first")
+    spec = build()
+    spec.to_bytes("svg")  # an earlier save in another format must not change later files
+    second = spec.save(tmp_path / "second")
+    assert [p.name for p in first] == ["event_study.png", "event_study.svg"]
+    for a, b in zip(first, second):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    svg = first[1].read_text(encoding="utf-8")
+    assert "<dc:date>" not in svg and "effectmeting" in svg
+    from PIL import Image
+
+    with Image.open(first[0]) as image:
+        assert image.info["Description"].startswith("Puntschattingen")
+        assert image.info["Software"] == "effectmeting"
+        assert round(image.info["dpi"][0]) == 200
+
+
+# -- tables --------------------------------------------------------------------------------
+def tidy_estimates() -> pd.DataFrame:
+    return pd.DataFrame({"label": ["Jeugdhulp", "<script>alert(1)</script>"], "event_time": [0, 1],
+                         "estimate": [1234.5, -0.25], "std_error": [12.0, 0.1], "statistic": [102.9, -2.5],
+                         "p_value": [1e-8, 0.0124], "conf_low": [1210.98, -0.446], "conf_high": [1258.02, -0.054]})
+
+
+def test_estimates_table_dutch_and_english():
+    nl = estimates_table(tidy_estimates(), "nl", digits=2)
+    assert list(nl.columns) == ["Uitkomst", "Jaren sinds invoering", "Schatting", "Standaardfout",
+                                "p-waarde", "95%-BI"]
+    assert nl.iloc[0].tolist() == ["Jeugdhulp", "0", "1.234,50", "12,00", "<0,001", "[1.210,98; 1.258,02]"]
+    assert nl.iloc[1, 2:].tolist() == ["-0,25", "0,10", "0,012", "[-0,45; -0,05]"]
+    en = estimates_table(tidy_estimates(), "en", digits=2)
+    assert en.iloc[0].tolist() == ["Jeugdhulp", "0", "1,234.50", "12.00", "<0.001", "[1,210.98, 1,258.02]"]
+    with_missing = tidy_estimates().assign(std_error=[np.nan, 0.1])
+    assert estimates_table(with_missing, "nl").iloc[0, 3] == "\u2013"
+
+
+def test_write_table_formats_escape_and_are_deterministic(tmp_path):
+    table = estimates_table(tidy_estimates(), "nl")
+    first = write_table(table, tmp_path / "a", "estimates", caption="Effect_op 100% <b>")
+    second = write_table(table, tmp_path / "b", "estimates", caption="Effect_op 100% <b>")
+    assert sorted(first) == ["html", "md", "tex"]
+    for kind in first:
+        assert first[kind].read_bytes() == second[kind].read_bytes()
+    html_text = first["html"].read_text(encoding="utf-8")
+    assert "<script>" not in html_text and "&lt;script&gt;" in html_text and "&lt;b&gt;" in html_text
+    tex = first["tex"].read_text(encoding="utf-8")
+    assert r"Effect\_op 100\%" in tex and r"\textless{}script\textgreater{}" in tex
+    md = first["md"].read_text(encoding="utf-8")
+    assert "| Jeugdhulp | 0 | 1.234,500 |" in md
+    with pytest.raises(InputError, match="file name"):
+        write_table(table, tmp_path, "../escape")
+
+
+# -- HTML ----------------------------------------------------------------------------------
+class StructureParser(HTMLParser):
+    """Collects what the checks need: tags, attributes, headings, section order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str, str]] = []
+        self.headings: list[str] = []
+        self.section_ids: list[str] = []
+        self.image_alts: list[str] = []
+        self.svg_labels: list[str] = []
+        self.html_lang = None
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value or "") for name, value in attrs.items()]
+        if tag == "html":
+            self.html_lang = attrs.get("lang")
+        if tag == "section":
+            self.section_ids.append(attrs.get("class", ""))
+        if tag == "img":
+            self.image_alts.append(attrs.get("alt"))
+        if tag == "svg":
+            self.svg_labels.append(attrs.get("aria-label"))
+        if tag == "h2":
+            self._in_h2 = True
+            self.headings.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self.headings[-1] += data
+
+
+def report_sections(figures) -> list[Section]:
+    hostile = "<script>alert('x')</script>"
+    return [
+        Section("Kanttekeningen", ["Adoptie is niet willekeurig."], kind="caveats"),
+        Section("Methoden", ["Callaway & Sant'Anna (2021)."], kind="methods"),
+        Section("Resultaten", [f"Label {hostile}"], figures=figures[:3],
+                tables=[TableSpec(estimates_table(tidy_estimates(), "nl"), caption=f"Schattingen {hostile}")],
+                kind="results"),
+        Section("Samenvatting", ["Het effect is klein en onzeker."], kind="summary"),
+        Section("Diagnostiek", ["Geen pre-trends."], figures=figures[3:], kind="diagnostics"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def figures_nl():
+    return all_figures("nl")
+
+
+@pytest.mark.parametrize("figure_format", ["png", "svg"])
+def test_html_report_is_self_contained_escaped_and_ordered(figures_nl, figure_format, tmp_path):
+    provenance = {"data": "demo seed 1", "effectmeting": "0.1.0", "inputs": ["a.csv", "b.csv"],
+                  "hashes": {"a.csv": "sha256:00"}, "note": "<script>x</script>"}
+    text = build_report(report_sections(figures_nl), lang="nl", title="Effectmeting <demo>",
+                        provenance=provenance, figure_format=figure_format)
+    parser = StructureParser()
+    parser.feed(text)
+    parser.close()
+    assert parser.html_lang == "nl"
+    assert "script" not in parser.tags and "iframe" not in parser.tags
+    assert "&lt;script&gt;" in text and "Effectmeting &lt;demo&gt;" in text
+    for tag, name, value in parser.attributes:
+        if name in ("src", "href", "xlink:href"):
+            assert value.startswith(("#", "data:")), (tag, name, value[:60])
+    assert "url(" not in text.split("</style>")[0]  # no external CSS resources
+    # plain-language summary first, then methods, results, diagnostics, caveats, provenance
+    assert parser.section_ids == ["summary", "methods", "results", "diagnostics", "caveats", "provenance"]
+    assert parser.headings == ["Samenvatting", "Methoden", "Resultaten", "Diagnostiek", "Kanttekeningen",
+                               "Herkomst van de resultaten"]
+    found = parser.image_alts if figure_format == "png" else parser.svg_labels
+    assert found == [spec.alt_text for spec in figures_nl]
+    if figure_format == "svg":
+        assert "<?xml" not in text and "<!DOCTYPE svg" not in text
+    assert text.count("<table") == 1 and "sha256:00" in text
+    # deterministic: same inputs, same bytes
+    path = write_report(tmp_path / "report.html", report_sections(figures_nl), lang="nl",
+                        title="Effectmeting <demo>", provenance=provenance, figure_format=figure_format)
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_html_report_requires_a_summary_and_known_kinds(figures_nl):
+    with pytest.raises(AnalysisConfigError, match="summary"):
+        build_report([Section("Methoden", ["x"], kind="methods")], title="t", provenance={})
+    with pytest.raises(AnalysisConfigError, match="appendix"):
+        build_report([Section("S", ["x"], kind="summary"), Section("A", kind="appendix")],
+                     title="t", provenance={})
+
+
+def test_english_report_labels():
+    text = build_report([Section("Summary", ["Small effect."], kind="summary")], lang="en",
+                        title="Study", provenance={"seed": 1})
+    assert '<html lang="en">' in text and ">Provenance</h2>" in text and "Made with effectmeting" in text
+
+
+def test_png_embedded_is_the_saved_png(figures_nl):
+    import base64
+
+    spec = figures_nl[2]
+    text = build_report([Section("S", figures=[spec], kind="summary")], title="t", provenance={})
+    encoded = text.split('src="data:image/png;base64,')[1].split('"')[0]
+    assert base64.b64decode(encoded) == spec.to_bytes("png")
+    assert io.BytesIO(base64.b64decode(encoded)).read(8) == b"\x89PNG\r\n\x1a\n"
