@@ -44,21 +44,21 @@ def test_harmonise_demo_writes_panel_audit_manifest(harmonised):
     assert len(manifest["inputs"]) == 8  # seven sources + sources.toml
 
 
-def test_harmonise_twice_gives_identical_outputs(harmonised, tmp_path, capsys):
+def test_harmonise_twice_gives_identical_outputs(demo_dir, tmp_path, capsys):
     """Same inputs -> byte-identical panel and audit; manifest differs only in ``created``.
 
-    Uses a smaller manifest (no costs, no designs) from the demo to keep the test fast.
+    Uses a smaller manifest (no costs, no designs) from the session's demo (tests/conftest.py) to
+    keep the test fast; the manifest is written to tmp_path with absolute paths (the demo is shared).
     """
-    out, _, _ = harmonised
-    demo = out / "demo_sources"
-    full = tomllib.loads((demo / "sources.toml").read_text(encoding="utf-8"))["source"]
+    full = tomllib.loads((demo_dir / "sources.toml").read_text(encoding="utf-8"))["source"]
     keep = [s for s in full if s["table"] in ("population", "outcomes", "covariates", "transitions")]
     lines = []
     for entry in keep:
+        entry = {**entry, "path": str(demo_dir / entry["path"])}
         lines += ["[[source]]"] + [f"{k} = {json.dumps(v)}" for k, v in entry.items() if k != "columns"]
         if "columns" in entry:
             lines += ["[source.columns]"] + [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in entry["columns"].items()]
-    small = demo / "small.toml"
+    small = tmp_path / "small.toml"
     small.write_text("\n".join(lines) + "\n", encoding="utf-8")
     runs = [tmp_path / "a", tmp_path / "b"]
     for run in runs:
@@ -86,18 +86,17 @@ def test_manifest_identical_apart_from_created(tmp_path):
     assert written["created"].endswith("Z")
 
 
-def test_demo_command(harmonised, tmp_path, capsys):
+def test_demo_command(demo_dir, tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path), "--seed", "5"]) == 0
-    default = harmonised[0] / "demo_sources" / "outcomes_nl.csv"
+    default = demo_dir / "outcomes_nl.csv"
     assert (tmp_path / "outcomes_nl.csv").read_bytes() != default.read_bytes()  # another seed, other data
     assert (tmp_path / "sources.toml").is_file() and (tmp_path / "truth.json").is_file()
     assert json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))["seed"] == 5
     assert "342 municipalities" in capsys.readouterr().out
 
 
-def test_validate_ok_and_failures(harmonised, tmp_path, capsys):
-    out, _, _ = harmonised
-    demo = out / "demo_sources"
+def test_validate_ok_and_failures(demo_dir, tmp_path, capsys):
+    demo = demo_dir
     assert main(["validate", str(demo / "covariates.csv"), "--schema", "covariates"]) == 0
     assert capsys.readouterr().out.startswith("OK")
     # a Dutch file with its own column names: renames and format come from the sources manifest

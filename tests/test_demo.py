@@ -28,10 +28,9 @@ def _hashes(directory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    result = generate_demo(out)
-    return out, result
+def demo(demo_dir, demo_result):
+    """The session's demo (tests/conftest.py: generate_demo(seed=20240101)); read-only."""
+    return demo_dir, demo_result
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +67,7 @@ def designs(demo):
 
 def test_same_seed_gives_byte_identical_files(demo, tmp_path):
     out, _ = demo
-    generate_demo(tmp_path / "again")
+    generate_demo(tmp_path / "again", seed=20240101)
     assert _hashes(tmp_path / "again") == _hashes(out)
 
 

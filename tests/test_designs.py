@@ -445,18 +445,12 @@ def test_hundred_thousand_municipalities_by_ten_years_in_under_two_seconds():
     assert len(excluded) == int(((back > 0) & (back <= 2023)).sum()) and len(path) == n * len(years)
 
 
-# -- demo, end to end (slow: generates and harmonises the demo) -----------------------------------
+# -- demo, end to end (the session's harmonised demo, tests/conftest.py) --------------------------
 
-@pytest.mark.slow
-def test_demo_cohorts_match_truth_after_harmonisation(tmp_path, monkeypatch):
-    from effectmeting.harmonise.pipeline import harmonise
-    from effectmeting.sources.demo import generate_demo
-
-    generate_demo(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    panel = harmonise("sources.toml")
+def test_demo_cohorts_match_truth_after_harmonisation(demo_panel, demo_dir):
+    panel = demo_panel
     validate_designs(panel.designs)
-    truth = json.loads((tmp_path / "truth.json").read_text(encoding="utf-8"))["designs"]
+    truth = json.loads((demo_dir / "truth.json").read_text(encoding="utf-8"))["designs"]
     for key, entry in truth.items():
         dimension, treated = key.split("=")
         timing = derive_treatment(panel, dimension=dimension, treated_value=treated)
@@ -467,3 +461,28 @@ def test_demo_cohorts_match_truth_after_harmonisation(tmp_path, monkeypatch):
     role = derive_treatment(panel, dimension="role")
     assert role.units["switched_back"].sum() == 8  # the demo plants eight switchers back to a loket
     assert not merged_municipalities(panel).empty
+
+
+def test_designs_schema_documents_every_catalogue_code():
+    """data_schema/designs.json (and its packaged copy) names each catalogue dimension and code."""
+    from importlib.resources import files
+
+    from effectmeting.designs.dimensions import catalogue
+
+    packaged = (files("effectmeting") / "data_schema" / "designs.json").read_text(encoding="utf-8")
+    text = json.loads(packaged)["description"]
+    for name, dimension in catalogue().items():
+        assert name in text, name
+        for code in dimension.allowed:
+            assert code in text, (name, code)
+    assert "describe_dimensions()" in text and "unanimous" in text
+
+
+def test_design_errors_live_in_errors_module():
+    import effectmeting.errors as errors
+    from effectmeting.designs import dimensions
+
+    assert dimensions.DesignError is errors.DesignError
+    assert dimensions.DesignValidationError is errors.DesignValidationError
+    assert issubclass(errors.DesignValidationError, errors.SchemaValidationError)
+    assert issubclass(errors.DesignError, errors.EffectmetingError)

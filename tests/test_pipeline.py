@@ -18,18 +18,18 @@ import pytest
 
 from effectmeting.errors import EffectmetingError
 from effectmeting.harmonise.pipeline import harmonise
-from effectmeting.sources.demo import generate_demo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo_pipeline")
-    return out, generate_demo(out)
+def demo(demo_dir, demo_result):
+    """The session's demo (tests/conftest.py); read-only."""
+    return demo_dir, demo_result
 
 
 @pytest.fixture(scope="module")
-def panel(demo):
-    return harmonise(demo[1]["sources"])
+def panel(demo_panel):
+    """The session's harmonised demo panel (tests/conftest.py); do not modify in place."""
+    return demo_panel
 
 
 @pytest.fixture(scope="module")

@@ -246,3 +246,34 @@ def test_suppressed_cells_keep_dutch_numbers_right(tmp_path):
     typed = validate(read_table(path), "outcomes")
     assert typed["adults_with_wmo"].tolist()[::2] == [1234, 12] and pd.isna(typed["adults_with_wmo"].iloc[1])
     assert typed["adults_with_wmo__marker"].tolist()[1] == "secret"
+
+
+def test_leading_comment_block_is_skipped_and_lines_still_counted(tmp_path):
+    path = tmp_path / "commented.csv"
+    path.write_text("# source: CBS StatLine, downloaded 2024-01-01\n  # second comment line\n"
+                    "municipality,year,value\nGM0363,2020,1.5\n#x,2021,2\n", encoding="utf-8")
+    frame = read_table(path)
+    assert frame.attrs["header_line"] == 3
+    assert frame["source_row"].tolist() == [4, 5]  # physical line numbers, comments counted
+    assert frame["municipality"].tolist() == ["GM0363", "#x"]  # '#' after the header is data
+    assert frame["value"].tolist() == [1.5, 2.0]
+
+
+def test_bundled_register_with_source_comment_reads(tmp_path):
+    from importlib.resources import files
+
+    frame = read_table(files("effectmeting") / "data" / "municipalities.csv")
+    assert {"code", "name", "valid_from", "valid_to"} <= set(frame.columns)
+    assert frame["source_row"].iloc[0] == 3  # line 1 '# source: ...', line 2 header
+
+
+def test_missing_header_names_file_and_first_line(tmp_path):
+    only = tmp_path / "only_comments.csv"
+    only.write_text("# nothing but a comment\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"only_comments\.csv: no header line found.*'# nothing but a comment'"):
+        read_table(only)
+    wrong = tmp_path / "wrong_header.csv"
+    wrong.write_text("GM0363;2020;5\nGM0014;2020;7\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"wrong_header\.csv has no column\(s\) Gemeentecode.*header on line 1: "
+                                         r"'GM0363;2020;5'"):
+        read_table(wrong, columns={"Gemeentecode": "municipality"})

@@ -41,3 +41,12 @@ class FormulaError(EffectmetingError):
 
 class AnalysisConfigError(EffectmetingError):
     """An analysis file (TOML) is malformed or names unknown designs, outcomes or options."""
+
+
+class DesignError(EffectmetingError):
+    """A design history cannot be turned into a treatment as asked (unknown value, gap, bad option)."""
+
+
+class DesignValidationError(SchemaValidationError, DesignError):
+    """A design history breaks the catalogue of design dimensions; ``failures`` has one row per
+    failing row: ``row, municipality, year, dimension, value, problem``."""

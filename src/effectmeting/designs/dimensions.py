@@ -28,22 +28,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import EffectmetingError, SchemaValidationError
+# DesignError and DesignValidationError live in effectmeting.errors; re-exported here for compatibility
+from effectmeting.errors import DesignError, DesignValidationError
 
 Kind = Literal["binary", "categorical", "score"]
 KINDS = ("binary", "categorical", "score")
 DESIGN_COLUMNS = ["municipality", "year", "dimension", "value"]
 #: failures listed in an error message; the full list is in the error's ``failures`` frame
 MESSAGE_LINES = 20
-
-
-class DesignError(EffectmetingError):
-    """A design history cannot be turned into a treatment as asked (unknown value, gap, bad option)."""
-
-
-class DesignValidationError(SchemaValidationError, DesignError):
-    """A design history breaks the catalogue; ``failures`` has one row per failing row:
-    ``row, municipality, year, dimension, value, problem``."""
 
 
 @dataclass(frozen=True)

@@ -255,18 +255,41 @@ def _incomplete_groups(mapping: pd.DataFrame, flows: pd.DataFrame, n_groups: int
     return result
 
 
+def _join_within(frame: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.Series:
+    """``sep``-joined strings of ``column`` per group of ``keys`` (frame order within a group).
+
+    Same result as ``groupby(keys)[column].agg(sep.join)`` (groups sorted by key) without a Python
+    call per group: the loop runs over the position within a group, i.e. as often as the largest
+    group has members (a handful: the predecessors or successors of one herindeling).
+    """
+    frame = frame[frame[keys].notna().all(axis=1)]  # like groupby: rows with a missing key form no group
+    grouped = frame.groupby(keys, sort=True)
+    group = grouped.ngroup().to_numpy()
+    position = grouped.cumcount().to_numpy()
+    values = frame[column].to_numpy(dtype=object)
+    first = position == 0
+    joined = np.empty(int(first.sum()), dtype=object)
+    joined[group[first]] = values[first]
+    for j in range(1, int(position.max()) + 1 if len(position) else 1):
+        at = position == j
+        joined[group[at]] = joined[group[at]] + sep + values[at]
+    heads = frame.loc[first, keys].iloc[np.argsort(group[first], kind="stable")]
+    index = pd.MultiIndex.from_frame(heads) if len(keys) > 1 else pd.Index(heads[keys[0]], name=keys[0])
+    return pd.Series(joined, index=index, name=column)
+
+
 def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys) -> None:
     """One audit record per input row: kept / merged / split / changed, with the reason."""
-    mapping = mapping.sort_values(["year", "source_code", "municipality_to"], kind="mergesort")
-    per_source = mapping.groupby(["year", "source_code"], sort=False).agg(
-        n_targets=("municipality_to", "size"), targets=("municipality_to", ";".join))
-    paths = mapping[mapping["path"] != ""].drop_duplicates(["year", "source_code", "path"])
-    per_source["path"] = paths.groupby(["year", "source_code"])["path"].agg(" | ".join).reindex(
-        per_source.index).fillna("")
-    by_code = mapping.drop_duplicates(["year", "municipality_to", "source_code"]).sort_values(
-        ["year", "municipality_to", "source_code"], kind="mergesort")
-    by_target = by_code.groupby(["year", "municipality_to"])["source_code"].agg(
-        n_sources="size", predecessors=", ".join)
+    source_keys, target_keys = ["year", "source_code"], ["year", "municipality_to"]
+    mapping = mapping.sort_values([*source_keys, "municipality_to"], kind="mergesort")
+    per_source = pd.DataFrame({"n_targets": mapping.groupby(source_keys).size(),
+                               "targets": _join_within(mapping, source_keys, "municipality_to", ";")})
+    paths = mapping[mapping["path"] != ""].drop_duplicates([*source_keys, "path"])
+    per_source["path"] = _join_within(paths, source_keys, "path", " | ").reindex(per_source.index).fillna("")
+    by_code = mapping.drop_duplicates([*target_keys, "source_code"]).sort_values(
+        [*target_keys, "source_code"], kind="mergesort")
+    by_target = pd.DataFrame({"n_sources": by_code.groupby(target_keys).size(),
+                              "predecessors": _join_within(by_code, target_keys, "source_code", ", ")})
     target_of = mapping.drop_duplicates(["year", "source_code"]).join(by_target, on=["year", "municipality_to"])
     per_source = per_source.join(target_of.set_index(["year", "source_code"])[["n_sources", "predecessors"]])
     fate = rows[["municipality", "year"]].join(per_source, on=["year", "municipality"])
@@ -296,7 +319,7 @@ def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_al
                         + over["listing"] + "); " + np.where(over["chosen"].isna(), "set to NA",
                                                              "took " + over["chosen"].astype(str))
                         + f" (design_rule='{design_rule}')")
-        text = over.groupby("_row")["text"].agg("; ".join)
+        text = _join_within(over, ["_row"], "text", "; ")
         rows_changed = text.index.to_numpy()
         action[rows_changed] = "changed"
         reason[rows_changed] = text.to_numpy()

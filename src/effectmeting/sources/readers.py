@@ -1,7 +1,8 @@
 """Read source tables (CSV in Dutch or plain notation, Parquet, CBS StatLine exports).
 
 Every frame returned by :func:`read_table` carries ``source_row`` (the line number in a text
-file, header = line 1, so the first data row is 2; row position + 1 for Parquet) and
+file, header = line 1, so the first data row is 2, counting any leading ``#`` comment lines; row
+position + 1 for Parquet) and
 ``frame.attrs["source_file"]``, so that validation and the audit log can point at the line a
 value came from.  Readers keep codes as they come (normalisation is harmonisation's job) and
 keep a cell that is not a number in a numeric column as text, for the validator to report.
@@ -45,6 +46,11 @@ def read_table(
     ``frame.attrs["decimal"]``.  ``columns`` renames source columns to schema names
     (``{"Gemeentecode": "municipality"}``).  Rows that are entirely empty are removed and their
     line numbers listed in ``frame.attrs["empty_rows"]``.
+
+    A text file may start with a block of comment lines beginning with ``#`` (e.g. ``# source:
+    ...`` provenance lines, as in the bundled register files); they are skipped, the header is
+    the first line after them (``frame.attrs["header_line"]``) and ``source_row`` still counts
+    physical lines.  ``#`` lines after the header are data, not comments.
     """
     path = Path(path)
     if format not in FORMATS:
@@ -88,15 +94,42 @@ def _header_separator(text: str) -> str:
     return max(counts, key=lambda sep: counts[sep]) if any(counts.values()) else ","
 
 
+def _strip_comment_block(text: str, path: Path) -> tuple[str, int]:
+    """Remove leading ``#`` comment lines; return the rest and the number of lines removed.
+
+    Raises :class:`InputError` naming the file and its first line when no header line follows.
+    """
+    start, skipped = 0, 0
+    while start < len(text):  # only the leading block: stops at the first line not starting with '#'
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if not text[start:end].lstrip(" \t").startswith("#"):
+            break
+        start, skipped = end + 1, skipped + 1
+    rest = text[start:]
+    header = rest.split("\n", 1)[0].strip()
+    if not header:
+        first = text.split("\n", 1)[0].strip()
+        after = f" after {skipped} '#' comment line(s)" if skipped else ""
+        raise InputError(
+            f"{path}: no header line found{after}; the first line reads {first[:120]!r}. A table needs a header "
+            "line with the column names (a leading block of lines starting with '#' is allowed before it).")
+    return rest, skipped
+
+
 def _read_text(text: str, format: str, path: Path) -> pd.DataFrame:
+    text, skipped = _strip_comment_block(text, path)
     separator = {"csv": ",", "csv_nl": ";", "cbs_statline": ";"}.get(format) or _header_separator(text)
-    cells = _split_cells(text, separator, path)
+    cells = _split_cells(text, separator, path, offset=skipped)
+    cells.attrs["header_line"] = skipped + 1
+    cells.attrs["header"] = text.split("\n", 1)[0].strip()
     data_columns = [name for name in cells.columns if name != "source_row"]
     if format == "cbs_statline" or (format == "auto" and is_statline_header(data_columns)):
         frame = parse_statline(cells)
         frame.attrs["decimal"] = "."
         frame.attrs["format"] = "cbs_statline"
         frame.attrs["empty_rows"] = cells.attrs.get("empty_rows", [])
+        frame.attrs["header_line"], frame.attrs["header"] = cells.attrs["header_line"], cells.attrs["header"]
         return frame
     if format == "csv_nl" or (format == "auto" and separator == ";"):
         decimal = "." if format == "auto" and looks_dot_decimal(cells[data_columns]) else ","
@@ -112,8 +145,11 @@ def _read_text(text: str, format: str, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _split_cells(text: str, separator: str, path: Path) -> pd.DataFrame:
-    """Split text into a frame of text cells with the line number of every row."""
+def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.DataFrame:
+    """Split text into a frame of text cells with the line number of every row.
+
+    ``offset``: physical lines before ``text`` in the file (a skipped comment block).
+    """
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -144,7 +180,7 @@ def _split_cells(text: str, separator: str, path: Path) -> pd.DataFrame:
             starts.append(previous_end + 1)
             previous_end = reader.line_num
         source_row = np.asarray(starts[: len(cells)])
-    cells.insert(0, "source_row", source_row)
+    cells.insert(0, "source_row", np.asarray(source_row, dtype="int64") + offset)
     # Cells are text at this point; a row is empty when every cell is blank.
     data = cells.drop(columns="source_row")
     empty = data.apply(lambda column: column.str.strip().eq("")).all(axis=1)
@@ -172,9 +208,14 @@ def _rename(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> pd.Data
     """Rename source columns to schema names; a mapped column must exist (or already be renamed)."""
     absent = [source for source, target in columns.items() if source not in frame.columns and target not in frame.columns]
     if absent:
+        found = ", ".join(str(c) for c in frame.columns if c != "source_row") or "none"
+        header = frame.attrs.get("header")
+        where = (f" (header on line {frame.attrs.get('header_line', 1)}: {header[:120]!r})"
+                 if header is not None else "")
         raise InputError(
             f"{path} has no column(s) {', '.join(absent)} named in the column mapping; columns found: "
-            f"{', '.join(c for c in frame.columns if c != 'source_row')}. Correct the mapping in the sources manifest."
+            f"{found}{where}. Correct the mapping in the sources manifest, or check that the header is the "
+            "first line of the file after any '#' comment lines."
         )
     present = {source: target for source, target in columns.items() if source in frame.columns}
     clash = [target for source, target in present.items() if target in frame.columns and target not in present]
