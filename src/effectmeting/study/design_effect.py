@@ -1,0 +1,250 @@
+"""``design_effect``: the effect of one design choice on several outcomes, by several estimators,
+with subgroups, multiple-testing adjustment and diagnostics, in one call."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.designs.dimensions import DesignError
+from effectmeting.designs.treatments import derive_treatment
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.callaway_santanna import att_gt
+from effectmeting.estimate.feols import feols
+from effectmeting.study import diagnostics as diag
+from effectmeting.study import estimators as est
+from effectmeting.study import multiplicity as mt
+from effectmeting.study.results import ADJUSTED_COLUMNS, DesignEffectStudy
+from effectmeting.study.spec import (
+    ABSORBING, ESTIMATORS, check_request, estimation_frame, parse_design, time_varying,
+)
+from effectmeting.study.subgroups import SUBGROUP_COLUMNS, TEST_COLUMNS, subgroup_estimates
+
+#: seed used when ``seed=None``, so that a study is reproducible by default
+DEFAULT_SEED = 20240101
+MULTIPLICITY = ("holm", "romano_wolf", "both", "none")
+
+
+def _timing(panel, spec):
+    try:
+        return derive_treatment(panel, dimension=spec.dimension, treated_value=spec.treated_value,
+                                threshold=spec.threshold)
+    except DesignError as exc:
+        raise IdentificationError(f"design {spec.text!r}: {exc}") from None
+
+
+def _absorbing(timing, control: str, design: str, switchers: str
+               ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Treatment frame for absorbing estimators, the excluded municipalities and notes on them.
+
+    ``switchers="exclude"``: :meth:`TreatmentTiming.absorbing` (switchers left out);
+    ``"first_adoption"``: switchers kept as treated from their first adoption on (an
+    intention-to-treat estimand: their effect after switching back, whatever it is, counts).
+    """
+    frame, excluded = timing.absorbing(treated_at_start="exclude")
+    notes = []
+    status = timing.units.set_index("municipality")["status"]
+    is_switcher = (status.reindex(excluded["municipality"]) == "switched_back").to_numpy()
+    at_start = int((~is_switcher).sum())
+    switched = int(is_switcher.sum())
+    if switched and switchers == "exclude":
+        notes.append(f"{switched} municipalities switched back from {design} and are left out of the absorbing-"
+                     "treatment estimators (twfe, cs, sa, imputation); dcdh uses them (see .excluded)")
+    elif switched:
+        kept = excluded.loc[is_switcher, "municipality"]
+        path = timing.path.loc[timing.path["municipality"].isin(kept), ["municipality", "year"]]
+        cohort = timing.units.set_index("municipality")["first_adoption_year"]
+        path = path.assign(first_adoption_year=path["municipality"].map(cohort).to_numpy())
+        path["treated"] = (path["year"] >= path["first_adoption_year"]).astype(frame["treated"].dtype)
+        frame = pd.concat([frame, path], ignore_index=True).sort_values(["municipality", "year"], kind="mergesort")
+        excluded = excluded.loc[~is_switcher].reset_index(drop=True)
+        notes.append(f"{switched} municipalities switched back from {design}; switchers='first_adoption' keeps "
+                     "them as treated from their first adoption on (intention-to-treat: effects after "
+                     "switching back count as they are)")
+    if at_start:
+        notes.append(f"{at_start} municipalities had {design} already in their first observed year (adoption "
+                     "year unknown, no pre-period) and are left out of the absorbing-treatment estimators")
+    cohorts = frame.drop_duplicates("municipality")["first_adoption_year"]
+    if not (cohorts > 0).any():
+        raise IdentificationError(f"design {design!r}: no municipality adopts it within the panel's years "
+                                  "(after leaving out switchers and municipalities treated from the start)")
+    if control == "never" and not (cohorts == 0).any():
+        raise IdentificationError(
+            f"design {design!r}: every municipality adopts it at some point, so there is no never-treated "
+            "comparison group for control='never'; use control='notyet' (not-yet-adopting municipalities "
+            "as controls; the last adoption years are then not identified)")
+    return frame[["municipality", "year", "treated", "first_adoption_year"]], excluded, notes
+
+
+def _overall_estimate(estimator: str, frame: pd.DataFrame, outcome: str, control: str, covariates, tv) -> float:
+    """The overall effect only (for bootstrap re-estimation)."""
+    if estimator == "cs":
+        result, _ = est.quiet(att_gt, frame, outcome=outcome, unit=est.UNIT, time=est.TIME, cohort=est.COHORT,
+                              control=control, covariates=covariates or None, method="dr")
+        return result.aggregate("simple").estimate
+    if estimator == "twfe":  # the static coefficient only, not the event study
+        formula = f"{outcome} ~ " + " + ".join(["treated", *tv]) + " | municipality + year"
+        return float(feols(formula, frame, vcov="iid").coef["treated"])
+    return est.run(estimator, frame, outcome, control=control, covariates=covariates, time_varying=tv).estimate
+
+
+def _adjust(estimators, outcomes, runs, frames, multiplicity, bootstrap, seed, control, covariates
+            ) -> tuple[pd.DataFrame, list[str]]:
+    """Holm and Romano-Wolf p-values across outcomes, per estimator (overall effects)."""
+    rows, notes = [], []
+    for estimator in estimators:
+        chosen = [runs[(o, estimator)] for o in outcomes]
+        estimate = np.array([r.estimate for r in chosen])
+        std_error = np.array([r.std_error for r in chosen])
+        p_value = np.array([float(r.rows.iloc[0]["p_value"]) for r in chosen])
+        p_holm = mt.holm(p_value) if multiplicity != "none" else np.full(len(outcomes), np.nan)
+        p_rw = np.full(len(outcomes), np.nan)
+        if multiplicity in ("romano_wolf", "both"):
+            statistic = np.abs(estimate / std_error)
+            if bootstrap is not None:
+                def refit(k, frame, _e=estimator):
+                    o = outcomes[k]
+                    return _overall_estimate(_e, frame, o, control, covariates, time_varying(frame, covariates))
+
+                draws, failed = mt.cluster_bootstrap_draws([frames[(o, estimator)] for o in outcomes], estimate,
+                                                           std_error, refit, int(bootstrap), seed)
+                p_rw = mt.romano_wolf(statistic, draws, p_value)
+                notes.append(f"Romano-Wolf ({estimator}): cluster bootstrap, {bootstrap} draws of municipalities "
+                             f"(jointly across outcomes), seed {seed}"
+                             + (f"; {failed} draws not estimable and not used" if failed else ""))
+            elif estimator == "cs":
+                matrix, counts = mt.align_influence([r.influence for r in chosen])
+                draws = mt.multiplier_draws(matrix, counts, std_error, mt.MULTIPLIER_DRAWS, seed)
+                p_rw = mt.romano_wolf(statistic, draws, p_value)
+                notes.append(f"Romano-Wolf (cs): multiplier bootstrap on the joint influence functions "
+                             f"({mt.MULTIPLIER_DRAWS} Rademacher draws per municipality, seed {seed})")
+            else:
+                notes.append(f"Romano-Wolf ({estimator}): not computed; without bootstrap= only the cs influence "
+                             "functions give joint draws (pass bootstrap=B for a cluster bootstrap)")
+        rows.append(pd.DataFrame({"estimator": estimator, "outcome": outcomes, "estimate": estimate,
+                                  "std_error": std_error, "p_value": p_value, "p_holm": p_holm,
+                                  "p_romano_wolf": p_rw}))
+    if multiplicity != "none" and len(outcomes) > 1:
+        notes.append(f"Multiplicity: p-values adjusted across the {len(outcomes)} outcomes per estimator "
+                     "(overall effects): Holm" + (" and Romano-Wolf step-down" if multiplicity != "holm" else ""))
+    return pd.concat(rows, ignore_index=True)[ADJUSTED_COLUMNS], notes
+
+
+def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | list[str] = "cs",
+                  control: str = "never", covariates: list[str] | None = None, by: str | None = None,
+                  bootstrap: int | None = None, seed: int | None = None,
+                  multiplicity: str = "holm", switchers: str = "exclude",
+                  by_year: int | None = None) -> DesignEffectStudy:
+    """Effect of adopting one design choice on each outcome, by each estimator.
+
+    Parameters
+    ----------
+    panel : harmonised :class:`~effectmeting.Panel` (``.data`` municipality x year, ``.designs``).
+    design : ``"dimension=value"`` (e.g. ``"role=gives_help"``), or ``"dimension>=threshold"``
+        for a score dimension.  Treatment = having that value; cohort = first year with it.
+    outcomes : numeric panel columns (rates per 1,000, euros per inhabitant, ...); effects are in
+        the outcome's units.
+    estimator : any of ``twfe, cs, sa, imputation, dcdh``.  The absorbing-treatment estimators
+        (twfe, cs, sa, imputation) leave out municipalities that switched back and those treated
+        in their first year (counted in ``notes``, listed in ``excluded``); dcdh uses the full
+        switching path.
+    control : ``"never"`` (never-adopting municipalities; refused if there are none) or
+        ``"notyet"`` (also not-yet adopters; Callaway-Sant'Anna, and Sun-Abraham's last cohort).
+    covariates : panel columns for Callaway-Sant'Anna (doubly robust; values in the base period)
+        and, when they vary within municipality, for Sun-Abraham, imputation and TWFE.
+    by : a panel column with a few values (``urbanity``, ``size_class``, or a tercile column made
+        by :func:`effectmeting.study.add_terciles`): overall effects per value (membership by the
+        value in the municipality's first year, or in ``by_year``) and a chi-square test that
+        they are equal.
+    bootstrap : None, or a number of cluster-bootstrap draws (municipalities resampled jointly
+        across outcomes) for the Romano-Wolf p-values.  Without it Romano-Wolf uses a
+        multiplier bootstrap on the cs influence functions (cs only).
+    switchers : ``"exclude"`` (default) leaves municipalities that switched back out of the
+        absorbing-treatment estimators; ``"first_adoption"`` keeps them as treated from their first
+        adoption on (intention-to-treat: the effect averaged over what happened after adoption,
+        switching back included).
+    seed : seeds every bootstrap; None means :data:`DEFAULT_SEED` (studies are reproducible).
+    multiplicity : ``"holm"`` (default), ``"romano_wolf"``, ``"both"`` or ``"none"``: which
+        adjusted p-values across outcomes ``.adjusted`` holds (Holm is computed unless "none").
+
+    Assumptions: parallel trends (conditional on ``covariates`` for cs), no anticipation,
+    standard errors clustered by municipality.  Municipalities with a missing outcome or
+    covariate in any year are left out of that outcome's estimates (counted in ``notes``).
+    """
+    estimators = [estimator] if isinstance(estimator, str) else list(estimator)
+    covariates = list(covariates or [])
+    spec = parse_design(design)
+    check_request(panel, spec, list(outcomes), estimators, control, covariates, by, by_year)
+    if multiplicity not in MULTIPLICITY:
+        raise IdentificationError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
+    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
+                                  or bootstrap < 19):
+        raise IdentificationError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
+    if switchers not in ("exclude", "first_adoption"):
+        raise IdentificationError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
+    estimators = [e for e in ESTIMATORS if e in estimators]
+    outcomes = list(outcomes)
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    timing = _timing(panel, spec)
+    notes: list[str] = []
+    excluded = pd.DataFrame(columns=["municipality", "first_adoption_year", "switch_back_year", "n_switches",
+                                     "reason"])
+    absorbing = None
+    if any(e in ABSORBING for e in estimators):
+        absorbing, excluded, found = _absorbing(timing, control, spec.text, switchers)
+        notes += found
+    switching = timing.switching() if "dcdh" in estimators else None
+
+    runs, frames, parts, results, aggregates, diagnostics = {}, {}, [], {}, {}, {}
+    subgroup_rows, subgroup_tests = [], []
+    for outcome in outcomes:
+        outcome_runs = {}
+        for treatment, names in ((absorbing, [e for e in estimators if e in ABSORBING]),
+                                 (switching, [e for e in estimators if e == "dcdh"])):
+            if treatment is None or not names:
+                continue
+            frame, found = estimation_frame(panel.data, treatment, outcome, covariates, by,
+                                            timing.units["municipality"])
+            notes += found
+            tv = time_varying(frame, covariates)
+            for name in names:
+                run = est.run(name, frame, outcome, control=control, covariates=covariates, time_varying=tv)
+                runs[(outcome, name)], frames[(outcome, name)], outcome_runs[name] = run, frame, run
+                results[(outcome, name)] = run.result
+                if run.extra:
+                    aggregates[(outcome, name)] = run.extra
+                parts.append(run.rows.assign(outcome=outcome, estimator=name))
+                notes += [f"{outcome}, {name}: {n}" for n in run.notes]
+                if by is not None:
+                    table, test, found = subgroup_estimates(frame, outcome, name, by, control=control,
+                                                            covariates=covariates, time_varying=tv,
+                                                            by_year=by_year)
+                    subgroup_rows.append(table)
+                    subgroup_tests.append(test)
+                    notes += found
+            if treatment is absorbing:
+                bacon_result, bacon_note = diag.bacon(frame, outcome)
+                diagnostics[outcome] = {"bacon": bacon_result, "bacon_note": bacon_note}
+        diagnostics.setdefault(outcome, {"bacon": None, "bacon_note": "no absorbing-treatment estimator asked"})
+        diagnostics[outcome]["pretrend"] = diag.pretrend_rows(outcome, outcome_runs)
+
+    subgroups = {"estimates": pd.concat(subgroup_rows, ignore_index=True) if subgroup_rows
+                 else pd.DataFrame(columns=SUBGROUP_COLUMNS),
+                 "tests": pd.DataFrame(subgroup_tests, columns=TEST_COLUMNS)}
+    if subgroup_rows:
+        table = subgroups["estimates"]
+        parts.append(pd.DataFrame({
+            "outcome": table["outcome"], "estimator": table["estimator"], "aggregation": "subgroup",
+            "key": table["value"], "estimate": table["estimate"], "std_error": table["std_error"],
+            "conf_low": table["conf_low"], "conf_high": table["conf_high"], "p_value": table["p_value"],
+            "n_units": table["n_units"]}))
+        notes += [f"{r.outcome}, {r.estimator}, {by}={r.value}: {r.reason}"
+                  for r in table.itertuples(index=False) if r.reason]
+    adjusted, found = _adjust(estimators, outcomes, runs, frames, multiplicity, bootstrap, seed, control, covariates)
+    notes += found
+    notes += [d["bacon_note"] for d in diagnostics.values() if d.get("bacon_note")]
+    return DesignEffectStudy(
+        design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(parts, ignore_index=True),
+        results=results, aggregates=aggregates, diagnostics=diagnostics, subgroups=subgroups, adjusted=adjusted,
+        timing=timing, excluded=excluded, notes=notes,
+        settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
+                  "by_year": by_year, "bootstrap": bootstrap, "seed": seed, "multiplicity": multiplicity})

@@ -1,0 +1,65 @@
+"""Diagnostics reported beside every outcome's estimates: pre-trend tests and the Bacon decomposition.
+
+* Pre-trend tests (H0: no effect before adoption), one per estimator that has pre-periods:
+  Sun-Abraham and imputation event studies through :func:`effectmeting.pretrend_test` (joint
+  Wald over the pre-period coefficients; for imputation these are the BJS lead coefficients),
+  Callaway-Sant'Anna through the Wald test of every pre-treatment ATT(g,t) from the influence
+  functions (R ``did``'s pre-test), TWFE on its binned event study, dCDH on its placebos.
+* The Goodman-Bacon (2021) decomposition of the static TWFE coefficient: which 2x2 comparisons,
+  with which weights, make it up (``Later vs Earlier Treated`` with a large weight warns of bias
+  under effects that change over time).  It needs a balanced panel; when the outcome's frame is
+  not balanced it is skipped and the reason is recorded.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import EffectmetingError
+from effectmeting.estimate.bacon import bacon_decomposition
+from effectmeting.estimate.pretrends import pretrend_test
+from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun, cs_pretrend_wald
+
+PRETREND_COLUMNS = ["outcome", "estimator", "test", "statistic", "df", "p_value", "note"]
+
+
+def pretrend_rows(outcome: str, runs: dict[str, EstimatorRun]) -> pd.DataFrame:
+    """One pre-trend test per estimator run (those without pre-periods are listed with a note)."""
+    rows = []
+    for name, run in runs.items():
+        row = {"outcome": outcome, "estimator": name, "statistic": np.nan, "df": 0, "p_value": np.nan}
+        if name == "cs":
+            found = cs_pretrend_wald(run.result)
+            row.update(test="wald_pre_attgt", statistic=found["statistic"], df=found["df"],
+                       p_value=found["p_value"], note=found["note"])
+        else:
+            study = run.extra.get("event_study", run.result) if name == "twfe" else run.result
+            label = {"sa": "Sun-Abraham pre-period coefficients", "imputation": "BJS pre-trend leads",
+                     "twfe": "TWFE event-study leads", "dcdh": "dCDH placebos"}[name]
+            try:
+                test = pretrend_test(study)
+            except EffectmetingError as exc:
+                row.update(test="wald_event_study", note=f"{label}: {exc}")
+            else:
+                row.update(test="wald_event_study", statistic=test.statistic, df=test.df, p_value=test.p_value,
+                           note=f"{label} at event times {','.join(map(str, test.event_times))}")
+        rows.append(row)
+    return pd.DataFrame(rows, columns=PRETREND_COLUMNS)
+
+
+def bacon(frame: pd.DataFrame, outcome: str):
+    """``(BaconResults | None, note)``: the decomposition, or None and why it was skipped."""
+    years = frame[TIME].nunique()
+    per_unit = frame.groupby(UNIT, sort=False).size()
+    if (per_unit != years).any():
+        return None, (f"{outcome}: Bacon decomposition skipped: the panel is not balanced "
+                      f"({int((per_unit != years).sum())} municipalities miss years)")
+    try:
+        result = bacon_decomposition(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT)
+    except EffectmetingError as exc:
+        return None, f"{outcome}: Bacon decomposition skipped: {exc}"
+    weights = result.by_type().set_index("comparison_type")["weight"]
+    later = float(weights.get("Later vs Earlier Treated", 0.0))
+    return result, (f"{outcome}: Bacon decomposition of the TWFE coefficient {result.twfe_estimate:.4f}: "
+                    f"{later:.0%} of the weight on 'Later vs Earlier Treated' comparisons (already-treated "
+                    "municipalities as controls: biased when effects change over time)")

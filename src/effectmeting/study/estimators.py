@@ -1,0 +1,221 @@
+"""Run one estimator on one outcome's frame and return its rows in the study's tidy shape.
+
+Each ``run_*`` gets a balanced frame with ``municipality, year, <outcome>`` and the treatment
+columns (``first_adoption_year``, ``treated``), and returns an :class:`EstimatorRun`: the
+underlying Results object and the rows ``aggregation, key, estimate, std_error, conf_low,
+conf_high, p_value, n_units``.
+
+Event time convention (as Callaway-Sant'Anna, Sun-Abraham, imputation): ``0`` is the first
+treated year, ``-1`` the last untreated year.  dCDH counts ``l = 1`` as the first switched
+period and places its placebo ``-l`` at ``Y_{F-1-l} - Y_{F-1}``; its rows are shifted by one
+(``l -> l - 1``, placebo ``-l -> -l - 1``) so all estimators share one axis.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.callaway_santanna import att_gt
+from effectmeting.estimate.dcdh import dcdh
+from effectmeting.estimate.event_study import event_study_twfe
+from effectmeting.estimate.feols import feols
+from effectmeting.estimate.imputation import imputation_did
+from effectmeting.estimate.sun_abraham import sun_abraham
+
+UNIT, TIME, COHORT = "municipality", "year", "first_adoption_year"
+ROW_COLUMNS = ["aggregation", "key", "estimate", "std_error", "conf_low", "conf_high", "p_value", "n_units"]
+Z95 = float(stats.norm.ppf(0.975))
+#: TWFE event-study window (binned endpoints) and the most pre/post periods asked of dCDH/imputation
+TWFE_WINDOW = (-5, 5)
+MAX_PLACEBOS = 4
+MAX_EFFECTS = 8
+
+
+@dataclass
+class EstimatorRun:
+    """One estimator on one outcome."""
+
+    result: object                      # the underlying Results object
+    rows: pd.DataFrame                  # ROW_COLUMNS
+    estimate: float                     # overall effect (outcome units)
+    std_error: float
+    n_units: int
+    #: CS only: influence function of the overall ATT per municipality (var = sum(IF^2)/n^2)
+    influence: pd.Series | None = None
+    extra: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _normal_rows(aggregation: str, keys, estimate, std_error, n_units: int,
+                 conf_low=None, conf_high=None) -> pd.DataFrame:
+    estimate = np.asarray(estimate, dtype=float)
+    std_error = np.asarray(std_error, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_value = 2 * stats.norm.sf(np.abs(estimate / std_error))
+    return pd.DataFrame({
+        "aggregation": aggregation, "key": [str(k) for k in keys], "estimate": estimate, "std_error": std_error,
+        "conf_low": estimate - Z95 * std_error if conf_low is None else np.asarray(conf_low, dtype=float),
+        "conf_high": estimate + Z95 * std_error if conf_high is None else np.asarray(conf_high, dtype=float),
+        "p_value": p_value, "n_units": n_units})
+
+
+def _int_keys(values) -> list[str]:
+    return [str(int(v)) for v in values]
+
+
+def quiet(function, *args, **kwargs):
+    """Call an estimator, turning its warnings into notes (nothing disappears in a log)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    return result, [str(w.message) for w in caught]
+
+
+def run_cs(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+    """Callaway-Sant'Anna (doubly robust when ``covariates``): simple, dynamic, group, calendar."""
+    result, notes = quiet(att_gt, frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT,
+                           control=control, covariates=covariates or None, method="dr")
+    simple, dynamic = result.aggregate("simple"), result.aggregate("dynamic")
+    group, calendar = result.aggregate("group"), result.aggregate("calendar")
+    n = result.n_units
+    parts = [_normal_rows("overall", [""], [simple.estimate], [simple.std_error], n)]
+    for aggregate, column, aggregation in ((dynamic, "event_time", "event_time"), (group, "cohort", "cohort"),
+                                           (calendar, "time", "time")):
+        table = aggregate.tidy()
+        parts.append(_normal_rows(aggregation, _int_keys(table[column]), table["estimate"], table["std_error"], n,
+                                  table["conf_low"], table["conf_high"]))
+    # att_gt orders units by sorted label and drops none here (treated-at-start units are
+    # excluded before), so the influence rows are the sorted municipalities
+    units = np.sort(frame[UNIT].unique())
+    influence = pd.Series(simple.influence, index=units) if len(units) == n else None
+    if influence is None:
+        notes.append(f"{outcome}: CS used {n} of {len(units)} municipalities; influence functions not aligned")
+    return EstimatorRun(result, pd.concat(parts, ignore_index=True), simple.estimate, simple.std_error, n,
+                        influence=influence, extra={"simple": simple, "dynamic": dynamic, "group": group,
+                                                    "calendar": calendar}, notes=notes)
+
+
+def cs_pretrend_wald(result) -> dict:
+    """Wald test that every pre-treatment ATT(g,t) is zero (as R ``did``'s pre-test), from the
+    influence functions: ``W = b' V^+ b`` with ``V = IF'IF / n^2``, chi-square with rank(V) df."""
+    pre = (result.cohort > result.time) & np.isfinite(result.std_error)
+    if not pre.any():
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment ATT(g,t) cells"}
+    b = result.estimate[pre]
+    influence = result.influence[:, pre]
+    vcov = influence.T @ influence / result.n_units ** 2
+    rank = int(np.linalg.matrix_rank(vcov))
+    statistic = float(b @ np.linalg.pinv(vcov) @ b)
+    return {"statistic": statistic, "df": rank, "p_value": float(stats.chi2.sf(statistic, rank)),
+            "note": f"{int(pre.sum())} pre-treatment ATT(g,t) cells (varying base period)"}
+
+
+def _event_rows(result, n_units: int, shift: int = 0) -> pd.DataFrame:
+    table = result.tidy()
+    return _normal_rows("event_time", _int_keys(table["event_time"] + shift), table["estimate"], table["std_error"],
+                        n_units, table["conf_low"], table["conf_high"])
+
+
+def run_sa(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+    """Sun-Abraham interaction-weighted event study; ``control='notyet'`` uses the last cohort."""
+    result = sun_abraham(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT,
+                         control="never" if control == "never" else "last", covariates=covariates or None)
+    n = int(frame[UNIT].nunique())
+    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
+                      _event_rows(result, n)], ignore_index=True)
+    notes = ["Sun-Abraham with control='notyet': the last-adopting cohort (and never-adopters) is the control "
+             "group, periods from its adoption on are dropped"] if control != "never" else []
+    return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
+
+
+def _lead_count(frame: pd.DataFrame) -> int:
+    """How many pre-adoption periods every imputation lead dummy can use (at most MAX_PLACEBOS + 1)."""
+    cohorts = frame.loc[frame[COHORT] > 0, COHORT]
+    if cohorts.empty:
+        return 0
+    return int(min(MAX_PLACEBOS + 1, cohorts.max() - frame[TIME].min()))
+
+
+def run_imputation(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+    """Borusyak-Jaravel-Spiess imputation: overall, horizons >= 0, and the BJS pre-trend leads."""
+    leads = _lead_count(frame)
+    result = imputation_did(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT,
+                            covariates=covariates or None, pretrends=leads or None)
+    n = int(frame[UNIT].nunique())
+    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
+                      _event_rows(result, n)], ignore_index=True)
+    notes = []
+    if control != "never":
+        notes.append("imputation always imputes from every untreated observation (never and not-yet adopters)")
+    if leads:
+        notes.append(f"imputation event times -{leads}..-1 are the BJS pre-trend coefficients (untreated "
+                     "observations only), not effects")
+    return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
+
+
+def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+    """Static TWFE ``outcome ~ treated | municipality + year`` (CR1 by municipality) and the binned
+    TWFE event study; the conventional benchmark that staggered adoption can bias."""
+    formula = f"{outcome} ~ " + " + ".join(["treated", *covariates]) + " | municipality + year"
+    static = feols(formula, frame, vcov={"cluster": UNIT})
+    term = static.tidy().set_index("term").loc["treated"]
+    n = int(frame[UNIT].nunique())
+    overall = pd.DataFrame({"aggregation": "overall", "key": [""], "estimate": [term["estimate"]],
+                            "std_error": [term["std_error"]], "conf_low": [term["conf_low"]],
+                            "conf_high": [term["conf_high"]], "p_value": [term["p_value"]], "n_units": n})
+    dynamic = event_study_twfe(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT, window=TWFE_WINDOW)
+    rows = pd.concat([overall, _event_rows(dynamic, n)], ignore_index=True)
+    notes = [f"TWFE event study: window {TWFE_WINDOW[0]}..{TWFE_WINDOW[1]} with binned endpoints; TWFE "
+             "intervals use the t distribution with G-1 df (overall) as fixest"]
+    return EstimatorRun(static, rows, float(term["estimate"]), float(term["std_error"]), n,
+                        extra={"event_study": dynamic}, notes=notes)
+
+
+def run_dcdh(frame: pd.DataFrame, outcome: str) -> EstimatorRun:
+    """de Chaisemartin-D'Haultfoeuille on the switching 0/1 path (switchers back included).
+
+    Asks for as many effects (up to MAX_EFFECTS) and placebos (up to MAX_PLACEBOS) as some
+    switcher can support; fewer are asked for when a horizon has no usable switcher.
+    """
+    n_periods = int(frame[TIME].nunique())
+    effects, placebos = min(MAX_EFFECTS, n_periods - 1), min(MAX_PLACEBOS, n_periods - 2)
+    notes: list[str] = []
+    while True:
+        try:
+            result = dcdh(frame, outcome=outcome, unit=UNIT, time=TIME, treatment="treated",
+                          effects=effects, placebos=placebos)
+            break
+        except IdentificationError as exc:
+            if "placebo" in str(exc) and placebos > 0:
+                placebos -= 1
+            elif effects > 1:
+                effects -= 1
+            else:
+                raise
+    if effects < min(MAX_EFFECTS, n_periods - 1) or placebos < min(MAX_PLACEBOS, n_periods - 2):
+        notes.append(f"dCDH: {effects} effects and {placebos} placebos identified (no usable switcher beyond)")
+    n = int(result.influence.shape[0])
+    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
+                      _event_rows(result, n, shift=-1)], ignore_index=True)
+    notes.append("dCDH event times shifted by one to the common axis (0 = first treated year); overall = "
+                 "average total effect per unit of treatment")
+    return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
+
+
+RUNNERS = {"cs": run_cs, "sa": run_sa, "imputation": run_imputation, "twfe": run_twfe}
+
+
+def run(estimator: str, frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str],
+        time_varying: list[str]) -> EstimatorRun:
+    """Dispatch; CS gets every covariate (propensity score / outcome regression at the base
+    period), SA, imputation and TWFE only the time-varying ones (constant ones are absorbed by
+    the municipality effects)."""
+    if estimator == "dcdh":
+        return run_dcdh(frame, outcome)
+    chosen = covariates if estimator == "cs" else time_varying
+    return RUNNERS[estimator](frame, outcome, control=control, covariates=chosen)

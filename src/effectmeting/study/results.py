@@ -1,0 +1,119 @@
+"""The result of :func:`effectmeting.design_effect`: every estimate of one design on several outcomes."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.results import Results, _format_frame
+from effectmeting.study.spec import ESTIMATORS
+
+TIDY_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
+                "conf_high", "p_value", "n_units"]
+AGGREGATIONS = ("overall", "event_time", "cohort", "time", "subgroup")
+ADJUSTED_COLUMNS = ["estimator", "outcome", "estimate", "std_error", "p_value", "p_holm", "p_romano_wolf"]
+
+
+def _sort_key(key: pd.Series) -> pd.Series:
+    """Numeric keys (event times, cohorts, years) in numeric order, other keys after them by text."""
+    number = pd.to_numeric(key, errors="coerce")
+    return number.fillna(np.inf)
+
+
+class DesignEffectStudy(Results):
+    """Effects of one design choice on several outcomes by several estimators.
+
+    Attributes
+    ----------
+    design : the ``dimension=value`` studied.
+    outcomes, estimators : as asked (estimators in the order of :data:`ESTIMATORS`).
+    results : ``{(outcome, estimator): Results}`` — the underlying estimator results
+        (``AttGtResults`` for cs, ``FeolsResults`` for twfe, event-study results otherwise).
+    aggregates : ``{(outcome, "cs"): {"simple"|"dynamic"|"group"|"calendar": AggregateResults}}``
+        and ``{(outcome, "twfe"): {"event_study": EventStudyResults}}``.
+    diagnostics : ``{outcome: {"pretrend": DataFrame, "bacon": BaconResults | None, "bacon_note": str}}``.
+    subgroups : ``{"estimates": DataFrame, "tests": DataFrame}`` (empty frames without ``by``).
+    adjusted : DataFrame ``estimator, outcome, estimate, std_error, p_value, p_holm,
+        p_romano_wolf`` (Romano-Wolf NaN when not computed; see ``notes``).
+    timing : the :class:`~effectmeting.designs.TreatmentTiming`; ``excluded`` the municipalities
+        left out of absorbing-treatment estimation with the reason.
+    notes : every exclusion and choice, in words.
+    """
+
+    def __init__(self, *, design: str, outcomes: list[str], estimators: list[str], rows: pd.DataFrame,
+                 results: dict, aggregates: dict, diagnostics: dict, subgroups: dict, adjusted: pd.DataFrame,
+                 timing, excluded: pd.DataFrame, notes: list[str], settings: dict) -> None:
+        super().__init__()
+        self.design, self.outcomes, self.estimators = design, list(outcomes), list(estimators)
+        self.title = f"Effects of {design} ({', '.join(self.estimators)})"
+        self._rows = rows
+        self.results, self.aggregates, self.diagnostics = results, aggregates, diagnostics
+        self.subgroups, self.adjusted = subgroups, adjusted
+        self.timing, self.excluded, self.settings = timing, excluded, settings
+        self.notes = list(notes)
+
+    def tidy(self) -> pd.DataFrame:
+        """One row per reported effect; columns :data:`TIDY_COLUMNS`, sorted by outcome (as asked),
+        estimator (twfe, cs, sa, imputation, dcdh), aggregation (overall, event_time, cohort, time,
+        subgroup) and key (numeric keys numerically)."""
+        table = self._rows.copy()
+        table["design"] = self.design
+        order = pd.DataFrame({
+            "outcome": table["outcome"].map({o: i for i, o in enumerate(self.outcomes)}),
+            "estimator": table["estimator"].map({e: i for i, e in enumerate(ESTIMATORS)}),
+            "aggregation": table["aggregation"].map({a: i for i, a in enumerate(AGGREGATIONS)}),
+            "key_number": _sort_key(table["key"]), "key_text": table["key"]})
+        position = order.sort_values(list(order.columns), kind="mergesort").index
+        table = table.loc[position, TIDY_COLUMNS].reset_index(drop=True)
+        table["n_units"] = table["n_units"].astype("int64")
+        return table
+
+    def overall(self) -> pd.DataFrame:
+        """The overall rows of ``tidy()`` with the adjusted p-values joined."""
+        table = self.tidy()
+        table = table[table["aggregation"] == "overall"]
+        return table.merge(self.adjusted[["estimator", "outcome", "p_holm", "p_romano_wolf"]],
+                           on=["estimator", "outcome"], how="left")
+
+    def summary(self, digits: int = 4) -> str:
+        """Overall effects with adjusted p-values, subgroup tests, pre-trend tests and notes."""
+        lines = [self.title, self.timing.summary() if self.timing is not None else "", "",
+                 "Overall effects (p_holm / p_romano_wolf: adjusted across outcomes per estimator):",
+                 _format_frame(self.overall().drop(columns=["design", "aggregation", "key"]), digits)
+                 .to_string(index=False)]
+        tests = self.subgroups.get("tests")
+        if tests is not None and len(tests):
+            lines += ["", "Subgroup equality tests:", _format_frame(tests, digits).to_string(index=False)]
+        pretrends = [d["pretrend"] for d in self.diagnostics.values()]
+        if pretrends:
+            lines += ["", "Pre-trend tests:", _format_frame(pd.concat(pretrends, ignore_index=True)
+                                                            .drop(columns=["note"]), digits).to_string(index=False)]
+        lines += ["", *self.notes]
+        return "\n".join(lines)
+
+    def event_times(self, outcome: str) -> dict[str, pd.DataFrame]:
+        """Per estimator, the event-time rows of ``outcome`` (``event_time`` int, estimate, CI)."""
+        if outcome not in self.outcomes:
+            raise IdentificationError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
+        table = self.tidy()
+        table = table[(table["outcome"] == outcome) & (table["aggregation"] == "event_time")]
+        frames = {}
+        for estimator in self.estimators:
+            part = table[table["estimator"] == estimator]
+            if len(part):
+                frames[estimator] = part.assign(event_time=part["key"].astype(int))[
+                    ["event_time", "estimate", "std_error", "conf_low", "conf_high"]].reset_index(drop=True)
+        return frames
+
+    def figure_spec(self, outcome: str, *, unit: str = "", lang: str = "en"):
+        """The event-study comparison of every estimator as a report ``FigureSpec``
+        (``effectmeting.report.figures.event_study_plot``; imported here, lazily, because the
+        report stage comes after this one)."""
+        from effectmeting.report.figures import event_study_plot
+
+        return event_study_plot(self.event_times(outcome), outcome_label=outcome, unit=unit, lang=lang,
+                                title=f"{self.design}: {outcome}", name=f"event_study_{outcome}")
+
+    def plot(self, outcome: str, *, unit: str = "", lang: str = "en"):
+        """Event study of ``outcome`` comparing the estimators; returns the matplotlib Figure."""
+        return self.figure_spec(outcome, unit=unit, lang=lang).figure
