@@ -1,0 +1,90 @@
+"""Minimum detectable effect by placebo simulation on the harmonised demo panel.
+
+References: the normal-theory relations a placebo study must satisfy — under no effect the
+rejection rate is about alpha; with an effect of MDE = (z_{1-a/2} + z_power) x SE added, the
+rejection rate is about ``power``; the analytic SE agrees with the spread of placebo estimates;
+and the MDE shrinks with more adopters.  Monte Carlo tolerances are 3 binomial standard errors.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from effectmeting.errors import IdentificationError
+from effectmeting.planning import minimum_detectable_effect
+
+REPS = 50
+OUTCOME = "jeugdhulp_per_1000_youth"
+
+
+@pytest.fixture(scope="module")
+def panel(demo_panel):
+    """The session's demo panel (conftest) with its own audit log (designs add notes to it)."""
+    return dataclasses.replace(demo_panel, audit=copy.deepcopy(demo_panel.audit))
+
+
+@pytest.fixture(scope="module")
+def power_table(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=[40, 160], adoption_years="role=gives_help",
+                                         reps=REPS, seed=3)
+
+
+def test_columns_and_formula(power_table):
+    table = power_table.tidy()
+    assert table.columns[:6].tolist() == ["outcome", "n_adopters", "years", "mde", "se", "rejection_rate_at_mde"]
+    assert table["years"].tolist() == ["2015-2024", "2015-2024"]
+    factor = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    np.testing.assert_allclose(table["mde"], factor * table["se"], rtol=1e-12)
+    for n, draws in power_table.draws.items():
+        assert len(draws) == REPS
+        assert table.set_index("n_adopters").loc[n, "se"] == pytest.approx(draws["std_error"].mean())
+
+
+def test_mde_decreases_with_adopters(power_table):
+    mde = power_table.tidy().set_index("n_adopters")["mde"]
+    assert mde.loc[160] < mde.loc[40]
+    # SE ~ 1/sqrt(n_adopters) while the never-treated group is large: ratio about 2 (here ~1.8)
+    assert 1.3 < mde.loc[40] / mde.loc[160] < 2.6
+
+
+def test_placebo_rejection_rate_near_alpha_and_power_at_mde(power_table):
+    table = power_table.tidy()
+    alpha_mc = 3 * np.sqrt(0.05 * 0.95 / REPS)
+    power_mc = 3 * np.sqrt(0.8 * 0.2 / REPS)
+    assert (table["placebo_rejection_rate"] <= 0.05 + alpha_mc).all()
+    assert (abs(table["rejection_rate_at_mde"] - 0.8) <= power_mc).all()
+    # the analytic SE agrees with the spread of the placebo estimates (MC error of an SD with 50 draws ~10%)
+    ratio = table["placebo_sd"] / table["se"]
+    assert ((ratio > 0.7) & (ratio < 1.4)).all()
+
+
+def test_injected_effect_shifts_estimates_by_mde(power_table):
+    """CS is linear in the outcome: adding MDE from adoption on moves every estimate by exactly MDE."""
+    table = power_table.tidy().set_index("n_adopters")
+    for n, draws in power_table.draws.items():
+        np.testing.assert_allclose(draws["estimate_at_mde"] - draws["estimate"], table.loc[n, "mde"], rtol=1e-8)
+        np.testing.assert_allclose(draws["std_error_at_mde"], draws["std_error"], rtol=1e-8)
+
+
+def test_seeded_and_validated(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
+                                          first_year=2016, last_year=2022, reps=10, seed=11)
+        again = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
+                                          first_year=2016, last_year=2022, reps=10, seed=11)
+    assert first.tidy().equals(again.tidy())
+    assert first.tidy()["years"].iloc[0] == "2016-2022"
+    with pytest.raises(IdentificationError, match="outside"):
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2015], reps=10)
+    with pytest.raises(IdentificationError, match="n_adopters"):
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=1000, reps=10)
+    with pytest.raises(IdentificationError, match="not a panel column"):
+        minimum_detectable_effect(panel, outcome="nope", n_adopters=30, reps=10)
