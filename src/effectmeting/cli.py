@@ -45,7 +45,24 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", default="auto", help="auto, csv, csv_nl, parquet or cbs_statline")
     validate.add_argument("--sources", type=Path, metavar="FILE.toml",
                           help="take the format and column renames of FILE from this sources manifest")
+    run = commands.add_parser("run", help="carry out an analysis file (TOML)",
+                              description="Harmonise, estimate, cost and report as the analysis file says; write "
+                              "estimates.csv, tables/, figures/, report.html, audit.csv and manifest.json.")
+    run.add_argument("analysis", type=Path, metavar="ANALYSIS.toml")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="output directory (default results/<name of the analysis file>)")
+    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from effectmeting.analysis import run_analysis
+
+    out = args.out if args.out is not None else Path("results") / args.analysis.stem
+    result = run_analysis(args.analysis, out, quiet=args.quiet)
+    if not args.quiet:
+        print(f"{len(result.estimates)} estimates written to {out / 'estimates.csv'}; report: {out / 'report.html'}")
+    return 0
 
 
 def _harmonise(args: argparse.Namespace) -> int:
@@ -119,7 +136,7 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"harmonise": _harmonise, "demo": _demo, "validate": _validate}
+COMMANDS = {"harmonise": _harmonise, "demo": _demo, "validate": _validate, "run": _run}
 
 
 def main(argv: list[str] | None = None) -> int:
