@@ -53,27 +53,14 @@ class DcdhResults(EventStudyResults):
     influence: np.ndarray  # (G, k) influence functions aligned with event_time
     normalized: bool
 
-    def plot(self, ax=None):
-        """Estimates with confidence bars by event time, the reference period 0 as an open
-        marker and a dotted line between the last pre-switch and the first switched period."""
-        import matplotlib.pyplot as plt
+    # Plot conventions: reference period 0 (the period before the switch), line between 0 and 1.
+    adoption_line = 0.5
+    event_time_label = "event time (periods since first switch; 1 = first switched period)"
+    reference_label = "reference (period before switch)"
 
-        table = self.tidy()
-        if ax is None:
-            figure, ax = plt.subplots(figsize=(7, 4))
-        else:
-            figure = ax.figure
-        ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.axvline(0.5, color="grey", linewidth=0.8, linestyle=":")
-        ax.errorbar(table["event_time"], table["estimate"],
-                    yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
-                    fmt="o", color="C0", capsize=3, label=f"estimate, {self.level:.0%} CI")
-        ax.plot([0], [0.0], "o", mfc="white", color="C0", label="reference (period before switch)")
-        ax.set_xlabel("event time (periods since first switch; 1 = first switched period)")
-        ax.set_ylabel("normalised effect" if self.normalized else "effect")
-        ax.set_title(self.title)
-        ax.legend(loc="best", frameon=False)
-        return figure
+    @property
+    def effect_label(self) -> str:  # type: ignore[override]
+        return "normalised effect" if self.normalized else "effect"
 
 
 def _check_counts(name: str, value, minimum: int) -> int:

@@ -208,6 +208,13 @@ class EventStudyResults(Results):
             "conf_low": low, "conf_high": high,
         })
 
+    #: where the dotted line between pre- and post-adoption periods is drawn, and the plot's labels;
+    #: subclasses with another event-time convention (dCDH: 1 = first switched period) override them.
+    adoption_line: float = -0.5
+    event_time_label: str = "event time (periods since adoption)"
+    reference_label: str = "reference period"
+    effect_label: str = "effect"
+
     def plot(self, ax=None):
         """Point estimates with confidence bars by event time, a zero line and the reference
         period(s) as open markers.  Returns the matplotlib Figure."""
@@ -219,15 +226,15 @@ class EventStudyResults(Results):
         else:
             figure = ax.figure
         ax.axhline(0.0, color="black", linewidth=0.8)
-        ax.axvline(-0.5, color="grey", linewidth=0.8, linestyle=":")
+        ax.axvline(self.adoption_line, color="grey", linewidth=0.8, linestyle=":")
         ax.errorbar(table["event_time"], table["estimate"],
                     yerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]],
                     fmt="o", color="C0", capsize=3, label=f"estimate, {self.level:.0%} CI")
         if self.reference:
             ax.plot(list(self.reference), [0.0] * len(self.reference), "o", mfc="white", color="C0",
-                    label="reference period")
-        ax.set_xlabel("event time (periods since adoption)")
-        ax.set_ylabel("effect")
+                    label=self.reference_label)
+        ax.set_xlabel(self.event_time_label)
+        ax.set_ylabel(self.effect_label)
         ax.set_title(self.title)
         ax.legend(loc="best", frameon=False)
         return figure
