@@ -22,13 +22,16 @@ class AggregateResults(Results):
     """An aggregated effect: overall ``estimate``/``std_error`` and a per-key table."""
 
     def __init__(self, kind: str, key: str | None, estimate: float, std_error: float,
-                 table: pd.DataFrame, influence: np.ndarray, notes: list[str]) -> None:
+                 table: pd.DataFrame, influence: np.ndarray, notes: list[str],
+                 key_influence: np.ndarray | None = None) -> None:
         super().__init__()
         self.kind, self.key = kind, key
         self.estimate, self.std_error = float(estimate), float(std_error)
         self.conf_low = self.estimate - _NORMAL_CRIT * self.std_error
         self.conf_high = self.estimate + _NORMAL_CRIT * self.std_error
         self.influence = influence
+        #: (n_units, n_keys) influence functions of the per-key estimates (None for "simple")
+        self.key_influence = key_influence
         self._table = table
         self.title = f"Aggregated ATT ({kind}): overall {self.estimate:.4f} (SE {self.std_error:.4f})"
         self.notes.extend(notes)
@@ -184,5 +187,5 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
     table = pd.DataFrame({name: keys, "estimate": estimates, "std_error": key_se,
                           "conf_low": estimates - crit * key_se,
                           "conf_high": estimates + crit * key_se})
-    return AggregateResults(kind, name, overall, overall_se[0], table, influence, notes)
+    return AggregateResults(kind, name, overall, overall_se[0], table, influence, notes, key_influence=by_key)
 

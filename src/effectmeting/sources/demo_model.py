@@ -219,7 +219,10 @@ def truth(design_values: dict[str, np.ndarray], effects: dict, years: np.ndarray
 
     Overall is the mean effect over adopters' unit-years with ``year >= first adoption`` inside the
     window (what Callaway-Sant'Anna's "simple" aggregation targets, taking first adoption as
-    absorbing: a unit that switched back still counts, with its actual, zero, effect).
+    absorbing: a unit that switched back still counts, with its actual, zero, effect).  This is
+    the estimand of ``design_effect(..., switchers="first_adoption")``.  Each variable also has
+    ``excluding_switchers``: the same ATTs over adopters that never switched back, the estimand of
+    the default ``switchers="exclude"``.
     """
     result = {}
     variables = list(OUTCOMES) + [f"cost_{tv}" for tv in TAAKVELDEN]
@@ -228,21 +231,29 @@ def truth(design_values: dict[str, np.ndarray], effects: dict, years: np.ndarray
         # a unit treated in the first observed year has no pre-period: CS drops it, so does the truth
         adopter = (cohort > 0) & (cohort > years.min())
         event = years[None, :] - cohort[:, None]
-        post = adopter[:, None] & (event >= 0)
+        switched_back = adopter & ((design_values[dimension] != treated) & (event >= 0)).any(axis=1)
         lines = effects.get((dimension, treated), {})
         entry = {"cohort_sizes": {str(g): int((cohort[adopter] == g).sum()) for g in np.unique(cohort[adopter])},
-                 "never_treated": int((cohort == 0).sum()), "outcomes": {}}
+                 "never_treated": int((cohort == 0).sum()), "switched_back": int(switched_back.sum()),
+                 "outcomes": {}}
         for variable in variables:
-            effect = lines.get(variable, np.zeros(post.shape))
-            by_event = {str(e): round(float(effect[adopter[:, None] & (event == e)].mean()), 6)
-                        for e in range(-5, 9) if (adopter[:, None] & (event == e)).any()}
-            by_cohort = {str(g): round(float(effect[(cohort == g)[:, None] & post].mean()), 6)
-                         for g in np.unique(cohort[adopter])}
-            entry["outcomes"][_rate_name(variable)] = {
-                "unit": _unit(variable), "att": round(float(effect[post].mean()), 6) if post.any() else None,
-                "by_event_time": by_event, "by_cohort": by_cohort}
+            effect = lines.get(variable, np.zeros(event.shape))
+            summary = _att_summary(effect, adopter, cohort, event)
+            summary["excluding_switchers"] = _att_summary(effect, adopter & ~switched_back, cohort, event)
+            entry["outcomes"][_rate_name(variable)] = {"unit": _unit(variable), **summary}
         result[f"{dimension}={treated}"] = entry
     return result
+
+
+def _att_summary(effect: np.ndarray, adopter: np.ndarray, cohort: np.ndarray, event: np.ndarray) -> dict:
+    """Mean effect over the adopters' post-adoption unit-years: overall, by event time and cohort."""
+    post = adopter[:, None] & (event >= 0)
+    by_event = {str(e): round(float(effect[adopter[:, None] & (event == e)].mean()), 6)
+                for e in range(-5, 9) if (adopter[:, None] & (event == e)).any()}
+    by_cohort = {str(g): round(float(effect[(cohort == g)[:, None] & post].mean()), 6)
+                 for g in np.unique(cohort[adopter])}
+    return {"att": round(float(effect[post].mean()), 6) if post.any() else None,
+            "by_event_time": by_event, "by_cohort": by_cohort}
 
 
 def _rate_name(variable: str) -> str:

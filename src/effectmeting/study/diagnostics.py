@@ -29,8 +29,8 @@ def pretrend_rows(outcome: str, runs: dict[str, EstimatorRun]) -> pd.DataFrame:
     for name, run in runs.items():
         row = {"outcome": outcome, "estimator": name, "statistic": np.nan, "df": 0, "p_value": np.nan}
         if name == "cs":
-            found = cs_pretrend_wald(run.result)
-            row.update(test="wald_pre_attgt", statistic=found["statistic"], df=found["df"],
+            found = cs_pretrend_wald(run.extra["dynamic"])
+            row.update(test="wald_event_study", statistic=found["statistic"], df=found["df"],
                        p_value=found["p_value"], note=found["note"])
         else:
             study = run.extra.get("event_study", run.result) if name == "twfe" else run.result

@@ -100,19 +100,30 @@ def run_cs(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[
                                                     "calendar": calendar}, notes=notes)
 
 
-def cs_pretrend_wald(result) -> dict:
-    """Wald test that every pre-treatment ATT(g,t) is zero (as R ``did``'s pre-test), from the
-    influence functions: ``W = b' V^+ b`` with ``V = IF'IF / n^2``, chi-square with rank(V) df."""
-    pre = (result.cohort > result.time) & np.isfinite(result.std_error)
-    if not pre.any():
-        return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment ATT(g,t) cells"}
-    b = result.estimate[pre]
-    influence = result.influence[:, pre]
-    vcov = influence.T @ influence / result.n_units ** 2
+def cs_pretrend_wald(dynamic) -> dict:
+    """Wald test that every pre-treatment event-time ATT of Callaway-Sant'Anna is zero.
+
+    ``dynamic`` is ``att_gt(...).aggregate("dynamic")``; the test uses its event times ``e < 0``
+    with a finite standard error and their influence functions: ``W = b' V^+ b`` with ``V =
+    IF'IF / n^2``, chi-square with ``rank(V)`` df.  Why event times and not every pre-period
+    ATT(g,t) cell (R ``did``'s pre-test): the cell test has ~20 df on a municipal panel whose
+    cohorts hold a few dozen units, and its estimated covariance makes it oversized (17 % rejections
+    at the 5 % level in 100 simulated null panels of 320 units x 10 years with 7 cohorts, against 9 %
+    for this test and 5 % for Sun-Abraham's); the event-time test is also what the other estimators
+    report, so their p-values compare.
+    """
+    table = dynamic.tidy()
+    pre = ((table["event_time"] < 0) & np.isfinite(table["std_error"])).to_numpy()
+    if not pre.any() or dynamic.key_influence is None:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment event times"}
+    b = table["estimate"].to_numpy()[pre]
+    influence = dynamic.key_influence[:, pre]
+    vcov = influence.T @ influence / influence.shape[0] ** 2
     rank = int(np.linalg.matrix_rank(vcov))
     statistic = float(b @ np.linalg.pinv(vcov) @ b)
+    times = ",".join(str(int(e)) for e in table["event_time"].to_numpy()[pre])
     return {"statistic": statistic, "df": rank, "p_value": float(stats.chi2.sf(statistic, rank)),
-            "note": f"{int(pre.sum())} pre-treatment ATT(g,t) cells (varying base period)"}
+            "note": f"Callaway-Sant'Anna pre-treatment event times {times} (varying base period)"}
 
 
 def _event_rows(result, n_units: int, shift: int = 0) -> pd.DataFrame:
