@@ -1,5 +1,6 @@
-"""de Chaisemartin & D'Haultfoeuille (2024) event-study estimator for a binary treatment that
-can switch on **and off** (the ``did_multiplegt_dyn`` estimator).
+"""de Chaisemartin & D'Haultfoeuille (2024) event-study estimator for a treatment that can
+switch on **and off**, binary or discrete (the ``did_multiplegt_dyn`` estimator), optionally
+with time-varying controls.
 
 Reference: C. de Chaisemartin and X. D'Haultfoeuille, "Difference-in-differences estimators of
 intertemporal treatment effects", *Review of Economics and Statistics* 106(6), 2024.
@@ -7,35 +8,52 @@ intertemporal treatment effects", *Review of Economics and Statistics* 106(6), 2
 What is estimated
 -----------------
 * ``DID_l`` (``l = 1..effects``): the effect of having switched ``l`` periods ago (switch in or
-  out of the baseline treatment, whatever happened afterwards), compared with units of the same
-  baseline treatment that have not switched yet.  Switchers out enter with a minus sign, so a
-  positive ``DID_l`` means "being treated raises the outcome" for both directions.
+  out of the baseline treatment ``D_{g,1}``, whatever happened afterwards), compared with units
+  of the same baseline treatment that have not switched yet.  Switchers in (treatment rises
+  above the baseline) and out (falls below it) are estimated separately and averaged with
+  their numbers of switchers; switchers out enter with a minus sign, so a positive ``DID_l``
+  means "more treatment raises the outcome" for both directions.
 * placebos ``DID^pl_l`` (event time ``-l``): the same comparison of ``Y_{F_g-1-l} - Y_{F_g-1}``,
   for the switchers and controls of ``DID_l`` (so a switcher must also be observed ``l``
   periods after its switch, as in ``did_multiplegt_dyn``).
 * the average total effect per unit of treatment ``delta = sum_l N_l DID_l / sum_l N_l
   delta_l`` where ``delta_l`` is the switchers' mean ``|D_{g,F_g-1+l} - D_{g,1}|``.
-* optionally normalised effects ``DID_l / delta^D_l`` (``delta^D_l``: mean number of the ``l``
-  periods since the switch spent away from the baseline treatment).
+* optionally normalised effects ``DID_l / delta^D_l`` (``delta^D_l``: the switchers' mean of
+  ``sum_{k<l} |D_{g,F_g+k} - D_{g,1}|``, the treatment change accumulated since the switch;
+  with a 0/1 treatment, the number of periods spent away from the baseline): an effect per
+  unit of treatment and period of exposure.
+* with ``controls``: the same estimators on outcome differences from which the part explained
+  by the controls' differences is removed, with coefficients estimated per horizon and
+  baseline treatment on the never-switchers (:mod:`dcdh_controls`).
+
+Assumptions: parallel trends of the status-quo outcome among units with the same baseline
+treatment (conditional on the controls' linear effect when ``controls`` are given); no
+anticipation; a treatment with few distinct values (each baseline value needs units that
+have not switched yet).  A unit whose treatment goes both above and below its baseline is
+refused (its effect is not sign-preserving); drop or split it explicitly.
 
 Event time ``l = 1`` is the first period with the new treatment; event time 0 (the last period
 before the switch) is the reference.  Standard errors are analytic and influence-function based,
-clustered by unit unless ``cluster`` names a coarser level (see :mod:`dcdh_horizon`).  With
-``effects=1`` in a design where treatment is absorbing, ``DID_1`` is the DID_M estimator of
-de Chaisemartin & D'Haultfoeuille (2020, AER).
+clustered by unit unless ``cluster`` names a coarser level (see :mod:`dcdh_horizon`); with
+controls they include the delta-method term for the estimated coefficients.  With
+``effects=1`` in a design where a 0/1 treatment is absorbing, ``DID_1`` is the DID_M estimator
+of de Chaisemartin & D'Haultfoeuille (2020, AER).
 
-Differences from ``did_multiplegt_dyn``: only binary 0/1 treatments (refused otherwise); the
-panel must be balanced with no missing values (refused otherwise, never imputed); no controls,
-trends, bootstrap or same-switchers options yet; switchers that cannot be used at a horizon are
-listed in ``excluded`` and counted in ``notes``.  As there, periods are the ordered distinct
-values of ``time`` (a gap in the calendar counts as one period).
+Differences from ``did_multiplegt_dyn``: the panel must be balanced with no missing values
+(refused otherwise, never imputed); bidirectional switchers are refused rather than dropped;
+no continuous-treatment, trends, bootstrap or same-switchers options; control coefficients
+follow moderndid 0.2 (never-switchers, long differences, no time effects) rather than the R
+package (first differences with time effects on not-yet-switched cells).  Switchers that
+cannot be used at a horizon are listed in ``excluded`` and counted in ``notes``.  As there,
+periods are the ordered distinct values of ``time`` (a gap in the calendar counts as one
+period).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import EffectmetingError, IdentificationError
+from effectmeting.errors import IdentificationError
 from effectmeting.estimate.dcdh_horizon import HorizonTerms, clustered_variance, horizon_terms
 from effectmeting.estimate.dcdh_panel import prepare_switching_panel
 from effectmeting.estimate.results import confidence_interval
@@ -95,29 +113,28 @@ def dcdh(
     normalized: bool = False,
     level: float = 0.95,
 ) -> DcdhResults:
-    """de Chaisemartin-D'Haultfoeuille event-study effects of a switching 0/1 treatment.
+    """de Chaisemartin-D'Haultfoeuille event-study effects of a switching treatment.
 
     ``data`` is a balanced long panel (one row per unit and period, no missing values);
-    ``treatment`` is 0/1 and may switch on and off; ``time`` is ordered (calendar years).
-    Returns effects ``l = 1..effects`` and placebos ``-1..-placebos`` in outcome units (per
-    period of exposure when ``normalized``), the average total effect per unit of treatment in
-    ``estimate``/``std_error``, influence-function standard errors clustered by unit (or by
-    ``cluster``, which must nest units) and normal confidence intervals at ``level``.
-    ``weights`` are cell weights (e.g. population); ``controls`` are not supported yet (refused).
+    ``treatment`` is numeric (0/1 or a few discrete levels such as 0/1/2 or a maturity score)
+    and may switch on and off; ``time`` is ordered (calendar years).  Returns effects
+    ``l = 1..effects`` and placebos ``-1..-placebos`` in outcome units (per unit of treatment
+    change and period of exposure when ``normalized``), the average total effect per unit of
+    treatment in ``estimate``/``std_error``, influence-function standard errors clustered by
+    unit (or by ``cluster``, which must nest units) and normal confidence intervals at ``level``.
+    ``weights`` are cell weights (e.g. population).  ``controls`` are numeric time-varying
+    columns whose long differences are partialled out within baseline-treatment groups, with
+    coefficients estimated on never-switchers (see the module docstring).
 
-    Refuses (IdentificationError) a non-binary treatment, a panel without switchers, and a
-    horizon at which no switcher has a not-yet-switched control with the same baseline.
+    Refuses (IdentificationError) a non-numeric treatment, bidirectional switchers, a panel
+    without switchers, a horizon at which no switcher has a not-yet-switched control with the
+    same baseline, and controls whose coefficients cannot be estimated (too few never-switchers
+    with a switcher's baseline, or collinear control differences).
     """
     effects = _check_counts("effects", effects, 1)
-    if controls:
-        raise EffectmetingError(
-            f"controls={list(controls)} are not supported yet by dcdh(): did_multiplegt_dyn's variance "
-            "term for the estimated covariate coefficients is not implemented. Estimate without "
-            "controls, or use did_multiplegt_dyn (R/Stata) or moderndid.did_multiplegt for this model"
-        )
     placebos = _check_counts("placebos", placebos, 0)
     panel = prepare_switching_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
-                                    cluster=cluster, weights=weights)
+                                    cluster=cluster, weights=weights, controls=list(controls or []))
     direction = panel.direction
     if not (direction != 0).any():
         raise IdentificationError(
@@ -127,7 +144,7 @@ def dcdh(
     terms: list[HorizonTerms] = []
     for kind, count in (("effect", effects), ("placebo", placebos)):
         for lag in range(1, count + 1):
-            term = horizon_terms(panel, lag, placebo=kind == "placebo")
+            term = horizon_terms(panel, lag, placebo=kind == "placebo", control_names=list(controls or []))
             if term.n_switchers == 0:
                 _refuse_empty(term, panel.units, count)
             terms.append(term)

@@ -2,24 +2,27 @@
 control cells, the estimate ``DID_l`` (or placebo ``DID^pl_l``) and its influence function.
 
 Notation (paper, section 3; periods are 0-based here).  ``F_g`` is the first period whose
-treatment differs from the baseline ``D_{g,1}``, ``S_g = +1`` for a switch in and ``-1`` for a
-switch out.  At horizon ``l`` a switcher is used in the row ``p = F_g - 1 + l``; its controls
-are the units with the same baseline that have not switched by ``p`` (``F_g' > p``)::
+treatment differs from the baseline ``D_{g,1}``, ``S_g = +1`` when ``D_{g,F_g} > D_{g,1}``
+(switch in) and ``-1`` when it is below (switch out).  At horizon ``l`` a switcher is used in
+the row ``p = F_g - 1 + l``; its controls are the units with the same baseline that have not
+switched by ``p`` (``F_g' > p``), whatever direction they switch in later::
 
     DID_{g,l} = Y_{g,p} - Y_{g,F_g-1} - mean_{controls}(Y_{g',p} - Y_{g',F_g-1})
-    DID_l     = sum_g S_g w_{g,p} DID_{g,l} / N_l,        N_l = sum of switcher weights
+    DID^s_l   = sum_{g: S_g = s} S_g w_{g,p} DID_{g,l} / N^s_l,   N^s_l = sum of their weights
+    DID_l     = (N^+_l DID^+_l + N^-_l DID^-_l) / (N^+_l + N^-_l)
 
-The placebo ``DID^pl_l`` uses ``Y_{F_g-1-l} - Y_{F_g-1}`` in the same rows with the same
-controls.  With a binary treatment all switchers of one baseline move in one direction, so the
-sign of a cell is ``S = 1 - 2 * baseline``.
+as ``did_multiplegt_dyn`` does (one pass per direction).  The placebo ``DID^pl_l`` uses
+``Y_{F_g-1-l} - Y_{F_g-1}`` in the same rows with the same controls.
 
-Influence function ``U_g = (G / N_l) sum_p a_{g,p} dY_{g,p}`` with
-``a = w S (1[switcher] - N^sw_{d,p} / N^ctrl_{d,p} 1[control])`` and ``DID_l = mean_g U_g``.
-The variance uses ``did_multiplegt_dyn``'s (v2) conservative version: each ``dY`` is centred on
-its cohort mean ``E_hat`` (switchers of the same baseline and switch date; controls of the same
-baseline and period; their union if a cohort has a single unit or cluster) and scaled by
+Influence function of one direction ``U_g = (G / N_l) sum_p a_{g,p} dY_{g,p}`` with
+``a = w (S 1[switcher] - (sum of S w over the cell's switchers) / N^ctrl_{d,p} 1[control])``
+and ``DID_l = mean_g U_g``.  The variance uses ``did_multiplegt_dyn``'s (v2) conservative
+version: each ``dY`` is centred on its cohort mean ``E_hat`` (switchers of the same baseline,
+switch date and first switched treatment ``D_{g,F_g}``; controls of the same baseline and
+period; their union if a cohort has a single unit or cluster) and scaled by
 ``sqrt(n / (n - 1))`` for the cohort's unit (or cluster) count ``n``; then
-``Var = sum_clusters (sum_g U^var_g)^2 / G^2``.
+``Var = sum_clusters (sum_g U^var_g)^2 / G^2``.  With controls, ``dY`` is residualised and
+``U`` gains the term for the estimated coefficients (:mod:`dcdh_controls`).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from effectmeting.estimate import dcdh_controls
 from effectmeting.estimate.dcdh_panel import SwitchingPanel
 
 
@@ -46,54 +50,106 @@ class HorizonTerms:
     excluded: dict  # reason -> unit indices of switchers left out at this horizon
 
 
-def _cell_sum(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-    """Column sums per baseline value: shape (2, T)."""
-    return np.stack([values[baseline == d].sum(axis=0) for d in (0, 1)])
+def _cell_sum(values: np.ndarray, codes: np.ndarray, n_codes: int) -> np.ndarray:
+    """Column sums per unit group (baseline level or switcher cohort): shape (n_codes, T)."""
+    out = np.zeros((n_codes, values.shape[1]))
+    np.add.at(out, codes, values)
+    return out
 
 
-def _cell_count(flag: np.ndarray, baseline: np.ndarray, cluster_codes: np.ndarray) -> np.ndarray:
-    """Number of distinct clusters among flagged cells, per (baseline, period): shape (2, T)."""
+def _cell_count(flag: np.ndarray, codes: np.ndarray, n_codes: int, cluster_codes: np.ndarray) -> np.ndarray:
+    """Number of distinct clusters among flagged cells, per (group, period): shape (n_codes, T)."""
     n_periods = flag.shape[1]
-    rows, cols = np.nonzero(flag)
     n_clusters = int(cluster_codes.max()) + 1
-    keys = (baseline[rows].astype(np.int64) * n_periods + cols) * n_clusters + cluster_codes[rows]
+    if n_clusters == len(codes):  # one cluster per unit: a unit is one cell per period
+        return _cell_sum(flag.astype(float), codes, n_codes)
+    rows, cols = np.nonzero(flag)
+    keys = (codes[rows].astype(np.int64) * n_periods + cols) * n_clusters + cluster_codes[rows]
     cells = np.unique(keys) // n_clusters
-    return np.bincount(cells, minlength=2 * n_periods).reshape(2, n_periods).astype(float)
+    return np.bincount(cells, minlength=n_codes * n_periods).reshape(n_codes, n_periods).astype(float)
 
 
-def _centring(diff, flag, weight, baseline, cluster_codes):
+def _centring(diff, flag, weight, codes, n_codes, cluster_codes):
     """Cohort mean of ``diff`` over flagged cells and the cohort's unit/cluster count, per cell."""
-    total_w = _cell_sum(np.where(flag, weight, 0.0), baseline)
-    total_y = _cell_sum(np.where(flag, weight * diff, 0.0), baseline)
+    total_w = _cell_sum(np.where(flag, weight, 0.0), codes, n_codes)
+    total_y = _cell_sum(np.where(flag, weight * diff, 0.0), codes, n_codes)
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = np.where(total_w > 0, total_y / total_w, 0.0)
-    count = _cell_count(flag & (weight > 0), baseline, cluster_codes)
+    count = _cell_count(flag & (weight > 0), codes, n_codes, cluster_codes)
     return mean, count
 
 
-def horizon_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool) -> HorizonTerms:
-    """Estimate and influence functions at horizon ``l = horizon`` (see module docstring)."""
-    y = panel.y
-    n_units, n_periods = y.shape
-    period = np.arange(n_periods)
-    baseline = panel.baseline.astype(np.int64)
-    first = panel.first_switch
-    direction = panel.direction
-    weight = panel.w
-    lag = horizon
-
+def outcome_differences(y: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
+    """``Y_t - Y_{t-l}`` (effects) or ``Y_{t-2l} - Y_{t-l}`` (placebos) in row ``t``; NaN where
+    undefined."""
+    n_periods = y.shape[1]
     diff = np.full_like(y, np.nan)
     if placebo:
         if 2 * lag < n_periods:
             diff[:, 2 * lag:] = y[:, : n_periods - 2 * lag] - y[:, lag: n_periods - lag]
     else:
         diff[:, lag:] = y[:, lag:] - y[:, : n_periods - lag]
+    return diff
+
+
+def horizon_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool,
+                  control_names: list[str] | None = None) -> HorizonTerms:
+    """Estimate and influence functions at horizon ``l = horizon``: switchers in and switchers
+    out are estimated separately (each with all not-yet-switched controls of its baseline) and
+    combined with their weights ``N_l^+`` and ``N_l^-``, as ``did_multiplegt_dyn`` does."""
+    sides = [side_terms(panel, horizon, placebo=placebo, control_names=control_names, side=side)
+             for side in (1.0, -1.0) if (panel.direction == side).any()]
+    return _combine(sides)
+
+
+def _combine(parts: list[HorizonTerms]) -> HorizonTerms:
+    """``DID_l = (N^+ DID^+ + N^- DID^-) / (N^+ + N^-)``, likewise for influence and doses."""
+    excluded: dict = {}
+    for part in parts:
+        for reason, idx in part.excluded.items():
+            excluded[reason] = np.union1d(excluded.get(reason, np.array([], dtype=int)), idx).astype(int)
+    used = [p for p in parts if p.n_switchers_weighted > 0]
+    if len(used) < 2:
+        part = used[0] if used else parts[0]
+        part.excluded = excluded
+        return part
+    n = np.array([p.n_switchers_weighted for p in used])
+    share = n / n.sum()
+
+    def mix(name):
+        return sum(s * getattr(p, name) for s, p in zip(share, used))
+
+    return HorizonTerms(
+        horizon=used[0].horizon, placebo=used[0].placebo, estimate=float(mix("estimate")),
+        influence=mix("influence"), influence_var=mix("influence_var"), n_switchers_weighted=float(n.sum()),
+        n_switchers=sum(p.n_switchers for p in used), switch_dose=float(mix("switch_dose")),
+        current_dose=float(mix("current_dose")), excluded=excluded,
+    )
+
+
+def side_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool, side: float,
+               control_names: list[str] | None = None) -> HorizonTerms:
+    """``DID_l`` of the switchers with ``S_g = side`` only (see module docstring); with
+    ``panel.x`` the outcome differences are first residualised on the controls
+    (:mod:`dcdh_controls`)."""
+    y = panel.y
+    n_units, n_periods = y.shape
+    period = np.arange(n_periods)
+    levels = np.unique(panel.baseline)
+    n_levels = len(levels)
+    baseline = panel.baseline_codes
+    first = panel.first_switch
+    direction = np.where(panel.direction == side, panel.direction, 0.0)
+    weight = panel.w
+    lag = horizon
+
+    diff = outcome_differences(y, lag, placebo)
     valid = ~np.isnan(diff)
     diff = np.where(valid, diff, 0.0)
 
     target = first - 1 + lag  # row of each switcher at this horizon
     control = (first[:, None] > period[None, :]) & valid
-    n_control = _cell_sum(np.where(control, weight, 0.0), baseline)
+    n_control = _cell_sum(np.where(control, weight, 0.0), baseline, n_levels)
     at_target = (direction != 0)[:, None] & (period[None, :] == target[:, None])
     has_control = n_control[baseline] > 0
     switcher = at_target & valid & has_control
@@ -111,44 +167,65 @@ def horizon_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool) -> Hori
     if placebo:
         excluded[f"not observed {lag} period(s) before the switch"] = np.flatnonzero(observed & ~has_pre)
 
-    n_switch_cell = _cell_sum(np.where(switcher, weight, 0.0), baseline)
-    n_weighted = float(n_switch_cell.sum())
+    n_weighted = float(np.where(switcher, weight, 0.0).sum())
     if n_weighted == 0:
         return HorizonTerms(horizon, placebo, np.nan, np.full(n_units, np.nan), np.full(n_units, np.nan),
                             0.0, 0, np.nan, np.nan, excluded)
+    fit = None
+    if panel.x is not None:
+        diff, fit = dcdh_controls.residualise(
+            diff, valid, panel.x, weight, baseline, first == n_periods, np.unique(baseline[used]),
+            lag=lag, placebo=placebo, levels=levels, names=list(control_names or []))
+
+    # switchers in and out of one baseline share its controls: a control cell carries the
+    # signed switcher weight S_g w_g of its (baseline, period) cell
+    signed = _cell_sum(np.where(switcher, weight * direction[:, None], 0.0), baseline, n_levels)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(n_control > 0, n_switch_cell / n_control, 0.0)
-    sign = (1.0 - 2.0 * baseline)[:, None]
-    coefficient = weight * sign * (switcher - ratio[baseline] * control)
+        ratio = np.where(n_control > 0, signed / n_control, 0.0)
+    coefficient = weight * (direction[:, None] * switcher - ratio[baseline] * control)
     scale = n_units / n_weighted
     influence = scale * (coefficient * diff).sum(axis=1)
+    estimate = float(influence.mean())
 
-    # conservative variance: centre on cohort means, small-cohort fallback to the union
-    mean_s, count_s = _centring(diff, switcher, weight, baseline, panel.cluster_codes)
-    mean_c, count_c = _centring(diff, control, weight, baseline, panel.cluster_codes)
-    mean_u, count_u = _centring(diff, switcher | control, weight, baseline, panel.cluster_codes)
+    # conservative variance: centre on cohort means, small-cohort fallback to the union.
+    # Switcher cohorts: same baseline, switch date and first switched treatment D_{g,F_g}.
+    switch_levels, switch_codes = np.unique(panel.switch_treatment, return_inverse=True)
+    cohort = baseline * len(switch_levels) + switch_codes.ravel()
+    n_cohorts = n_levels * len(switch_levels)
+    cohort_base = np.arange(n_cohorts) // len(switch_levels)
+    codes = panel.cluster_codes
+    mean_s, count_s = _centring(diff, switcher, weight, cohort, n_cohorts, codes)
+    mean_c, count_c = _centring(diff, control, weight, baseline, n_levels, codes)
+    mean_u, count_u = _centring(diff, switcher | control, weight, baseline, n_levels, codes)
 
-    def centre_and_scale(mean, count):
+    def centre_and_scale(mean, count, group, group_base):
+        union_mean, union_count = mean_u[group_base], count_u[group_base]
         own = count >= 2
-        union = (count == 1) & (count_u >= 2)
-        e_hat = np.where(own, mean, np.where(union, mean_u, 0.0))
+        union = (count == 1) & (union_count >= 2)
+        e_hat = np.where(own, mean, np.where(union, union_mean, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
             dof = np.where(own, np.sqrt(count / (count - 1)),
-                           np.where(union, np.sqrt(count_u / (count_u - 1)), 1.0))
-        return e_hat[baseline], dof[baseline]
+                           np.where(union, np.sqrt(union_count / (union_count - 1)), 1.0))
+        return e_hat[group], dof[group]
 
-    e_s, dof_s = centre_and_scale(mean_s, count_s)
-    e_c, dof_c = centre_and_scale(mean_c, count_c)
+    e_s, dof_s = centre_and_scale(mean_s, count_s, cohort, cohort_base)
+    e_c, dof_c = centre_and_scale(mean_c, count_c, baseline, np.arange(n_levels))
     e_hat = np.where(switcher, e_s, np.where(control, e_c, 0.0))
     dof = np.where(switcher, dof_s, np.where(control, dof_c, 1.0))
     influence_var = scale * (coefficient * dof * (diff - e_hat)).sum(axis=1)
+    if fit is not None:
+        extra = dcdh_controls.theta_influence(fit, coefficient, baseline, n_weighted)
+        influence, influence_var = influence + extra, influence_var + extra
 
-    changed = np.cumsum(panel.d != panel.baseline[:, None], axis=1)  # periods away from baseline
+    # doses |D - D_{g,1}|: cumulated over the periods since the switch (normalisation) and
+    # in the row itself (average total effect)
+    away = np.abs(panel.d - panel.baseline[:, None])
+    changed = np.cumsum(away, axis=1)
     switch_w = np.where(switcher, weight, 0.0)
     switch_dose = float((switch_w * changed).sum() / n_weighted)
-    current_dose = float((switch_w * (panel.d != panel.baseline[:, None])).sum() / n_weighted)
+    current_dose = float((switch_w * away).sum() / n_weighted)
     return HorizonTerms(
-        horizon=horizon, placebo=placebo, estimate=float(influence.mean()), influence=influence,
+        horizon=horizon, placebo=placebo, estimate=estimate, influence=influence,
         influence_var=influence_var, n_switchers_weighted=n_weighted, n_switchers=int(used.sum()),
         switch_dose=switch_dose, current_dose=current_dose, excluded=excluded,
     )

@@ -5,6 +5,11 @@ periods numbered ``0..T-1`` in the order of the distinct values of ``time`` (as
 ``did_multiplegt_dyn`` does, so a gap in the calendar counts as one period).  Every cell must be
 present with a known outcome, treatment and weight: missing cells are refused, never dropped,
 because a missing treatment makes the date of the first switch unknowable.
+
+The treatment may be binary or take several (discrete) numeric values.  A unit whose treatment
+goes both above and below its baseline ``D_{g,1}`` (a bidirectional switcher) is refused: its
+``DID_{g,l}`` mixes effects of opposite signs (see the paper's discussion of "no sign
+reversal"; ``did_multiplegt_dyn`` drops such units by default).
 """
 from __future__ import annotations
 
@@ -18,15 +23,16 @@ from effectmeting.errors import IdentificationError, InputError
 
 @dataclass
 class SwitchingPanel:
-    """A validated binary-treatment panel on a ``(G, T)`` grid."""
+    """A validated switching-treatment panel on a ``(G, T)`` grid."""
 
     units: np.ndarray  # (G,) unit labels in grid order
     periods: np.ndarray  # (T,) time values in grid order
     y: np.ndarray  # (G, T) outcome
-    d: np.ndarray  # (G, T) treatment, 0/1
+    d: np.ndarray  # (G, T) treatment (numeric; 0/1 or a few discrete levels)
     w: np.ndarray  # (G, T) cell weights (1 when no weights are given)
     cluster_codes: np.ndarray  # (G,) cluster of each unit
     clustered: bool  # True when a cluster coarser than the unit was asked for
+    x: np.ndarray | None = None  # (G, T, k) controls, None without controls
 
     @property
     def baseline(self) -> np.ndarray:
@@ -41,10 +47,22 @@ class SwitchingPanel:
         return np.where(changed.any(axis=1), changed.argmax(axis=1), self.d.shape[1])
 
     @property
+    def baseline_codes(self) -> np.ndarray:
+        """Index of each unit's baseline treatment among the sorted distinct baselines."""
+        return np.unique(self.baseline, return_inverse=True)[1].ravel()
+
+    @property
+    def switch_treatment(self) -> np.ndarray:
+        """``D_{g,F_g}``: the treatment in the first switched period (the baseline for units
+        that never switch)."""
+        first = np.minimum(self.first_switch, self.d.shape[1] - 1)
+        return np.where(self.first_switch < self.d.shape[1], self.d[np.arange(len(first)), first], self.baseline)
+
+    @property
     def direction(self) -> np.ndarray:
-        """``S_g``: +1 for switchers in (0 -> 1), -1 for switchers out (1 -> 0), 0 otherwise."""
-        switched = self.first_switch < self.d.shape[1]
-        return np.where(switched, 1 - 2 * self.baseline, 0).astype(float)
+        """``S_g``: +1 for switchers in (treatment rises above the baseline), -1 for switchers
+        out (falls below it), 0 for units that never switch."""
+        return np.sign(self.switch_treatment - self.baseline).astype(float)
 
 
 def _refuse_missing(frame: pd.DataFrame, column: str) -> None:
@@ -67,13 +85,15 @@ def prepare_switching_panel(
     treatment: str,
     cluster: str | None = None,
     weights: str | None = None,
+    controls: list[str] | None = None,
 ) -> SwitchingPanel:
     """Check the columns once and pivot them to ``(G, T)`` arrays.
 
     Refuses missing values, duplicated ``(unit, time)`` rows, absent cells (an unbalanced
-    panel), a non-binary treatment, negative weights and a cluster that varies within a unit.
+    panel), a non-numeric treatment or control, bidirectional switchers, negative weights and a
+    cluster that varies within a unit.
     """
-    needed = [outcome, unit, time, treatment]
+    needed = [outcome, unit, time, treatment] + list(controls or ())
     needed += [c for c in (weights, cluster) if c is not None]
     needed = list(dict.fromkeys(needed))
     absent = [c for c in needed if c not in data.columns]
@@ -88,14 +108,20 @@ def prepare_switching_panel(
         raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
 
     d_values = pd.to_numeric(frame[treatment], errors="coerce").to_numpy(dtype=float)
-    not_binary = ~np.isin(d_values, (0.0, 1.0))
-    if not_binary.any():
-        row = int(np.flatnonzero(not_binary)[0])
+    not_numeric = ~np.isfinite(d_values)
+    if not_numeric.any():
+        row = int(np.flatnonzero(not_numeric)[0])
         raise IdentificationError(
-            f"column '{treatment}' must be a binary 0/1 treatment; row {row} has "
-            f"{frame[treatment].iloc[row]!r}. Non-binary (continuous or multi-valued) treatments are "
-            "not yet supported by effectmeting's dcdh(); recode to 0/1 or use did_multiplegt_dyn"
+            f"column '{treatment}' must be a numeric treatment (0/1 or discrete levels); row {row} has "
+            f"{frame[treatment].iloc[row]!r}. Recode it to numbers"
         )
+    control_values = []
+    for column in controls or ():
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise InputError(f"control column '{column}' must be numeric; row {row} has {frame[column].iloc[row]!r}")
+        control_values.append(values)
 
     unit_codes, units = pd.factorize(frame[unit], sort=True)
     period_codes, periods = pd.factorize(frame[time], sort=True)
@@ -133,8 +159,21 @@ def prepare_switching_panel(
         cluster_codes, _ = pd.factorize(first.to_numpy())
         clustered = True
 
+    d = grid(d_values)
+    above = (d > d[:, :1]).any(axis=1)
+    below = (d < d[:, :1]).any(axis=1)
+    both = np.flatnonzero(above & below)
+    if len(both):
+        raise IdentificationError(
+            f"{len(both)} unit(s) of '{unit}' have '{treatment}' both above and below their first-period "
+            f"value (e.g. {np.asarray(units)[both][:5].tolist()}): their DID_l mixes effects of increases and "
+            "decreases with weights of both signs (no sign-reversal guarantee). Drop those units "
+            "explicitly before estimating"
+        )
+    x = None
+    if controls:
+        x = np.stack([grid(values) for values in control_values], axis=2)
     return SwitchingPanel(
         units=np.asarray(units), periods=np.asarray(periods), y=grid(frame[outcome].to_numpy(dtype=float)),
-        d=grid(d_values), w=grid(w),
-        cluster_codes=np.asarray(cluster_codes), clustered=clustered,
+        d=d, w=grid(w), cluster_codes=np.asarray(cluster_codes), clustered=clustered, x=x,
     )
