@@ -15,6 +15,21 @@ Data sets: those of ``bench_feols.py`` (TWFE ``y ~ d + x1 + x2 | unit + year`` c
 100,000 units x 10 years = 1 M rows) and ``bench_att_gt.py`` (Callaway-Sant'Anna doubly robust,
 20,000 units x 20 periods, one covariate, analytic standard errors).
 Usage: ``python benchmarks/bench_memory.py``
+
+Where the memory goes (n rows, one float64 column = 8 n bytes; measured with tracemalloc):
+
+* ``feols`` (input: 6 columns, 48 n bytes).  Kept until the end, since the result holds them:
+  the (n, 1 + k) design matrix ``[y, d, x1, x2]`` built in place by ``design_matrix`` and
+  demeaned in place (32 n = 0.67x; ``result._transformed.y``/``.x`` are views into it), the
+  unit and year codes (int64, 2 x 8 n = 0.33x; also the cluster codes) and the residuals
+  (8 n = 0.17x): 1.17x.  Transient on top: ``pd.factorize``'s hash table (~0.7x, before the
+  matrix exists), one or two length-n temporaries while demeaning and in the cluster scores
+  (<= 0.23x).  No copy of the frame, no ``column_stack``, no ``[:, kept]`` copy.
+* ``att_gt`` (input: 5 columns, 40 n bytes).  The n_units x n_cells influence matrix is the
+  result (20,000 x 95 x 8 bytes = 0.95x here; in general n_cells / (n_periods * columns)
+  of the input), the units x periods outcome matrix (8 n = 0.2x) and per-cell temporaries
+  over the units of one comparison (~0.2x).  The frame is not copied; the influence matrix
+  is written once (Fortran order) and neither copied nor squared into a temporary.
 """
 from __future__ import annotations
 
@@ -82,21 +97,33 @@ def _child(case: str, instrument: str) -> dict:
             "peak_extra_bytes": int(peak)}
 
 
+TARGET_RATIO = 3.0
+
+
 def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--child":
         print(json.dumps(_child(sys.argv[2], sys.argv[3])))
         return
-    print(f"{'estimator':<8} {'rows':>10} {'input MB':>9} {'instrument':>12} {'peak extra MB':>14} {'ratio':>6}")
+    print(f"Peak memory during the call relative to the input DataFrame (target: ratio <= {TARGET_RATIO:g})")
+    header = (f"{'estimator':<9} {'rows':>10} {'input bytes':>14} {'instrument':>12} "
+              f"{'peak bytes':>14} {'ratio':>6} {'target':>7}  verdict")
+    print(header)
+    print("-" * len(header))
+    worst: dict[str, float] = {}
     for case in CASES:
         for instrument in ("tracemalloc", "rss"):
             run = subprocess.run([sys.executable, __file__, "--child", case, instrument], capture_output=True,
                                  text=True, check=True)
             row = json.loads(run.stdout.strip().splitlines()[-1])
             ratio = row["peak_extra_bytes"] / row["input_bytes"]
-            print(f"{case:<8} {row['rows']:>10,} {row['input_bytes'] / 1e6:>9.1f} {instrument:>12} "
-                  f"{row['peak_extra_bytes'] / 1e6:>14.1f} {ratio:>6.2f}")
-    print("target: ratio <= 3 (peak memory during the call relative to the input DataFrame)")
-
+            worst[case] = max(worst.get(case, 0.0), ratio)
+            print(f"{case:<9} {row['rows']:>10,} {row['input_bytes']:>14,} {instrument:>12} "
+                  f"{row['peak_extra_bytes']:>14,} {ratio:>6.2f} {TARGET_RATIO:>6.1f}x  "
+                  f"{'ok' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    for case, ratio in worst.items():
+        print(f"{case}: worst ratio {ratio:.2f} (target <= {TARGET_RATIO:g}) -> "
+              f"{'meets the target' if ratio <= TARGET_RATIO else 'misses the target'}")
+    print("peak bytes = peak during the call minus memory in use before it (the result is included)")
 
 if __name__ == "__main__":
     main()

@@ -35,7 +35,7 @@ class DidPanel:
     periods: np.ndarray            # sorted distinct periods (original values)
     cohort: np.ndarray             # first treated period per unit, 0 = never treated
     outcome: np.ndarray            # n_units x n_periods
-    covariates: np.ndarray | None  # n_units x n_periods x k, or None
+    covariates: np.ndarray | None  # n_units x n_periods x k (n_units x 1 x k if constant), or None
     covariates_constant: bool      # True when covariates do not vary within unit
     weights: np.ndarray            # n_units
     units: np.ndarray              # unit labels, row order
@@ -50,74 +50,107 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
         )
 
 
-def _checked_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
-                   covariates: Sequence[str], weights: str | None) -> pd.DataFrame:
-    """The used columns, refusing missing columns and missing values (nothing dropped silently)."""
+def _check_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+                 covariates: Sequence[str], weights: str | None, panel: bool) -> None:
+    """Refuse missing columns and missing values (nothing dropped silently); NA cohorts mean
+    never treated.  The frame is not copied: the estimators read the columns they need."""
     columns = [outcome, unit, time, cohort, *covariates] + ([weights] if weights else [])
     _require_columns(data, columns)
-    frame = data[columns].copy()
-    for column in [outcome, time, *covariates] + ([weights] if weights else []):
-        bad = frame[column].isna()
+    # the unit column identifies panel units only; repeated cross-sections do not use it
+    checked = [outcome, *([unit] if panel else []), time, *covariates, *([weights] if weights else [])]
+    for column in checked:
+        bad = data[column].isna()
         if bad.any():
-            rows = list(frame.index[bad][:5])
+            rows = list(data.index[bad][:5])
             raise IdentificationError(
                 f"att_gt: column {column!r} has {int(bad.sum())} missing value(s) (first rows "
                 f"{rows}); drop or impute these rows before estimating (nothing is dropped silently)."
             )
-    frame[cohort] = frame[cohort].fillna(0)
-    return frame
 
 
-def _prepare_panel(frame: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> list:
+    """Labels of units whose ``values`` (already in unit order) are not constant, unit order."""
+    same_unit = unit_codes[1:] == unit_codes[:-1]
+    changes = same_unit & (values[1:] != values[:-1])
+    return list(np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])])
+
+
+def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str], weights: str | None, control: str,
                    anticipation: int) -> DidPanel:
-    """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``)."""
+    """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``).
+
+    Memory: columns are read one at a time and reordered straight into the units x periods
+    matrices; only per-unit values (cohort, weight) are kept from the other columns.
+    """
     notes: list[str] = []
+    unit_codes, unit_labels = pd.factorize(data[unit], sort=True)
+    period_codes, periods = pd.factorize(data[time], sort=True)
+    periods = np.asarray(periods)
+    n_rows, n_units, n_periods = len(data), len(unit_labels), len(periods)
+    cells = unit_codes.astype(np.int64)
+    cells *= n_periods
+    cells += period_codes
+    del period_codes
+    # rows in (unit, period) order; for a balanced panel row u * n_periods + p is cell (u, p)
+    order = np.argsort(cells, kind="stable")
+    unit_codes = unit_codes[order]
+    first_rows = order[np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])]
+
     # treatment must be absorbing: one first-treatment period per unit
-    n_cohorts = frame.groupby(unit, sort=False)[cohort].nunique()
-    if (n_cohorts > 1).any():
-        offenders = list(n_cohorts.index[n_cohorts > 1][:5])
+    cohort_values = data[cohort].fillna(0).to_numpy(float)
+    offenders = _varying_units(cohort_values[order], unit_codes, unit_labels)
+    if offenders:
         raise IdentificationError(
-            f"att_gt: column {cohort!r} varies within unit for {int((n_cohorts > 1).sum())} unit(s) "
-            f"(e.g. {offenders}); treatment must be absorbing (one first-treatment period per "
+            f"att_gt: column {cohort!r} varies within unit for {len(offenders)} unit(s) "
+            f"(e.g. {offenders[:5]}); treatment must be absorbing (one first-treatment period per "
             "unit). Recode switching units (e.g. to their first adoption) or drop them."
         )
+    unit_cohort = cohort_values[first_rows]
+    del cohort_values
     if weights:
-        n_weights = frame.groupby(unit, sort=False)[weights].nunique()
-        if (n_weights > 1).any():
+        weight_values = data[weights].to_numpy(float)
+        offenders = _varying_units(weight_values[order], unit_codes, unit_labels)
+        if offenders:
             raise IdentificationError(
                 f"att_gt: weights column {weights!r} varies within unit (e.g. "
-                f"{list(n_weights.index[n_weights > 1][:5])}); use one weight per unit."
+                f"{offenders[:5]}); use one weight per unit."
             )
+        unit_weights = weight_values[first_rows]
+        del weight_values
+    else:
+        unit_weights = np.ones(n_units)
+    del unit_codes, first_rows
 
-    unit_codes, unit_labels = pd.factorize(frame[unit], sort=True)
-    period_codes, periods = pd.factorize(frame[time], sort=True)
-    periods = np.asarray(periods)
-    n_units, n_periods = len(unit_labels), len(periods)
-    cells = unit_codes.astype(np.int64) * n_periods + period_codes
     # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
-    if len(frame) != n_units * n_periods or np.any(np.bincount(cells, minlength=len(frame)) != 1):
+    if n_rows != n_units * n_periods or np.any(np.bincount(cells, minlength=n_rows) != 1):
         raise IdentificationError(
-            f"att_gt: the panel is not balanced ({len(frame)} rows for {n_units} units x "
+            f"att_gt: the panel is not balanced ({n_rows} rows for {n_units} units x "
             f"{n_periods} periods, or duplicate unit-period rows). With panel=True every unit must "
             "be observed exactly once in every period: balance the panel (keep units observed in "
             "all periods) or pass panel=False to treat the data as repeated cross-sections."
         )
-    order = np.argsort(cells, kind="stable")
-    outcome_matrix = frame[outcome].to_numpy(float)[order].reshape(n_units, n_periods)
-    unit_cohort = frame[cohort].to_numpy(float)[order].reshape(n_units, n_periods)[:, 0]
-    unit_weights = (frame[weights].to_numpy(float)[order].reshape(n_units, n_periods)[:, 0]
-                    if weights else np.ones(n_units))
+    del cells
+    outcome_matrix = np.take(data[outcome].to_numpy(float), order).reshape(n_units, n_periods)
     cov = None
     constant = True
     if covariates:
-        cov = frame[list(covariates)].to_numpy(float)[order].reshape(n_units, n_periods, -1)
+        cov = np.empty((n_units, n_periods, len(covariates)))
+        for j, name in enumerate(covariates):
+            cov[:, :, j] = np.take(data[name].to_numpy(float), order).reshape(n_units, n_periods)
         constant = bool(np.all(cov == cov[:, :1, :]))
+        if constant:  # one period holds every value; keep only that (n_units x 1 x k)
+            cov = cov[:, :1, :].copy()
+    del order
 
     timing = recode_cohorts(unit_cohort, periods, anticipation, control, "unit")
     keep, keep_periods = timing.keep, timing.keep_periods
-    outcome_matrix = outcome_matrix[keep][:, keep_periods]
-    cov = cov[keep][:, keep_periods] if cov is not None else None
+    if not keep.all():
+        outcome_matrix = outcome_matrix[keep]
+        cov = cov[keep] if cov is not None else None
+    if not keep_periods.all():
+        outcome_matrix = outcome_matrix[:, keep_periods]
+        cov = cov[:, keep_periods] if cov is not None and not constant else cov
     unit_cohort, unit_weights, unit_labels = timing.cohort[keep], unit_weights[keep], unit_labels[keep]
     periods = periods[keep_periods]
     notes.extend(timing.notes)
@@ -177,7 +210,11 @@ def _estimate_cells(panel: DidPanel, control: str, method: str, base_period: str
 
 
 def _cell_arrays(kept, periods, influence, skipped):
-    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells."""
+    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells.
+
+    ``influence`` is Fortran-ordered; its first ``len(kept)`` columns are returned as a view
+    (still Fortran-contiguous), not copied: the n x n_cells matrix is the largest array of
+    ``att_gt`` and a copy would double it."""
     notes = []
     if skipped:
         message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
@@ -190,7 +227,7 @@ def _cell_arrays(kept, periods, influence, skipped):
     return (cohort_values, np.array([periods[cell.current] for cell, _ in kept]),
             np.array([att for _, att in kept], dtype=float),
             np.array([cell.post and not cell.reference for cell, _ in kept]),
-            np.ascontiguousarray(influence[:, :len(kept)]), notes)
+            influence[:, :len(kept)], notes)
 
 
 class AttGtResults(Results):
@@ -233,7 +270,8 @@ def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | No
     SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams)."""
     n = influence.shape[0]
     if bootstrap is None:
-        se = np.sqrt(np.sum(influence ** 2, axis=0)) / n
+        # column sums of squares without an n x n_cells temporary (influence ** 2)
+        se = np.sqrt(np.einsum("ij,ij->j", influence, influence)) / n
         se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
         return se, float(confidence_interval(0.0, 1.0)[1])
     stream = None if seed is None else [seed, tag]
@@ -278,9 +316,9 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     if anticipation < 0:
         raise IdentificationError(f"att_gt: anticipation={anticipation} must be >= 0.")
     covariates = list(covariates or [])
-    frame = _checked_frame(data, outcome, unit, time, cohort, covariates, weights)
+    _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel)
     if panel:
-        prepared = _prepare_panel(frame, outcome, unit, time, cohort, covariates, weights,
+        prepared = _prepare_panel(data, outcome, unit, time, cohort, covariates, weights,
                                   control, anticipation)
         cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
             prepared, control, method, base_period, anticipation)
@@ -289,7 +327,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         from effectmeting.estimate.callaway_santanna_rc import (estimate_cells_rc,
                                                                 prepare_cross_sections)
 
-        prepared = prepare_cross_sections(frame, outcome, time, cohort, covariates, weights,
+        prepared = prepare_cross_sections(data, outcome, time, cohort, covariates, weights,
                                           control, anticipation)
         cohort_arr, time_arr, att, post, influence, notes = estimate_cells_rc(
             prepared, control, method, base_period, anticipation)

@@ -7,6 +7,12 @@ Steps, each visible in the result: drop rows with missing values in any used col
 (``n_singletons``), sweep out the fixed effects (:func:`effectmeting.estimate.within.demean`),
 drop collinear regressors (``dropped_collinear``), solve, and compute the covariance chosen by
 ``vcov`` (:mod:`effectmeting.estimate.inference`, fixest's default small-sample corrections).
+
+Memory (issue target: peak at most 3x the input data; ``benchmarks/bench_memory.py``): the
+input frame is never copied.  Used rows are tracked as integer positions, the outcome and
+regressors are written straight into one Fortran-ordered float64 (n, 1 + k) matrix, which is
+demeaned, weighted and (for collinear columns) compacted in place; the result keeps views
+into it.  The TWFE benchmark peaks at about 1.4x its input.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import FormulaError, IdentificationError
-from effectmeting.estimate.design import build_design, check_columns
+from effectmeting.estimate.design import check_columns, design_matrix
 from effectmeting.estimate.feols_results import FeolsResults
 from effectmeting.estimate.formula import parse_formula
 from effectmeting.estimate.inference import VCOV_ESTIMATORS, count_parameters
@@ -33,6 +39,7 @@ class TransformedData:
     """The within-transformed, sqrt(weight)-scaled arrays the estimate was computed from.
 
     Kept on the result so the wild bootstrap and randomization inference can reuse them.
+    ``y`` and ``x`` are views into one Fortran-ordered (n, 1 + k) matrix (read-only use).
     """
 
     y: np.ndarray
@@ -55,6 +62,21 @@ def _parse_vcov(vcov) -> tuple[str, list[str]]:
             raise ValueError("vcov={'cluster': ...} takes one or two column names")
         return "cluster", columns
     raise ValueError(f"vcov={vcov!r} is unknown; use 'iid', 'hc1' or {{'cluster': 'column'}}")
+
+
+def _missing_rows(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Boolean mask of rows with a missing value in any of ``columns`` (one column at a time,
+    so no copy of the frame is made)."""
+    missing = np.zeros(len(data), dtype=bool)
+    for column in columns:
+        missing |= data[column].isna().to_numpy()
+    return missing
+
+
+def _values(data: pd.DataFrame, column: str, rows: np.ndarray | None) -> np.ndarray:
+    """The values of one column at positions ``rows`` (all rows if None; then usually a view)."""
+    values = data[column].to_numpy()
+    return values if rows is None else values[rows]
 
 
 def _drop_singletons(fe_codes: list[np.ndarray]) -> np.ndarray:
@@ -122,38 +144,50 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         if column not in data.columns:
             raise FormulaError(f"column {column!r} (vcov/weights) is not in the data")
     used = list(dict.fromkeys(parsed.columns + extra))
-    missing = data[used].isna().any(axis=1).to_numpy()
-    frame = data.loc[~missing, used] if missing.any() else data[used]
+    # Memory: the frame is never copied.  ``rows`` (positions into ``data``, None = all) says
+    # which observations are used; columns are read one at a time straight into the arrays.
+    missing = _missing_rows(data, used)
+    n_missing = int(missing.sum())
+    rows = np.flatnonzero(~missing) if n_missing else None
+    del missing
     notes: list[str] = []
-    if missing.any():
-        counts = data[used].isna().sum()
-        detail = ", ".join(f"{c}: {int(v)}" for c, v in counts.items() if v)
-        notes.append(f"Dropped {int(missing.sum()):,} rows with missing values ({detail}).")
+    if n_missing:
+        counts = {c: int(data[c].isna().sum()) for c in used}
+        detail = ", ".join(f"{c}: {v}" for c, v in counts.items() if v)
+        notes.append(f"Dropped {n_missing:,} rows with missing values ({detail}).")
 
     fe_names = [name for name, _ in parsed.fixed_effects]
-    fe_codes = [factorize(frame[name].to_numpy())[0] for name in fe_names]
+    fe_codes = [factorize(_values(data, name, rows))[0] for name in fe_names]
     n_singletons = 0
     if fe_codes:
         keep = _drop_singletons(fe_codes)
         n_singletons = int((~keep).sum())
         if n_singletons:
-            frame = frame.loc[keep]
+            rows = np.flatnonzero(keep) if rows is None else rows[keep]
             fe_codes = [factorize(codes[keep])[0] for codes in fe_codes]
             notes.append(f"Dropped {n_singletons:,} singleton observations (fixed-effect groups "
                          f"of size one in {' or '.join(fe_names)}).")
-    if len(frame) == 0:
+        del keep
+    n_obs = len(data) if rows is None else len(rows)
+    if n_obs == 0:
         raise IdentificationError(f"no observations left for {formula!r} after dropping "
                                   "missing values and singletons")
 
-    y, x, names = build_design(parsed, frame)
+    # outcome in column 0, regressors after it; demeaned and weighted in place
+    combined, names = design_matrix(parsed, data, rows)
     w = None
     if weights is not None:
-        w = frame[weights].to_numpy(dtype=float)
+        w = data[weights].to_numpy(dtype=float)
+        w = w if rows is None else w[rows]
         if (w < 0).any():
             raise ValueError(f"weights column {weights!r} has negative values")
-    combined = demean(np.column_stack([y, x]), fe_codes, w) if fe_codes else np.column_stack([y, x])
+    if fe_codes:
+        demean(combined, fe_codes, w, copy=False)
     if w is not None:
-        combined *= np.sqrt(w)[:, None]
+        root_w = np.sqrt(w)
+        for j in range(combined.shape[1]):
+            combined[:, j] *= root_w
+        del root_w
     y_t, x_t = combined[:, 0], combined[:, 1:]
 
     gram = x_t.T @ x_t
@@ -164,20 +198,27 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     if not kept:
         raise IdentificationError(f"every regressor in {formula!r} is collinear with the "
                                   "fixed effects; nothing can be estimated")
-    x_t = x_t[:, kept]
+    if dropped:
+        # move the kept columns to the front in place (kept is increasing, so no column is
+        # overwritten before it is moved) and use a view instead of an (n, k) copy
+        for position, j in enumerate(kept):
+            if position != j:
+                combined[:, 1 + position] = combined[:, 1 + j]
+        x_t = combined[:, 1:1 + len(kept)]
     names = [names[j] for j in kept]
     bread = np.linalg.inv(gram[np.ix_(kept, kept)])
     beta = bread @ (x_t.T @ y_t)
-    resid_t = y_t - x_t @ beta
+    resid_t = x_t @ beta
+    np.subtract(y_t, resid_t, out=resid_t)
 
     fe_sizes = [int(codes.max()) + 1 for codes in fe_codes]
-    if count_parameters(len(kept), fe_sizes) >= len(frame):
+    if count_parameters(len(kept), fe_sizes) >= n_obs:
         raise IdentificationError(
-            f"{formula!r}: {len(frame):,} observations do not exceed the "
+            f"{formula!r}: {n_obs:,} observations do not exceed the "
             f"{count_parameters(len(kept), fe_sizes):,} parameters (regressors + fixed effects); "
             "no residual degrees of freedom are left for standard errors")
     # a cluster column that is also a fixed effect is already factorized
-    cluster_codes = [fe_codes[fe_names.index(c)] if c in fe_names else factorize(frame[c].to_numpy())[0]
+    cluster_codes = [fe_codes[fe_names.index(c)] if c in fe_names else factorize(_values(data, c, rows))[0]
                      for c in cluster_columns]
     covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
                                             fe_codes=fe_codes, cluster_codes=cluster_codes)
@@ -187,13 +228,18 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
             "cluster-robust t-tests over-reject with fewer than 50 clusters; use "
             "effectmeting.estimate.wild_bootstrap.wild_cluster_bootstrap for the p-value.",
             UserWarning, stacklevel=2)
-    resid = resid_t / np.sqrt(w) if w is not None else resid_t
-    resid = np.where(np.isfinite(resid), resid, 0.0)
+    # the transformed residual is not kept, so the reported residual may reuse its memory
+    resid = resid_t
+    if w is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resid /= np.sqrt(w)
+    resid[~np.isfinite(resid)] = 0.0
+    index = data.index if rows is None else data.index[rows]
     return FeolsResults(
-        formula=formula, coef=beta, vcov=covariance, names=names, nobs=len(frame),
-        resid=pd.Series(resid, index=frame.index, name="resid"),
+        formula=formula, coef=beta, vcov=covariance, names=names, nobs=n_obs,
+        resid=pd.Series(resid, index=index, name="resid", copy=False),
         fixed_effects=fe_names, cluster=cluster_columns, weights=weights,
-        n_dropped_missing=int(missing.sum()), n_singletons=n_singletons,
+        n_dropped_missing=n_missing, n_singletons=n_singletons,
         dropped_collinear=dropped, notes=notes,
         transformed=TransformedData(y_t, x_t, cluster_codes, fe_codes, fe_sizes),
     )

@@ -66,6 +66,16 @@ def cluster_scores(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.n
                             for j in range(scores.shape[1])])
 
 
+def cluster_score_sums(x: np.ndarray, resid: np.ndarray, codes: np.ndarray,
+                       n_groups: int) -> np.ndarray:
+    """``cluster_scores(x * resid[:, None], codes, n_groups)`` without the (n, k) score matrix:
+    one length-n product at a time (same numbers, a k-th of the temporary memory)."""
+    summed = np.empty((n_groups, x.shape[1]))
+    for j in range(x.shape[1]):
+        summed[:, j] = np.bincount(codes, weights=x[:, j] * resid, minlength=n_groups)
+    return summed
+
+
 def is_nested(inner: np.ndarray, outer: np.ndarray) -> bool:
     """True if every level of ``inner`` (int codes) lies within one level of ``outer``."""
     first_outer = np.full(inner.max() + 1, -1, dtype=np.int64)
@@ -89,10 +99,9 @@ def vcov_cluster(x, resid, bread, *, fe_sizes, fe_codes, cluster_codes, **_) -> 
     n_clusters = min(counts[: len(cluster_codes)])
     nested = [any(is_nested(fe, codes) for codes, _ in terms) for fe in fe_codes]
     df_k = count_parameters(k, fe_sizes, nested)
-    scores = x * resid[:, None]
     meat = np.zeros((k, k))
     for (codes, sign), count in zip(terms, counts):
-        summed = cluster_scores(scores, codes, count)
+        summed = cluster_score_sums(x, resid, codes, count)
         meat += sign * (summed.T @ summed)
     adjustment = n_clusters / (n_clusters - 1) * (n - 1) / (n - df_k)
     matrix = adjustment * (bread @ meat @ bread)

@@ -150,7 +150,12 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
     Returns ``(coefficients, vcov, residuals)``.  Refuses collinear regressors with their names.
     """
     groups = [data.unit_codes, data.time_codes]
-    both = demean(np.column_stack([data.y, regressors]), groups, data.weights)
+    # one Fortran-ordered (n, 1 + k) matrix, demeaned in place (no second copy)
+    regressors = np.asarray(regressors, dtype=float).reshape(len(data.y), -1)
+    both = np.empty((len(data.y), 1 + regressors.shape[1]), order="F")
+    both[:, 0] = data.y
+    both[:, 1:] = regressors
+    demean(both, groups, data.weights, copy=False)
     y_tilde, x_tilde = both[:, 0], both[:, 1:]
     w = np.ones(len(y_tilde)) if data.weights is None else data.weights
     gram = x_tilde.T @ (x_tilde * w[:, None])

@@ -6,8 +6,13 @@ Two factors, the common case (unit + year), are solved exactly without iterating
 balanced panel in one pass, otherwise by Frisch-Waugh-Lovell on the smaller factor (a small
 dense system of size "number of years"); see ``_demean_two_way``.
 Works on plain numpy arrays of integer group codes so that any back end (pandas, Arrow,
-DuckDB) can feed it.  Each sweep is a weighted ``np.bincount`` per factor: O(n * k) per
-iteration, no per-row Python loops.
+DuckDB) can feed it.  Each sweep is a weighted ``np.bincount`` per factor and column: O(n * k)
+per iteration, no per-row Python loops.
+
+Memory: every path works column by column, in place, so beyond the matrix itself it needs
+only a few length-n temporaries (a column's group means broadcast back to the rows).  Pass
+``copy=False`` with a Fortran-ordered float64 matrix (contiguous columns) to demean without
+any (n, k) copy; ``feols`` does.
 """
 from __future__ import annotations
 
@@ -25,13 +30,13 @@ def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 
 def factorize(values) -> tuple[np.ndarray, int]:
-    """Integer codes 0..G-1 for any 1-d array-like (NA is not allowed here)."""
+    """Integer codes 0..G-1 (int64) for any 1-d array-like (NA is not allowed here)."""
     import pandas as pd
 
     codes, uniques = pd.factorize(np.asarray(values), sort=False)
     if (codes < 0).any():
         raise ValueError("fixed-effect variable contains missing values")
-    return codes.astype(np.int64), len(uniques)
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
 def demean(
@@ -41,6 +46,7 @@ def demean(
     *,
     tol: float = 1e-10,
     max_iter: int = 10_000,
+    copy: bool = True,
 ) -> np.ndarray:
     """Return ``matrix`` with the (weighted) means of every factor in ``group_codes`` swept out.
 
@@ -49,10 +55,15 @@ def demean(
     panel in one pass; otherwise FWL on the smaller factor if it has at most
     ``EXACT_TWO_WAY_MAX_LEVELS`` levels).  Otherwise iterate until the largest change is
     below ``tol`` times the column scale.  Groups with zero total weight get mean 0.
+    ``copy=False`` overwrites ``matrix`` (2-d float64) and returns it; cheapest on a
+    Fortran-ordered matrix, whose columns are contiguous.
     """
-    x = np.array(matrix, dtype=float, copy=True)
+    if copy or matrix.dtype != np.float64 or matrix.ndim != 2:
+        x = np.array(matrix, dtype=float, copy=True, order="F")
+    else:
+        x = matrix
     if x.ndim == 1:
-        x = x[:, None]
+        x = x.reshape(-1, 1, order="F")
     if not group_codes:
         return x
     n, k = x.shape
@@ -61,8 +72,10 @@ def demean(
             return _demean_balanced(x, *group_codes)
         if min(int(c.max()) + 1 for c in group_codes) <= EXACT_TWO_WAY_MAX_LEVELS:
             return _demean_two_way(x, *group_codes, weights)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    sizes = [np.bincount(codes, weights=w) for codes in group_codes]
+    w = None if weights is None else np.asarray(weights, dtype=float)
+    ones = np.ones(n) if w is None else w
+    sizes = [np.bincount(codes, weights=ones) for codes in group_codes]
+    del ones
     scale = np.maximum(np.abs(x).max(axis=0), 1.0)
 
     def sweep(x: np.ndarray) -> float:
@@ -70,10 +83,11 @@ def demean(
         for codes, size in zip(group_codes, sizes):
             means = np.empty((size.shape[0], k))
             for j in range(k):
-                column = x[:, j] if weights is None else w * x[:, j]
+                column = x[:, j] if w is None else w * x[:, j]
                 means[:, j] = np.bincount(codes, weights=column, minlength=size.shape[0])
             means = _safe_divide(means, size[:, None])
-            x -= means[codes]
+            for j in range(k):  # column by column: no (n, k) temporary
+                x[:, j] -= means[codes, j]
             largest = max(largest, float((np.abs(means).max(axis=0) / scale).max()))
         return largest
 
@@ -92,12 +106,15 @@ def is_balanced(first: np.ndarray, second: np.ndarray) -> bool:
     n_first, n_second = int(first.max()) + 1, int(second.max()) + 1
     if n_first * n_second != len(first):
         return False
-    cells = np.bincount(first * n_second + second, minlength=n_first * n_second)
-    return bool((cells == 1).all())
+    cells = first * n_second
+    cells += second
+    counts = np.bincount(cells, minlength=n_first * n_second)
+    del cells
+    return bool((counts == 1).all())
 
 
 def _demean_balanced(x: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Exact two-way within transformation of a balanced panel in one pass.
+    """Exact two-way within transformation of a balanced panel in one pass, in place.
 
     In a balanced panel the two dummy sets are orthogonal after removing the grand mean, so
     ``x - mean_first - mean_second + grand_mean`` is the exact projection (no iterations).
@@ -113,17 +130,16 @@ def _demean_balanced(x: np.ndarray, first: np.ndarray, second: np.ndarray) -> np
     return x
 
 
-def _group_means(x: np.ndarray, codes: np.ndarray, w: np.ndarray | None, totals: np.ndarray) -> np.ndarray:
-    """(G, k) weighted means of the columns of ``x`` within groups."""
-    sums = np.column_stack([
-        np.bincount(codes, weights=x[:, j] if w is None else w * x[:, j], minlength=totals.shape[0])
-        for j in range(x.shape[1])])
-    return _safe_divide(sums, totals[:, None])
+def _group_mean(column: np.ndarray, codes: np.ndarray, w: np.ndarray | None,
+                totals: np.ndarray) -> np.ndarray:
+    """(G,) weighted mean of one column within groups (0 for groups of zero weight)."""
+    sums = np.bincount(codes, weights=column if w is None else w * column, minlength=totals.shape[0])
+    return _safe_divide(sums, totals)
 
 
 def _demean_two_way(x: np.ndarray, first: np.ndarray, second: np.ndarray,
                     weights: np.ndarray | None) -> np.ndarray:
-    """Exact two-way within transformation of any (unbalanced, weighted) panel.
+    """Exact two-way within transformation of any (unbalanced, weighted) panel, in place.
 
     With ``D_b`` the dummies of the larger factor and ``D_s`` of the smaller one, the residual
     of ``x`` on both is ``M_b x - M_b D_s g`` with ``g`` solving
@@ -140,14 +156,20 @@ def _demean_two_way(x: np.ndarray, first: np.ndarray, second: np.ndarray,
     ones = np.ones(len(big)) if w is None else w
     total_big = np.bincount(big, weights=ones, minlength=n_big)
     total_small = np.bincount(small, weights=ones, minlength=n_small)
-    within_big = x - _group_means(x, big, w, total_big)[big]
-    rhs = np.column_stack([
-        np.bincount(small, weights=within_big[:, j] * ones, minlength=n_small)
-        for j in range(x.shape[1])])
     cross = sparse.csr_matrix((ones, (big, small)), shape=(n_big, n_small))
     inverse_big = sparse.diags(_safe_divide(np.ones(n_big), total_big))
     system = np.diag(total_small) - (cross.T @ inverse_big @ cross).toarray()
-    small_effects = np.linalg.pinv(system, rcond=1e-12, hermitian=True) @ rhs
-    fitted = small_effects[small]
-    fitted -= _group_means(fitted, big, w, total_big)[big]
-    return within_big - fitted
+    del cross
+    pseudo_inverse = np.linalg.pinv(system, rcond=1e-12, hermitian=True)
+    # x becomes M_b x column by column; the right-hand side needs all columns before solving
+    rhs = np.empty((n_small, x.shape[1]))
+    for j in range(x.shape[1]):
+        column = x[:, j]
+        column -= _group_mean(column, big, w, total_big)[big]
+        rhs[:, j] = np.bincount(small, weights=column * ones, minlength=n_small)
+    small_effects = pseudo_inverse @ rhs
+    for j in range(x.shape[1]):
+        fitted = small_effects[small, j]
+        fitted -= _group_mean(fitted, big, w, total_big)[big]
+        x[:, j] -= fitted
+    return x
