@@ -216,8 +216,8 @@ def test_cost_effect_errors(demo):
         cost_effect(demo[0], design=ROLE, lines=["nonsense"])
     with pytest.raises(IdentificationError, match="dimension=value"):
         cost_effect(demo[0], design="role")
-    with pytest.raises(IdentificationError, match="only 'cs'"):
-        cost_effect(demo[0], design=ROLE, estimator="twfe")
+    with pytest.raises(IdentificationError, match="not available"):
+        cost_effect(demo[0], design=ROLE, estimator="did2s")
 
 
 # -- cost per outcome ----------------------------------------------------------------------------

@@ -88,3 +88,41 @@ def test_seeded_and_validated(panel):
         minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=1000, reps=10)
     with pytest.raises(IdentificationError, match="not a panel column"):
         minimum_detectable_effect(panel, outcome="nope", n_adopters=30, reps=10)
+
+
+@pytest.fixture(scope="module")
+def power_by_estimator(panel):
+    """The same placebo assignments (same seed) for every estimator: 20 draws, 60 adopters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {est: minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=60, adoption_years="role=gives_help",
+                                               estimator=est, reps=20, seed=5)
+                for est in ("cs", "sa", "imputation", "twfe")}
+
+
+def test_mde_with_every_estimator(power_by_estimator):
+    """Formula, exact shift by MDE (all four are linear in the outcome) and placebo calibration per estimator;
+    the unbiased estimators give similar MDEs (CS and SA coincide: same post-period estimator)."""
+    factor = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    mde = {}
+    for est, result in power_by_estimator.items():
+        row = result.tidy().iloc[0]
+        draws = result.draws[60]
+        mde[est] = row["mde"]
+        assert row["mde"] == pytest.approx(factor * draws["std_error"].mean(), rel=1e-12)
+        np.testing.assert_allclose(draws["estimate_at_mde"] - draws["estimate"], row["mde"], rtol=1e-8)
+        # placebo rejection <= alpha + 3 binomial SEs (20 draws); SD of placebo estimates near the SE
+        assert row["placebo_rejection_rate"] <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 20)
+        assert 0.6 < row["placebo_sd"] / row["se"] < 1.6, est
+    print({k: round(v, 3) for k, v in mde.items()})
+    # CS simple ATT and SA overall ATT are the same estimate on every draw (never-treated control)
+    np.testing.assert_allclose(power_by_estimator["sa"].draws[60]["estimate"],
+                               power_by_estimator["cs"].draws[60]["estimate"], rtol=1e-9, atol=1e-9)
+    assert 0.7 < mde["imputation"] / mde["cs"] < 1.3
+    assert 0.7 < mde["sa"] / mde["cs"] < 1.3
+    assert "Sun-Abraham" in power_by_estimator["sa"].summary()
+
+
+def test_mde_refuses_unknown_estimator(panel):
+    with pytest.raises(IdentificationError, match="'cs', 'sa', 'imputation', 'twfe'"):
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, estimator="did2s", reps=10)

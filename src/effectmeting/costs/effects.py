@@ -1,14 +1,18 @@
 """Effects of a design choice on cost lines: overall ATT, event-time effects, cumulative net cost.
 
-Callaway & Sant'Anna (2021) ATT(g,t) per cost line (:func:`effectmeting.estimate.callaway_santanna.att_gt`),
-aggregated as R ``did::aggte``.  Unit of every effect: constant euros (price base year of the
-panel) per inhabitant per year.
+Estimators (``estimator=``): ``"cs"`` Callaway & Sant'Anna (2021) ATT(g,t) per cost line
+(:func:`effectmeting.estimate.callaway_santanna.att_gt`) aggregated as R ``did::aggte``;
+``"sa"`` Sun & Abraham (2021); ``"imputation"`` Borusyak, Jaravel & Spiess (2024); ``"twfe"``
+two-way fixed effects, biased under heterogeneous effects and shown for contrast only (see
+:mod:`.estimators`).  Unit of every effect: constant euros (price base year of the panel) per
+inhabitant per year.
 
 Cumulative net cost over ``k`` years after adoption is ``sum_{e=0}^{k-1} theta(e)``, the sum of
-the event-time effects.  Its standard error comes from the *joint* influence function of those
-effects: the influence function of a sum is the sum of the influence functions (per unit,
-including the term for the estimated cohort shares), so ``SE = sqrt(sum_i psi_i^2) / n`` with the
-covariances between event times taken into account.  Caveat: without ``balanced=True`` different
+the event-time effects.  Its standard error comes from per-municipality influence values
+``phi`` (:mod:`.line_fits`; ``SE = sqrt(sum_i phi_i^2)``): the influence value of a sum is the
+sum of the influence values (for CS including the term for the estimated cohort shares), so the
+covariances between event times -- and, with :meth:`CostEffectResults.combine`, between lines --
+are taken into account.  Caveat: without ``balanced=True`` different
 event times average over different cohorts (late adopters are not observed long); with
 ``balanced=True`` only cohorts observed at least ``horizon`` years after adoption are used for
 all event times (R ``aggte(balance_e = horizon - 1)``).
@@ -20,11 +24,11 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from effectmeting.costs.line_fits import ESTIMATORS, LineFits, cumulative, standard_error
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL, cost_lines
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.aggregate import _combine  # one definition of the aggregation weights
-from effectmeting.estimate.callaway_santanna import att_gt
 from effectmeting.estimate.results import Results
 from effectmeting.harmonise.panel import Panel
 
@@ -57,28 +61,50 @@ def event_time_influence(attgt, balance_e: int | None = None) -> tuple[np.ndarra
     return event_times, np.array(estimates), np.column_stack(columns)
 
 
-def _se(influence: np.ndarray) -> np.ndarray:
-    """Analytic SE per column, ``sqrt(sum psi^2) / n`` (as att_gt)."""
-    return np.sqrt(np.sum(influence ** 2, axis=0)) / influence.shape[0]
-
-
 class CostEffectResults(Results):
-    """Cost effects per line: ``tidy()`` has one row per line x (overall | event_time | cumulative) x key."""
+    """Cost effects per line: ``tidy()`` has one row per line x (overall | event_time | cumulative) x key.
+
+    ``influence``: per-municipality influence values, one column per tidy row (MultiIndex
+    ``line, aggregation, key``) with ``std_error = sqrt(sum over municipalities of phi^2)``;
+    :meth:`combine` uses them for sums of lines.
+    """
 
     def __init__(self, design: str, table: pd.DataFrame, treated_population: float, attgt: dict,
-                 excluded: pd.DataFrame, notes: list[str], unit: str) -> None:
+                 excluded: pd.DataFrame, notes: list[str], unit: str, estimator: str = "cs",
+                 influence: pd.DataFrame | None = None) -> None:
         super().__init__()
-        self.design, self.table, self.unit = design, table, unit
+        self.design, self.table, self.unit, self.estimator = design, table, unit, estimator
         #: sum over adopters of their mean population in the years from adoption on (inhabitants)
         self.treated_population = treated_population
-        #: line -> AttGtResults
+        #: line -> AttGtResults (estimator "cs" only; empty otherwise)
         self.attgt = attgt
         self.excluded = excluded
-        self.title = f"Cost effects of {design} ({unit})"
+        self.influence = influence
+        self.title = f"Cost effects of {design} ({unit}; estimator {estimator})"
         self.notes.extend(notes)
 
     def tidy(self) -> pd.DataFrame:
         return self.table[TIDY_COLUMNS].copy()
+
+    def combine(self, lines: Sequence[str], name: str = "combined") -> pd.DataFrame:
+        """Rows (overall, event times, cumulative) of the sum of ``lines``, e.g. a total of own lines.
+
+        Estimate: the sum of the lines' estimates; SE from the summed influence values, so the
+        covariance between the lines (same municipalities) is included.  Same columns as ``tidy()``.
+        """
+        unknown = [line for line in lines if line not in set(self.table["line"])]
+        if unknown or not lines:
+            raise IdentificationError(f"combine: line(s) {unknown or list(lines)} not estimated; estimated lines: "
+                                      f"{list(dict.fromkeys(self.table['line']))}")
+        rows = self.table[self.table["line"] == lines[0]][["aggregation", "key"]].reset_index(drop=True)
+        keys = list(zip(rows["aggregation"], rows["key"]))
+        indexed = self.table.set_index(["line", "aggregation", "key"])["estimate"]
+        estimate = sum(indexed.loc[[(line, a, k) for a, k in keys]].to_numpy() for line in lines)
+        phi = sum(self.influence.loc[:, [(line, a, k) for a, k in keys]].to_numpy() for line in lines)
+        se = standard_error(phi)
+        return pd.DataFrame({"line": name, "aggregation": rows["aggregation"], "key": rows["key"],
+                             "estimate": estimate, "std_error": se, "conf_low": estimate - _Z * se,
+                             "conf_high": estimate + _Z * se})
 
     def total_euros(self) -> pd.DataFrame:
         """Overall effects as euros per year over all treated municipalities: ATT x treated population.
@@ -111,20 +137,28 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
     ``cost_6_72_per_inhabitant``, domains ``youth``, ..., ``total_social_domain``, added lines,
     ``total_societal_cost``); default: the five domains, ``total_social_domain`` and, with added
     lines, those and ``total_societal_cost``.
-    ``estimator``: ``"cs"`` (Callaway & Sant'Anna, doubly robust; the only one with the
-    influence functions the cumulative SEs need).  ``control``: ``"never"`` or ``"notyet"``.
-    ``covariates``: panel columns for the doubly-robust adjustment.
+    ``estimator``: ``"cs"`` (Callaway & Sant'Anna, doubly robust), ``"sa"`` (Sun & Abraham,
+    never-treated comparison), ``"imputation"`` (Borusyak, Jaravel & Spiess; never- and
+    not-yet-treated municipality-years) or ``"twfe"`` (two-way fixed effects: static for the
+    overall effect, fully dynamic by event time; biased when effects differ across cohorts or
+    event times, for contrast only).  ``control``: ``"never"`` or ``"notyet"`` (cs; sa: never).
+    ``covariates``: panel columns for the doubly-robust adjustment (cs only).
     ``horizon``: cumulative net cost for k = 1..horizon years after adoption.
-    ``balanced``: use only cohorts observed ``horizon`` years after adoption (see module docstring).
+    ``balanced``: use only cohorts observed ``horizon`` years after adoption (cs only; see module docstring).
 
     Estimates: constant euros of ``panel.price_base_year`` per inhabitant per year (overall and
     event time) and per inhabitant over k years (cumulative).  Intervals: pointwise 95 %, analytic
-    SEs, clustered by municipality.  All lines use the same municipalities (complete in every line
-    and covariate), so effects on a total equal the sum of the effects on its parts.
+    SEs clustered by municipality (cs: influence functions; sa/twfe: CR1; imputation: BJS
+    Theorem 3, conservative; for sa and imputation with the term for estimated cohort shares, so
+    they can exceed ``sun_abraham``'s / ``imputation_did``'s fixed-share SEs when effects differ
+    across cohorts, and match a municipality bootstrap).  All lines use the same municipalities
+    (complete in every line and covariate), so effects on a total equal the sum of the effects on its parts, and
+    :meth:`CostEffectResults.combine` gives sums of lines with correct SEs.
     """
-    if estimator != "cs":
-        raise IdentificationError(f"cost_effect: estimator={estimator!r}; only 'cs' (Callaway-Sant'Anna) is "
-                                  "available: cumulative costs need its influence functions")
+    from effectmeting.costs.estimators import arrays_for, check_options, cs_fits, fit
+
+    option_notes = check_options(estimator, "cost_effect", control=control, covariates=covariates,
+                                 balanced=balanced)
     if horizon < 1:
         raise IdentificationError(f"cost_effect: horizon={horizon} must be at least 1 year")
     costs = cost_lines(panel, note=False)  # exclusions are noted by estimation_frame
@@ -136,51 +170,49 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
     covariates = list(covariates or [])
     frame = estimation_frame(panel, design, [*lines, *covariates, "population_total"], extra=costs)
     data = frame.data
-    rows, fits = [], {}
-    for line in lines:  # one estimation per cost line
-        fit = att_gt(data, outcome=line, unit="municipality", time="year", cohort=COHORT, control=control,
-                     covariates=covariates or None)
-        fits[line] = fit
-        rows.append(_line_rows(line, fit, horizon, balanced))
-    table = pd.concat(rows, ignore_index=True)
+    arrays = arrays_for(data, lines, estimator, control)
+    if estimator == "cs":
+        fits, attgt = cs_fits(data, lines, control=control, covariates=covariates,
+                              balance_e=horizon - 1 if balanced else None, units=arrays.units)
+    else:
+        fits, attgt = fit(arrays, lines, estimator), {}
+    table, influence = _rows(fits, horizon)
     unit = f"constant euros of {panel.price_base_year} per inhabitant per year"
     adopters = data[(data[COHORT] > data["year"].min()) & (data["year"] >= data[COHORT]) & (data[COHORT] > 0)]
     treated_population = float(adopters.groupby("municipality")["population_total"].mean().sum())
-    notes = [*frame.notes,
-             f"Estimator: Callaway & Sant'Anna (2021), doubly robust, {control}-treated comparison"
-             + (f", covariates {covariates}" if covariates else "") + "; pointwise 95% intervals from analytic "
-             "influence-function SEs clustered by municipality.",
+    inference = {"cs": "analytic influence-function SEs",
+                 "sa": "CR1 cluster-robust SEs plus the term for the estimated cohort shares",
+                 "imputation": "conservative Theorem-3 SEs (leave-one-out) plus the term for the estimated "
+                               "cohort x horizon shares", "twfe": "CR1 cluster-robust SEs"}
+    comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
+    notes = [*frame.notes, *arrays.notes, *option_notes,
+             f"Estimator: {ESTIMATORS[estimator]}{comparison}"
+             + (f", covariates {covariates}" if covariates else "") + f"; pointwise 95% intervals from "
+             f"{inference[estimator]} clustered by municipality.",
              f"Unit: {unit}; cumulative rows: sum of event-time effects e = 0..k-1 (euros per inhabitant over "
-             "k years), SEs from their joint influence function"
+             "k years), SEs from their summed per-municipality influence values"
              + ("; balanced over event times." if balanced else "; event times average over the cohorts "
                 "observed that long (not balanced).")]
-    return CostEffectResults(design, table, treated_population, fits, frame.excluded, notes, unit)
+    return CostEffectResults(design, table, treated_population, attgt, frame.excluded, notes, unit,
+                             estimator=estimator, influence=influence)
 
 
-def _line_rows(line: str, fit, horizon: int, balanced: bool) -> pd.DataFrame:
-    """Overall, event-time and cumulative rows of one line."""
-    simple = fit.aggregate("simple")
-    event_times, estimates, influence = event_time_influence(fit, horizon - 1 if balanced else None)
-    se = _se(influence)
-    cumulative_keys, cumulative_est, cumulative_se = [], [], []
-    for k in range(1, horizon + 1):
-        which = (event_times >= 0) & (event_times <= k - 1)
-        if which.sum() < k:  # an event time 0..k-1 is not estimable: no cumulative for k and beyond
-            break
-        cumulative_keys.append(k)
-        cumulative_est.append(float(estimates[which].sum()))
-        cumulative_se.append(float(_se(influence[:, which].sum(axis=1, keepdims=True))[0]))
-    parts = [
-        pd.DataFrame({"aggregation": ["overall"], "key": [""], "estimate": [simple.estimate],
-                      "std_error": [simple.std_error]}),
-        pd.DataFrame({"aggregation": "event_time", "key": event_times.astype(int).astype(str),
-                      "estimate": estimates, "std_error": se}),
-        pd.DataFrame({"aggregation": "cumulative", "key": np.array(cumulative_keys, dtype=int).astype(str),
-                      "estimate": np.array(cumulative_est, dtype=float),
-                      "std_error": np.array(cumulative_se, dtype=float)}),
-    ]
-    table = pd.concat(parts, ignore_index=True)
-    table.insert(0, "line", line)
+def _rows(fits: LineFits, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy rows (line-major: overall, event times, cumulative) and the matching influence columns."""
+    ks, cumulative_estimate, cumulative_phi = cumulative(fits, horizon)
+    keys = ([("overall", "")] + [("event_time", str(int(e))) for e in fits.event_times]
+            + [("cumulative", str(k)) for k in ks])
+    estimate = np.vstack([fits.overall[None, :], fits.event, cumulative_estimate])       # keys x lines
+    phi = np.concatenate([fits.phi_overall[:, None, :], fits.phi_event, cumulative_phi], axis=1)  # n x keys x L
+    se = standard_error(phi)
+    n_keys, n_lines = estimate.shape
+    table = pd.DataFrame({"line": np.repeat(fits.lines, n_keys),
+                          "aggregation": [a for a, _ in keys] * n_lines, "key": [k for _, k in keys] * n_lines,
+                          "estimate": estimate.T.ravel(), "std_error": se.T.ravel()})
     table["conf_low"] = table["estimate"] - _Z * table["std_error"]
     table["conf_high"] = table["estimate"] + _Z * table["std_error"]
-    return table
+    columns = pd.MultiIndex.from_arrays([table["line"], table["aggregation"], table["key"]],
+                                        names=["line", "aggregation", "key"])
+    influence = pd.DataFrame(phi.transpose(0, 2, 1).reshape(len(fits.units), -1), columns=columns,
+                             index=pd.Index(fits.units, name="municipality"))
+    return table, influence

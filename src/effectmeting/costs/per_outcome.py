@@ -1,7 +1,8 @@
 """Cost per outcome: the cost effect of a design divided by its outcome effect, with a joint bootstrap.
 
-Both effects are Callaway & Sant'Anna "simple" ATTs (never-/not-yet-treated comparison, no
-covariates) on the same municipalities.  The outcome effect is converted to **persons per
+Both effects are overall effects of one estimator (``estimator=``: Callaway & Sant'Anna "simple"
+ATT by default; Sun & Abraham, imputation or TWFE, see :mod:`.estimators`), without covariates,
+on the same municipalities.  The outcome effect is converted to **persons per
 inhabitant per year** so that the ratio has a plain unit:
 
     ratio = cost effect (euros per inhabitant per year)
@@ -24,9 +25,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.costs.cluster_bootstrap import multinomial_weights, simple_att_draws, unit_panel
+from effectmeting.costs.cluster_bootstrap import multinomial_weights
+from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
-from effectmeting.costs.treatment import COHORT, estimation_frame
+from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.results import Results
 from effectmeting.harmonise.panel import Panel
@@ -79,31 +81,39 @@ def _conversion(outcome: str, outcome_scale: float | None):
 
 
 def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str, outcome_scale: float | None = None,
-                     control: str = "never", bootstrap: int = 999, seed: int | None = None) -> CostPerOutcomeResults:
+                     estimator: str = "cs", control: str = "never", bootstrap: int = 999,
+                     seed: int | None = None) -> CostPerOutcomeResults:
     """Euros of cost effect per one-person outcome effect of ``design``, with a joint municipality bootstrap.
 
     ``cost_line``: a column of :func:`~effectmeting.costs.lines.cost_lines` (e.g. ``youth``).
     ``outcome``: a panel rate from :data:`effectmeting.harmonise.pipeline.RATES` (e.g.
     ``jeugdhulp_per_1000_youth``; converted with the population share of its denominator among
     the treated) or any outcome with ``outcome_scale`` = persons per inhabitant per unit of it.
-    ``bootstrap``: number of municipality resamples (999 takes well under a second on the demo
-    panel); ``seed`` makes them reproducible.
+    ``estimator``: ``"cs"`` (default), ``"sa"``, ``"imputation"`` or ``"twfe"`` (biased, contrast
+    only): the overall effect of :func:`~effectmeting.costs.effects.cost_effect` for both the cost
+    line and the outcome.
+    ``bootstrap``: number of municipality resamples (on the demo panel 999 take under a second with
+    cs, about 5 s with sa, 10 s with imputation, 3 s with twfe); ``seed`` makes them reproducible.
 
-    Point estimates: CS simple ATTs without covariates (doubly robust reduces to differences of
-    means).  Ratio interval: percentile interval of the bootstrap ratios.  If the outcome effect's
-    percentile 95 % interval contains 0 the ratio is undefined: ``defined=False``, ratio NA, and
-    ``ratio_set`` describes the unbounded set of ratios consistent with both intervals.
+    Point estimates: the estimator's overall effect without covariates (CS: simple ATT; doubly
+    robust reduces to differences of means).  Ratio interval: percentile interval of the bootstrap
+    ratios.  If the outcome effect's percentile 95 % interval contains 0 the ratio is undefined:
+    ``defined=False``, ratio NA, and ``ratio_set`` describes the unbounded set of ratios
+    consistent with both intervals.
     """
+    from effectmeting.costs.estimators import arrays_for, check_options, overall_draws
+
+    option_notes = check_options(estimator, "cost_per_outcome", control=control)
     if bootstrap < 99:
         raise IdentificationError(f"cost_per_outcome: bootstrap={bootstrap}; use at least 99 draws (999 recommended)")
     scale, denominator, population, label = _conversion(outcome, outcome_scale)
     columns = [cost_line, outcome] + ([denominator, population] if denominator else [])
     frame = estimation_frame(panel, design, list(dict.fromkeys(columns)), extra=cost_lines(panel, note=False))
-    arrays = unit_panel(frame.data, list(dict.fromkeys(columns)), cohort=COHORT, control=control)
+    arrays = arrays_for(frame.data, list(dict.fromkeys(columns)), estimator, control)
     n = len(arrays.units)
     weights = np.vstack([np.ones(n), multinomial_weights(n, bootstrap, seed)])  # row 0: the estimate
-    cost = simple_att_draws(arrays, cost_line, weights, control)
-    effect = simple_att_draws(arrays, outcome, weights, control)
+    # the same resample (row of weights) for cost and outcome keeps their correlation
+    cost, effect = overall_draws(arrays, [cost_line, outcome], estimator, weights, control).T
     if denominator:
         post = (arrays.cohort[:, None] > 0) & (arrays.periods[None, :] >= arrays.cohort[:, None])
         people = np.where(post, arrays.outcomes[denominator], 0.0).sum(axis=1)
@@ -146,10 +156,11 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
                    f"{cost[0]:.2f} [{cost_low:.2f}, {cost_high:.2f}] euros per inhabitant per year; outcome effect "
                    f"{effect[0]:.4g} [{out_low:.4g}, {out_high:.4g}]; ratios consistent with both: {ratio_set}.")
     table = pd.DataFrame(rows, columns=["quantity", "estimate", "std_error", "conf_low", "conf_high"])
-    notes = [*frame.notes,
+    comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
+    notes = [*frame.notes, *arrays.notes, *option_notes,
              f"Cluster bootstrap: {bootstrap} resamples of {n} municipalities (seed {seed}), the same resample for "
-             f"cost and outcome; percentile {LEVEL:.0%} intervals; CS simple ATT, {control}-treated comparison, "
-             "no covariates."
+             f"cost and outcome; percentile {LEVEL:.0%} intervals; overall effect of {ESTIMATORS[estimator]}"
+             f"{comparison}, no covariates."
              + (f" {failed} draw(s) without a comparison unit in some cell left out." if failed else ""),
              f"Outcome converted to persons per inhabitant: {outcome} x "
              + (f"{scale:g} x {denominator}/{population} over the adopters' years from adoption on."
