@@ -43,6 +43,7 @@ def _cli(tmp_path: Path, text: str, capsys) -> tuple[int, str]:
     (GOOD.replace('["cs"]', '["cs", "ols"]'), ["design[0].estimators", "'ols'", "twfe, cs, sa, imputation, dcdh"]),
     (GOOD.replace("role=gives_help", "role=hugs"), ["design[0].name", "'hugs'", "triage_only"]),
     (GOOD.replace("role=gives_help", "colour=red"), ["design[0].name", "'colour'", "Known dimensions", "role"]),
+    (GOOD + '[costs]\nestimator = "ols"\n', ["costs.estimator", "'ols'", "cs, sa, imputation, twfe"]),
     (GOOD.replace("demo = true", 'sources = "nope/sources.toml"'), ["data.sources", "nope/sources.toml",
                                                                    "relative to the analysis file"]),
 ])

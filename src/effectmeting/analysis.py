@@ -202,15 +202,17 @@ def _costs(panel, config: AnalysisConfig) -> dict:
 
     request = config.costs
     try:
-        effect = cost_effect(panel, design=request.design, lines=request.lines, horizon=request.horizon)
+        effect = cost_effect(panel, design=request.design, lines=request.lines, horizon=request.horizon,
+                             estimator=request.estimator)
         ratios = []
         for line, outcome in request.cost_per_outcome:
             result = cost_per_outcome(panel, design=request.design, cost_line=line, outcome=outcome,
-                                      bootstrap=request.bootstrap, seed=config.seed)
+                                      bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator)
             ratios.append(result)
     except IdentificationError as exc:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
-    effects = effect.tidy().assign(design=request.design)
-    per_outcome = (pd.concat([r.tidy().assign(design=request.design, cost_line=r.cost_line, outcome=r.outcome)
+    effects = effect.tidy().assign(design=request.design, estimator=request.estimator)
+    per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator,
+                                              cost_line=r.cost_line, outcome=r.outcome)
                               for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
     return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}

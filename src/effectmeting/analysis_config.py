@@ -11,7 +11,8 @@ Sections (see ``analyses/demo.toml`` for a commented example)::
     [data]        sources = "path/to/sources.toml" | demo = true [+ demo_seed];
                   reference_year, price_base_year, design_rule
     [[design]]    name = "role=gives_help", outcomes = [...], estimators = [...], control, covariates, by
-    [costs]       lines = [...], horizon, bootstrap, cost_per_outcome = [["youth", "jeugdhulp_per_1000_youth"]]
+    [costs]       lines = [...], horizon, bootstrap, cost_per_outcome = [["youth", "jeugdhulp_per_1000_youth"]],
+                  estimator ("cs" | "sa" | "imputation" | "twfe")
     [inference]   bootstrap (0 = none), multiplicity ("holm" | "romano_wolf" | "both" | "none")
     [disclosure]  min_cell_size (estimates on fewer municipalities are suppressed)
 
@@ -46,7 +47,9 @@ _DATA = {"sources": (str, None), "demo": (bool, False), "demo_seed": (int, None)
 _DESIGN = {"name": (str, _REQUIRED), "outcomes": (list, _REQUIRED), "estimators": (list, ["cs"]),
            "control": (str, "never"), "covariates": (list, []), "by": (list, []), "switchers": (str, "exclude")}
 _COSTS = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 999), "cost_per_outcome": (list, []),
-          "design": (str, None)}
+          "design": (str, None), "estimator": (str, "cs")}
+#: estimators of the cost stage (dcdh has no cost version: absorbing adoption only)
+COST_ESTIMATORS = ("cs", "sa", "imputation", "twfe")
 _INFERENCE = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
 _DISCLOSURE = {"min_cell_size": (int, 10)}
 
@@ -74,6 +77,7 @@ class CostRequest:
     horizon: int
     bootstrap: int
     cost_per_outcome: list[tuple[str, str]]
+    estimator: str = "cs"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,6 +236,7 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
         names = [d.name for d in designs]
         design = values["design"] or names[0]
         _choice(path, "costs.design", design, tuple(names))
+        _choice(path, "costs.estimator", values["estimator"], COST_ESTIMATORS)
         if values["horizon"] < 1:
             raise _fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
         if values["bootstrap"] < 99:
@@ -244,7 +249,7 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
             pairs.append((pair[0], pair[1]))
         lines = None if values["lines"] is None else _strings(path, "costs.lines", values["lines"], non_empty=True)
         costs = CostRequest(design=design, lines=lines, horizon=values["horizon"], bootstrap=values["bootstrap"],
-                            cost_per_outcome=pairs)
+                            cost_per_outcome=pairs, estimator=values["estimator"])
 
     inference = _section(path, "inference", raw.get("inference", {}), _INFERENCE)
     _choice(path, "inference.multiplicity", inference["multiplicity"], MULTIPLICITY)
