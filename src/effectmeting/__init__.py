@@ -66,6 +66,7 @@ _EXPORTS: dict[str, str] = {
     "bacon_decomposition": "effectmeting.estimate.bacon",
     "pretrend_test": "effectmeting.estimate.pretrends",
     "honest_did": "effectmeting.estimate.pretrends",
+    "honest_did_sensitivity": "effectmeting.estimate.pretrends",
 }
 
 
