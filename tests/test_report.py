@@ -201,7 +201,7 @@ def source_line(figure) -> str:
 def test_every_figure_has_title_labels_source_and_alt_text(lang, prefix):
     for spec in all_figures(lang):
         axes = spec.figure.axes[0]
-        assert spec.figure._suptitle.get_text() == spec.title and spec.title.strip()
+        assert " ".join(spec.figure._suptitle.get_text().split()) == spec.title and spec.title.strip()
         assert axes.get_xlabel().strip() and axes.get_ylabel().strip(), spec.name
         assert source_line(spec.figure).startswith(prefix), spec.name
         assert len(spec.alt_text) > 40 and spec.figure._effectmeting_alt == spec.alt_text
@@ -507,3 +507,313 @@ def test_png_embedded_is_the_saved_png(figures_nl):
     encoded = text.split('src="data:image/png;base64,')[1].split('"')[0]
     assert base64.b64decode(encoded) == spec.to_bytes("png")
     assert io.BytesIO(base64.b64decode(encoded)).read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# -- label registry (report.labels) ------------------------------------------------------------
+from effectmeting.report import labels as labels_module  # noqa: E402
+from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, humanise,  # noqa: E402
+                                        label, outcome_label, person_label, unit_label)
+
+
+@pytest.mark.parametrize("function, name, nl, en", [
+    (outcome_label, "jeugdhulp_per_1000_youth", "Jongeren met jeugdhulp", "Young people with youth care (jeugdhulp)"),
+    (outcome_label, "cost_6_72_per_inhabitant", "Lasten taakveld 6.72 Maatwerkdienstverlening 18-",
+     "Spending on taakveld 6.72 Tailored services under 18"),
+    (outcome_label, "wmo_per_1000_adults", "Volwassenen met een Wmo-voorziening", "Adults with a Wmo provision"),
+    (outcome_label, "my_new_outcome", "My new outcome", "My new outcome"),  # fallback, no error
+    (unit_label, "per 1,000 population_0_17", "per 1.000 jongeren van 0-17 jaar", "per 1,000 residents aged 0-17"),
+    (unit_label, "euros per inhabitant", "euro per inwoner", "euros per inhabitant"),
+    (unit_label, "constant euros of 2023 per inhabitant per year", "euro per inwoner per jaar, prijzen 2023",
+     "euros per inhabitant per year, 2023 prices"),
+    (unit_label, "per 1,000 population_65_plus", "per 1.000 population 65 plus", "per 1,000 population 65 plus"),
+    (unit_label, "odd_unit", "odd unit", "odd unit"),
+    (design_label, "role=gives_help", "Wijkteam geeft zelf hulp", "Team gives help itself"),
+    (design_label, "maturity>=3", "Volwassenheid basisfuncties 3 of hoger",
+     "Maturity of the basic functions 3 or higher"),
+    (design_label, "new_dimension=some_value", "New dimension: some value", "New dimension: some value"),
+    (design_label, "not a design", "Not a design", "Not a design"),
+    (estimator_label, "cs", "Callaway-Sant'Anna", "Callaway-Sant'Anna"),
+    (estimator_label, "twfe", "TWFE (klassiek)", "TWFE (classic)"),
+    (estimator_label, "new_estimator", "New estimator", "New estimator"),
+    (cost_line_label, "youth", "Jeugd (taakvelden 6.72, 6.82)", "Youth (taakvelden 6.72, 6.82)"),
+    (cost_line_label, "access", "Toegang (taakveld 6.2)", "Access (taakveld 6.2)"),
+    (cost_line_label, "total_social_domain", "Totaal sociaal domein", "Social domain total"),
+    (cost_line_label, "added_cost_zvw", "Zvw (andere betaler)", "Zvw (other payer)"),
+    (person_label, "jeugdhulp_per_1000_youth", "jongere met jeugdhulp", "young person with youth care"),
+    (label, "n_units", "Gemeenten", "Municipalities"),
+    (label, "p_holm", "p (Holm)", "p (Holm)"),
+    (label, "unknown_column_x", "Unknown column x", "Unknown column x"),
+])
+def test_labels_dutch_and_english(function, name, nl, en):
+    assert function(name, "nl") == nl
+    assert function(name, "en") == en
+
+
+def test_every_catalogue_category_has_a_dutch_and_english_label():
+    from effectmeting.designs.dimensions import DIMENSIONS
+
+    for dimension in DIMENSIONS.values():
+        for value in dimension.categories:
+            for lang in ("nl", "en"):
+                text = design_label(f"{dimension.name}={value}", lang)
+                assert "_" not in text and ":" not in text, (dimension.name, value, lang, text)
+    assert set(labels_module.CATEGORIES) <= {(d.name, v) for d in DIMENSIONS.values() for v in d.categories}
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_label_never_fails_on_unknown_names(name):
+    for lang in ("nl", "en"):
+        assert isinstance(label(name, lang), str) and isinstance(unit_label(name, lang), str)
+    assert humanise(name) == humanise(name)
+
+
+# -- summary sentences (report.summary) ---------------------------------------------------------
+from effectmeting.report.summary import (certainty_sentences, cost_per_outcome_sentence,  # noqa: E402
+                                         interval_words)
+
+
+def test_interval_words_dutch_and_english():
+    assert interval_words(6.148, 7.812, "nl") == "tussen 6,15 en 7,81 hoger"
+    assert interval_words(-7.812, -6.148, "nl") == "tussen 6,15 en 7,81 lager"
+    assert interval_words(-1.2, 3.4, "nl") == "van 1,20 lager tot 3,40 hoger"
+    assert interval_words(1234.5, 2345.25, "en") == "between 1,234.50 and 2,345.25 higher"
+
+
+def _overall(estimates: dict) -> pd.DataFrame:
+    return pd.DataFrame([{"estimator": e, "estimate": v[0], "conf_low": v[1], "conf_high": v[2]}
+                         for e, v in estimates.items()])
+
+
+def test_certainty_agreement_twfe_and_pretrends():
+    overall = _overall({"twfe": (3.76, 3.08, 4.45), "cs": (6.98, 6.15, 7.81), "sa": (6.98, 6.18, 7.78)})
+    pretrend = pd.DataFrame({"estimator": ["cs"], "p_value": [0.011]})
+    text = " ".join(certainty_sentences(overall, pretrend, "cs", "nl"))
+    assert "geheel boven nul" in text and "(6,98)" in text and "(3,76)" in text and "p = 0,011" in text
+    assert "twijfel" in text
+    disagree = _overall({"cs": (1.0, -0.5, 2.5), "sa": (4.0, 3.0, 5.0)})
+    text = " ".join(certainty_sentences(disagree, None, "cs", "en"))
+    assert "contains zero" in text and "depends on the method" in text
+
+
+def _ratio_table(cost, outcome, ratio):
+    return pd.DataFrame({"quantity": ["cost_effect", "outcome_effect", "outcome_effect_per_inhabitant", "ratio"],
+                         "estimate": [cost, outcome, outcome / 5000, ratio[0]],
+                         "conf_low": [np.nan, np.nan, np.nan, ratio[1]],
+                         "conf_high": [np.nan, np.nan, np.nan, ratio[2]]})
+
+
+def test_cost_per_outcome_sentence_from_numbers_not_strings():
+    more = _ratio_table(3.96, 6.98, (3103.33, 1964.91, 4222.19))
+    text = cost_per_outcome_sentence(more, cost_line="youth", outcome="jeugdhulp_per_1000_youth", base_year=2023,
+                                     lang="nl")
+    assert text == ("Per extra jongere met jeugdhulp horen daar ongeveer €\u00a03.103 extra lasten (jeugd) bij, in "
+                    "euro's van 2023 (95%-interval €\u00a01.965 tot €\u00a04.222).")
+    saved = _ratio_table(-3.0, -2.0, (1500.0, 900.0, 2100.0))
+    assert "Per vermeden jongere met jeugdhulp wordt ongeveer €\u00a01.500 bespaard" in cost_per_outcome_sentence(
+        saved, cost_line="youth", outcome="jeugdhulp_per_1000_youth", base_year=2023, lang="nl")
+    mixed = _ratio_table(2.0, -4.0, (-500.0, -900.0, -100.0))  # fewer youths, higher cost: signed ratio < 0
+    text = cost_per_outcome_sentence(mixed, cost_line="youth", outcome="jeugdhulp_per_1000_youth", base_year=2023,
+                                     lang="en")
+    assert "fewer young people with youth care" in text and "€500 extra" in text and "€100 to €900" in text
+    undefined = _ratio_table(2.0, 0.5, (np.nan, np.nan, np.nan))
+    assert "niet te bepalen" in cost_per_outcome_sentence(undefined, cost_line="youth",
+                                                          outcome="jeugdhulp_per_1000_youth", base_year=2023,
+                                                          lang="nl")
+
+
+# -- study figures and diagnostics ----------------------------------------------------------------
+from effectmeting.report.study_figures import domain_costs_by_year  # noqa: E402
+
+
+def test_domain_costs_are_population_weighted_and_skip_missing():
+    costs = pd.DataFrame({"municipality": ["a", "b", "a", "b"], "year": [2020, 2020, 2021, 2021],
+                          "youth": [100.0, 200.0, 110.0, np.nan], "access": [10.0, 20.0, 11.0, 22.0]})
+    population = pd.Series([1000.0, 3000.0, 1000.0, 3000.0])
+    means = domain_costs_by_year(costs, population, domains=("youth", "access"))
+    # hand-computed: (100*1000 + 200*3000) / 4000 = 175; 2021 youth only municipality a -> 110
+    assert means.loc[2020, "youth"] == pytest.approx(175.0)
+    assert means.loc[2021, "youth"] == pytest.approx(110.0)
+    assert means.loc[2021, "access"] == pytest.approx((11.0 * 1000 + 22.0 * 3000) / 4000)
+
+
+def test_cost_effect_summary_has_no_empty_band():
+    tidy = pd.DataFrame({"label": ["youth", "total"], "estimate": [4.1, 7.4], "conf_low": [2.7, 4.6],
+                         "conf_high": [5.6, 10.2]})
+    spec = cost_effect_summary_plot(tidy, unit="euro per inwoner", lang="nl", total="total")
+    axes = spec.figure.axes[0]
+    assert axes.get_ylim() == pytest.approx((0.5, 2.5))
+    assert spec.figure.get_figheight() * 2.54 < 6.0  # was a fixed 6 cm minimum with rows 5 cm apart
+
+
+def test_study_stage_does_not_import_the_report_stage():
+    from pathlib import Path
+
+    study_dir = Path(__file__).resolve().parents[1] / "src" / "effectmeting" / "study"
+    import re
+
+    pattern = re.compile(r"^\s*(?:from|import)\s+effectmeting\.report", re.M)  # also lazy imports inside functions
+    offenders = [p.name for p in study_dir.glob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+# -- the demo report (tests/report_demo.py: one small study on the session's demo panel) --------------
+class _ReportText(HTMLParser):
+    """Text per place: headings, table headers, captions, alt texts, the summary and the caveats
+    (outside the technical-details block)."""
+
+    def __init__(self):
+        super().__init__()
+        self.places = {"heading": [], "th": [], "caption": [], "alt": [], "summary": [], "caveats": [], "p": []}
+        self._stack, self._section, self._in_details = [], "", False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self._section = attrs.get("class", "")
+        if tag == "details":
+            self._in_details = True
+        if tag == "img":
+            self.places["alt"].append(attrs.get("alt") or "")
+        self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag == "details":
+            self._in_details = False
+        if self._stack:
+            self._stack.pop()
+
+    def handle_data(self, data):
+        tag = self._stack[-1] if self._stack else ""
+        if tag in ("h1", "h2", "h3"):
+            self.places["heading"].append(data)
+        elif tag == "th":
+            self.places["th"].append(data)
+        elif tag in ("caption", "figcaption"):
+            self.places["caption"].append(data)
+        if self._section == "summary" and tag in ("p", "li"):
+            self.places["summary"].append(data)
+        if self._section == "caveats" and tag == "li" and not self._in_details:
+            self.places["caveats"].append(data)
+        if tag in ("p", "li") and not self._in_details and self._section != "provenance":  # file names there
+            self.places["p"].append(data)
+
+
+@pytest.fixture(scope="module")
+def demo_reports(demo_panel, tmp_path_factory):
+    from report_demo import write_demo_report
+
+    from report_demo import _inputs
+
+    out = tmp_path_factory.mktemp("demo_report")
+    reports = {"estimates_before": _inputs(demo_panel)[1].copy()}
+    for lang in ("nl", "en"):
+        path, estimates = write_demo_report(demo_panel, out / lang, lang)
+        parser = _ReportText()
+        text = path.read_text(encoding="utf-8")
+        parser.feed(text)
+        reports[lang] = {"path": path, "html": text, "places": parser.places, "estimates": estimates}
+    return reports
+
+
+RAW_IDENTIFIER = {"nl": r"\w+_\w+|role=|\b(?:twfe|imputation|cs|sa)\b", "en": r"\w+_\w+|role=|\b(?:twfe|cs|sa)\b"}
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_demo_report_shows_no_raw_identifiers(demo_reports, lang):
+    import re
+
+    places = demo_reports[lang]["places"]
+    for place in ("heading", "th", "caption", "alt", "summary", "caveats", "p"):
+        for text in places[place]:
+            assert not re.search(RAW_IDENTIFIER[lang], text), (place, text)
+    for needle in ("_per_1000", "role=", "n_units"):  # anywhere outside the technical details
+        visible = demo_reports[lang]["html"].split('<details class="technical">')[0]
+        assert needle not in visible.split('<section id="section-1"')[1], needle
+
+
+def test_demo_report_table_headers_all_come_from_the_catalogue(demo_reports):
+    labels = set(i18n.NL.values()) | {i18n.t("column.conf_interval", "nl", level="95")}
+    assert demo_reports["nl"]["places"]["th"]
+    assert set(demo_reports["nl"]["places"]["th"]) <= labels
+
+
+def test_demo_report_summary_in_dutch_number_format(demo_reports):
+    import re
+
+    report = demo_reports["nl"]
+    summary = " ".join(report["places"]["summary"])
+    estimates = report["estimates"]
+    headline = estimates[(estimates["aggregation"] == "overall") & (estimates["estimator"] == "cs")]
+    for row in headline.itertuples(index=False):
+        # the headline numbers from the estimates table, written the Dutch way
+        assert format_number(abs(row.estimate), "nl", 2) in summary
+        assert "," in format_number(abs(row.estimate), "nl", 2)
+    without_codes = re.sub(r"taakveld(?:en)? [\d., ]+", "", summary)
+    assert not re.search(r"\d\.\d{1,2}(?!\d)", without_codes), "an English decimal point in the Dutch summary"
+    assert "Callaway" in summary and "€\u00a03.1" in summary.replace("€\u00a03,1", "")  # ratio with thousands dot
+    english = " ".join(demo_reports["en"]["places"]["summary"])
+    assert format_number(abs(headline["estimate"].iloc[0]), "en", 2) in english
+    assert "Summary" in demo_reports["en"]["html"]
+
+
+def test_demo_report_sections_figures_and_alt_text(demo_reports):
+    report = demo_reports["nl"]
+    html_text, places = report["html"], report["places"]
+    headings = places["heading"]
+    order = [headings.index(h) for h in ("Samenvatting", "Methoden", "Diagnostiek", "Kanttekeningen",
+                                          "Herkomst van de resultaten")]
+    assert order == sorted(order)
+    for sub in ("Trends vóór invoering", "Bacon-decompositie van de TWFE-schatting",
+                "Gevoeligheid voor afwijkende trends"):
+        assert sub in headings
+    figures = sorted(p.stem for p in (report["path"].parent / "figures").glob("*.png"))
+    assert {"cost_by_domain", "cost_effects", "forest_1", "cohort_trends_1_jeugdhulp_per_1000_youth",
+            "event_study_1_jeugdhulp_per_1000_youth"} <= set(figures)
+    assert sorted(p.stem for p in (report["path"].parent / "figures").glob("*.svg")) == figures
+    assert len(places["alt"]) == len(figures) == html_text.count("<img ")
+    assert all(len(alt) > 40 for alt in places["alt"])
+    assert 'class="table-wrap"' in html_text and '<details class="technical">' in html_text
+
+
+def test_demo_report_does_not_change_the_estimates(demo_reports):
+    # the frame handed to write_outputs (estimates.csv's content) is the same after both reports
+    pd.testing.assert_frame_equal(demo_reports["nl"]["estimates"], demo_reports["estimates_before"])
+
+
+def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, monkeypatch):
+    import effectmeting
+    from effectmeting.errors import IdentificationError
+    from effectmeting.report.diagnostics import MBARS, robust_up_to, sensitivity, sensitivity_bounds
+    from report_demo import _inputs
+
+    study = _inputs(demo_panel)[0]["role=gives_help"]
+    table, lines, used = sensitivity(study, "nl")  # computed for the report already (memoised)
+    assert used == "sa" and len(table) == len(MBARS) * len(study.outcomes) and len(lines) == len(study.outcomes)
+    bounds = sensitivity_bounds(study)[0]
+    first = bounds.iloc[0]
+    assert table.iloc[0, 3] == f"[{format_number(first['lower'], 'nl', 2)}; {format_number(first['upper'], 'nl', 2)}]"
+    # the sentence's M-bar: the robust interval excludes 0 up to it and (if a larger one was tried) not beyond
+    part = bounds[bounds["outcome"] == study.outcomes[0]].sort_values("mbar")
+    excludes = ((part["conf_low"] > 0) | (part["conf_high"] < 0)).to_numpy()
+    largest = robust_up_to(part)
+    if largest is None:
+        assert not excludes[0] and "bevat het interval nul" in lines[0]
+    else:
+        position = list(part["mbar"]).index(largest)
+        assert excludes[: position + 1].all() and (position + 1 == len(part) or not excludes[position + 1])
+        assert f"M̄ = {format_number(largest, 'nl', 1)}" in lines[0]
+
+    # the summary's "how sure" sentence follows the interval at M-bar = 1
+    at_one = bounds[(bounds["outcome"] == study.outcomes[0]) & (bounds["mbar"] == 1.0)].iloc[0]
+    key = "sensitivity_summary_robust" if (at_one["conf_low"] > 0 or at_one["conf_high"] < 0) \
+        else "sensitivity_summary_fragile"
+    assert i18n.t(key, "nl") in " ".join(demo_reports["nl"]["places"]["summary"])
+
+    def refuse(*args, **kwargs):
+        raise IdentificationError("no pre-period before -1; nothing to bound")
+
+    monkeypatch.setattr(effectmeting, "honest_did", refuse)
+    table, lines, used = sensitivity(study, "nl", mbars=(1.0,))  # not memoised yet: calls the patched function
+    assert table.empty and used is None
+    assert lines and all("niet mogelijk (no pre-period before -1)" in line for line in lines)

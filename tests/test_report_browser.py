@@ -145,6 +145,29 @@ def test_report_renders_in_chromium(browser, figure_format, tmp_path):
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 10_000
 
 
+def test_demo_report_outputs_render_in_chromium(browser, demo_panel, tmp_path):
+    """The demo report as ``write_outputs`` builds it (tests/report_demo.py: one small study on the
+    session's demo panel, no full run): every figure decodes, has alt text, and the tables stay
+    inside the text column (a wide table scrolls in its own box)."""
+    from report_demo import write_demo_report
+
+    path, _ = write_demo_report(demo_panel, tmp_path / "demo", "nl")
+    text = path.read_text(encoding="utf-8")
+    seen = inspect_page(browser, path, tmp_path / "demo_report.png")
+    assert_renders(seen, title="Effectmeting demo", images=text.count("<img "), svgs=0)
+    assert len(seen["images"]) >= 5
+    page = browser.new_page()
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    # no table wider than the main text column (the body's content box)
+    overflow = page.evaluate("""() => {
+        const main = document.querySelector('main').getBoundingClientRect();
+        return Array.from(document.querySelectorAll('div.table-wrap')).map(
+            d => d.getBoundingClientRect().right - main.right);
+    }""")
+    page.close()
+    assert overflow and max(overflow) <= 1, overflow
+
+
 @pytest.mark.slow
 def test_demo_report_renders_in_chromium(browser, tmp_path):
     """The full ``analyses/demo.toml`` run (~11 s) opened in the browser."""

@@ -134,7 +134,7 @@ def cohort_trends_plot(panel_data: pd.DataFrame, *, outcome: str, cohort_col: st
         title = title[:1].upper() + title[1:]  # the template starts with the outcome's name
     group_texts = []
     with apply_style():
-        figure, axes = new_figure()
+        figure, axes = new_figure(12.0)
         for index, cohort_year in enumerate(cohorts):
             never = pd.isna(cohort_year)
             label = t("never_adopted", lang) if never else t("cohort_label", lang, year=int(cohort_year))
@@ -152,12 +152,14 @@ def cohort_trends_plot(panel_data: pd.DataFrame, *, outcome: str, cohort_col: st
         years = means.index.to_numpy()
         set_year_axis(axes)
         axes.yaxis.set_major_formatter(NumberFormatter(lang, percent=percent))
-        axes.legend(loc="best", ncols=2 if len(cohorts) > 5 else 1)
+        # below the plot: with many cohorts a legend inside covers the lines
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=min(4, len(cohorts) + 1))
         alt = alt_text or t("alt_cohort_trends", lang, outcome=outcome_label, unit=unit,
                             first=int(years.min()), last=int(years.max()), n=len(cohorts),
                             groups="; ".join(group_texts))
         return finish_figure(figure, axes, title=title, xlabel=t("year", lang),
-                             ylabel=axis_label(t("mean_outcome", lang) + " " + outcome_label, unit),
+                             # the title names the outcome; a long name here would not fit the axis
+                             ylabel=axis_label(t("mean_outcome", lang), unit),
                              source=source, lang=lang, name=name, alt_text=alt)
 
 
@@ -203,15 +205,17 @@ def forest_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl", label_col: s
     else:
         colors = [SERIES_COLORS[0]] * len(frame)
     title = title or t("title_forest", lang)
-    height = max(6.0, 3.5 + 0.6 * len(frame))
+    height = 3.8 + 0.75 * len(frame) + (0.6 * len(set(frame[group_col])) if group_col else 0.0)
     with apply_style():
         figure, axes = new_figure(height)
         axes.axvline(0.0, color="black", linewidth=0.8, zorder=1)
         _interval_rows(axes, frame, positions, colors)
+        axes.set_ylim(0.5, len(frame) + 0.5)
         if group_col:
             for group, color in color_of.items():
                 axes.plot([], [], "o", color=color, label=group)
-            axes.legend(loc="best")
+            # below the plot: group names (outcomes with units) are long and would cover points
+            axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1)
         axes.set_yticks(positions, labels)
         axes.grid(axis="x")
         axes.grid(axis="y", visible=False)
@@ -259,7 +263,7 @@ def cost_by_domain_plot(frame: pd.DataFrame, *, lang: str = "nl", kind: str = "l
             else t("euro_per_inhabitant", lang))
     title = title or t("title_cost_by_domain", lang)
     with apply_style():
-        figure, axes = new_figure(12.0)
+        figure, axes = new_figure(13.0)
         years = values.index.to_numpy(float)
         if kind == "area":
             axes.stackplot(years, values.to_numpy().T, labels=labels,
@@ -273,7 +277,9 @@ def cost_by_domain_plot(frame: pd.DataFrame, *, lang: str = "nl", kind: str = "l
         set_year_axis(axes)
         axes.yaxis.set_major_formatter(NumberFormatter(lang, prefix="€\u00a0"))
         # below the plot: taakveld names are long and would squeeze the axes from the side
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2 if len(labels) > 3 else 1)
+        # long names in one column: two columns of them would squeeze the axes to a strip
+        two = len(labels) > 3 and max(len(label) for label in labels) <= 30
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2 if two else 1)
         last = values.iloc[-1]
         items = "; ".join(f"{label} {format_number(v, lang, 0)}" for label, v in zip(labels, last))
         alt = alt_text or t("alt_cost_by_domain", lang, kind=t(f"kind_{kind}", lang), unit=unit,
@@ -287,12 +293,13 @@ def cost_effect_summary_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl",
                              label_col: str = "label", total: str | None = None,
                              title: str | None = None, source: str | None = None,
                              level: float = 0.95, name: str = "cost_effects",
-                             alt_text: str | None = None) -> FigureSpec:
+                             alt_text: str | None = None, total_label: str | None = None) -> FigureSpec:
     """Effect on each cost line and on the total, with CIs, as horizontal intervals.
 
     ``tidy`` has ``label_col``, ``estimate``, ``conf_low``, ``conf_high``; taakveld labels are
     translated.  The row whose label equals ``total`` is drawn last, in black, below a rule.
     The total's interval is the one given (from a joint model), not a sum of the lines' bounds.
+    ``total_label`` names the total row (default "Totaal"/"Total").
     """
     _require(tidy, [label_col, *ESTIMATE_COLUMNS], "cost_effect_summary_plot")
     if tidy.empty:
@@ -307,15 +314,18 @@ def cost_effect_summary_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl",
         is_total = frame[label_col].astype(str) == total
     else:
         is_total = pd.Series(False, index=frame.index)
-    labels = [t("total", lang) if flag else taakveld_label(str(v), lang)
+    labels = [(total_label or t("total", lang)) if flag else taakveld_label(str(v), lang)
               for v, flag in zip(frame[label_col], is_total)]
     positions = np.arange(len(frame), 0, -1, dtype=float)
     colors = ["black" if flag else SERIES_COLORS[0] for flag in is_total]
     title = title or t("title_cost_effects", lang)
     with apply_style():
-        figure, axes = new_figure(max(6.0, 3.5 + 0.6 * len(frame)))
+        # about 1 cm per row plus room for title, axis label and source line: a fixed minimum
+        # height left a wide empty band between two rows
+        figure, axes = new_figure(3.8 + 0.9 * len(frame))
         axes.axvline(0.0, color="black", linewidth=0.8, zorder=1)
         _interval_rows(axes, frame, positions, colors)
+        axes.set_ylim(0.5, len(frame) + 0.5)
         if is_total.any():
             axes.axhline(positions[is_total.to_numpy()].max() + 0.5, color=NEUTRAL, linewidth=0.6)
         axes.set_yticks(positions, labels)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from effectmeting.errors import AnalysisConfigError
-from effectmeting.report.i18n import t
+from effectmeting.report.i18n import has_label, t
 from effectmeting.report.number_format import check_language
 from effectmeting.report.style import FigureSpec
 from effectmeting.report.tables import TableSpec, table_to_html
@@ -36,10 +36,17 @@ a { color: #0072B2; }
 figure { margin: 1.5rem 0; }
 figure img, figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.9rem; color: #444444; margin-top: 0.3rem; }
-table.effectmeting { border-collapse: collapse; margin: 1rem 0; font-size: 0.9rem;
-                     font-variant-numeric: tabular-nums; }
+div.table-wrap { overflow-x: auto; max-width: 100%; margin: 1rem 0; }
+table.effectmeting { border-collapse: collapse; font-size: 0.8rem; font-variant-numeric: tabular-nums; }
 table.effectmeting caption { text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
-table.effectmeting th, table.effectmeting td { padding: 0.25rem 0.6rem; border-bottom: 1px solid #dddddd; }
+table.effectmeting th, table.effectmeting td { padding: 0.2rem 0.45rem; border-bottom: 1px solid #dddddd;
+                                               vertical-align: top; }
+table.effectmeting th { text-align: right; font-weight: bold; }
+table.effectmeting td { white-space: nowrap; }
+table.effectmeting td:first-child { white-space: normal; min-width: 10rem; }
+h3 { font-size: 1.05rem; margin-top: 1.6rem; }
+details.technical { margin-top: 1rem; font-size: 0.85rem; color: #333333; }
+details.technical summary { cursor: pointer; font-weight: bold; }
 table.effectmeting td { text-align: right; }
 table.effectmeting td:first-child, table.effectmeting th:first-child { text-align: left; }
 section.summary { background: #f4f8fb; border-left: 4px solid #0072B2; padding: 0.2rem 1rem 0.6rem; }
@@ -65,6 +72,13 @@ class Section:
     figures: list[FigureSpec] = field(default_factory=list)
     tables: list[TableSpec | pd.DataFrame] = field(default_factory=list)
     kind: str = "results"
+    #: a bulleted list shown after the paragraphs (e.g. one finding per outcome)
+    bullets: list[str] = field(default_factory=list)
+    #: sub-sections (``<h3>``), each with its own text, figures and tables; their kind is ignored
+    subsections: list["Section"] = field(default_factory=list)
+    #: technical notes shown collapsed (``<details>``) at the end, under ``details_title``
+    details: list[str] = field(default_factory=list)
+    details_title: str = ""
 
 
 def _figure_html(spec: FigureSpec, number: int, lang: str, figure_format: str) -> str:
@@ -89,7 +103,8 @@ def _figure_html(spec: FigureSpec, number: int, lang: str, figure_format: str) -
 def _table_html(table: TableSpec | pd.DataFrame, number: int, lang: str) -> str:
     spec = table if isinstance(table, TableSpec) else TableSpec(frame=table)
     caption = f"{t('table', lang)} {number}. {spec.caption}" if spec.caption else f"{t('table', lang)} {number}"
-    return table_to_html(spec.frame, caption).strip()
+    # a wide table scrolls inside its own box instead of overflowing the text column
+    return f'<div class="table-wrap">\n{table_to_html(spec.frame, caption).strip()}\n</div>'
 
 
 def _value_html(value: object) -> str:
@@ -102,7 +117,11 @@ def _value_html(value: object) -> str:
 
 
 def _provenance_html(provenance: dict, lang: str) -> str:
-    items = "".join(f"<dt>{html.escape(str(key))}</dt><dd>{_value_html(value)}</dd>"
+    # keys with a catalogue label (provenance.<key>) are shown translated, others as given
+    def name(key: object) -> str:
+        return t(f"provenance.{key}", lang) if has_label(f"provenance.{key}", lang) else str(key)
+
+    items = "".join(f"<dt>{html.escape(name(key))}</dt><dd>{_value_html(value)}</dd>"
                     for key, value in provenance.items())
     title = html.escape(t("section.provenance", lang))
     return (f'<section id="provenance" class="provenance">\n<h2>{title}</h2>\n'
@@ -130,19 +149,31 @@ def build_report(sections: list[Section], *, lang: str = "nl", title: str, prove
     ordered = sorted(sections, key=lambda s: SECTION_KINDS.index(s.kind))  # stable within a kind
 
     body, toc = [], []
-    figure_number = table_number = 0
+    counter = {"figure": 0, "table": 0}
+
+    def content(section: Section, level: int) -> list[str]:
+        parts = [f"<h{level}>{html.escape(section.title)}</h{level}>"]
+        parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs]
+        if section.bullets:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(b)}</li>" for b in section.bullets) + "</ul>")
+        for figure in section.figures:
+            counter["figure"] += 1
+            parts.append(_figure_html(figure, counter["figure"], lang, figure_format))
+        for table in section.tables:
+            counter["table"] += 1
+            parts.append(_table_html(table, counter["table"], lang))
+        for sub in section.subsections:
+            parts += content(sub, level + 1)
+        if section.details:
+            items = "".join(f"<li>{html.escape(d)}</li>" for d in section.details)
+            parts.append(f'<details class="technical"><summary>{html.escape(section.details_title)}</summary>'
+                         f"<ul>{items}</ul></details>")
+        return parts
+
     for index, section in enumerate(ordered, start=1):
         anchor = f"section-{index}"
         toc.append(f'<li><a href="#{anchor}">{html.escape(section.title)}</a></li>')
-        parts = [f'<section id="{anchor}" class="{section.kind}">', f"<h2>{html.escape(section.title)}</h2>"]
-        parts += [f"<p>{html.escape(paragraph)}</p>" for paragraph in section.paragraphs]
-        for figure in section.figures:
-            figure_number += 1
-            parts.append(_figure_html(figure, figure_number, lang, figure_format))
-        for table in section.tables:
-            table_number += 1
-            parts.append(_table_html(table, table_number, lang))
-        parts.append("</section>")
+        parts = [f'<section id="{anchor}" class="{section.kind}">', *content(section, 2), "</section>"]
         body.append("\n".join(parts))
     toc.append(f'<li><a href="#provenance">{html.escape(t("section.provenance", lang))}</a></li>')
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -56,6 +57,8 @@ PNG_DPI = 200
 BASE_FONT_SIZE = 9.0
 SOURCE_FONT_SIZE = 7.0
 SVG_HASH_SALT = "effectmeting"
+#: characters per line of a figure title before it wraps (bold 11 pt on a 16 cm figure)
+TITLE_WIDTH_CHARS = 62
 
 STYLE_RC: dict[str, object] = {
     # the font shipped with matplotlib: identical glyphs (and bytes) on every machine
@@ -165,6 +168,9 @@ class FigureSpec:
     title: str = ""
     source: str = ""
     lang: str = "nl"
+    #: rendered bytes per format: the layout is frozen, so a second render would give the same
+    #: bytes; saving and embedding then draw each figure once per format
+    _rendered: dict = field(default_factory=dict, repr=False, compare=False)
 
     def _metadata(self, kind: str) -> dict[str, object]:
         if kind == "png":
@@ -177,10 +183,12 @@ class FigureSpec:
         """The figure as PNG (200 dpi) or SVG bytes, deterministic."""
         if kind not in ("png", "svg"):
             raise AnalysisConfigError(f"figure format {kind!r} not supported; use 'png' or 'svg'")
-        buffer = io.BytesIO()
-        with apply_style():
-            self.figure.savefig(buffer, format=kind, dpi=PNG_DPI, metadata=self._metadata(kind))
-        return buffer.getvalue()
+        if kind not in self._rendered:
+            buffer = io.BytesIO()
+            with apply_style():
+                self.figure.savefig(buffer, format=kind, dpi=PNG_DPI, metadata=self._metadata(kind))
+            self._rendered[kind] = buffer.getvalue()
+        return self._rendered[kind]
 
     def save(self, out_dir: str | Path, formats: tuple[str, ...] = ("png", "svg")) -> list[Path]:
         """Write ``<name>.png`` and ``<name>.svg`` into ``out_dir`` (created if needed)."""
@@ -222,7 +230,9 @@ def finish_figure(figure: Figure, axes: Axes, *, title: str, xlabel: str, ylabel
     source_text = source if source is not None else t("source_default", lang)
     # a figure-level title aligned with the figure's left edge (an axes title would start
     # after the tick labels and can run off the right edge when they are long)
-    figure.suptitle(title, x=0.01, ha="left", fontsize=BASE_FONT_SIZE + 2, fontweight="bold")
+    # long titles wrap instead of running off the 16 cm figure (about 60 bold characters per line)
+    figure.suptitle(textwrap.fill(title, TITLE_WIDTH_CHARS), x=0.01, ha="left", fontsize=BASE_FONT_SIZE + 2,
+                    fontweight="bold")
     axes.set_xlabel(xlabel)
     axes.set_ylabel(ylabel)
     # supxlabel, not a free figure.text: constrained layout reserves room for it below

@@ -71,7 +71,8 @@ def estimates_table(tidy: pd.DataFrame, lang: str = "nl", *, digits: int = 3, le
                 high = _format_column(frame["conf_high"], lang, digits)
                 out["conf_interval"] = "[" + low + t("interval_separator", lang) + high + "]"
             continue
-        if column == "p_value":
+        if column == "p_value" or (column.startswith("p_") and pd.api.types.is_float_dtype(frame[column])):
+            # adjusted p-values (p_holm, p_romano_wolf) read like p_value: "<0,001" below 0.001
             out[column] = frame[column].map(lambda v: format_p_value(v, lang))
         else:
             out[column] = _format_column(frame[column], lang, digits)

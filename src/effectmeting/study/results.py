@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, InputError
 from effectmeting.estimate.results import Results, _format_frame
 from effectmeting.study.spec import ESTIMATORS
 
@@ -105,15 +105,34 @@ class DesignEffectStudy(Results):
                     ["event_time", "estimate", "std_error", "conf_low", "conf_high"]].reset_index(drop=True)
         return frames
 
-    def figure_spec(self, outcome: str, *, unit: str = "", lang: str = "en"):
-        """The event-study comparison of every estimator as a report ``FigureSpec``
-        (``effectmeting.report.figures.event_study_plot``; imported here, lazily, because the
-        report stage comes after this one)."""
-        from effectmeting.report.figures import event_study_plot
+    def plot(self, outcome: str, *, unit: str = "", lang: str = "en", ax=None):
+        """Event study of ``outcome`` comparing the estimators (English labels, quick look);
+        returns the matplotlib Figure.
 
-        return event_study_plot(self.event_times(outcome), outcome_label=outcome, unit=unit, lang=lang,
-                                title=f"{self.design}: {outcome}", name=f"event_study_{outcome}")
+        For report figures (Dutch or English, house style, alt text) use
+        ``effectmeting.report.study_figures.study_event_study_plot(study, outcome, ...)``: the
+        study stage does not import the report stage (data flows one way).
+        """
+        if lang != "en":
+            raise InputError(f"DesignEffectStudy.plot draws English labels only (lang={lang!r}); for a "
+                                      "Dutch figure use effectmeting.report.study_figures.study_event_study_plot")
+        import matplotlib.pyplot as plt
 
-    def plot(self, outcome: str, *, unit: str = "", lang: str = "en"):
-        """Event study of ``outcome`` comparing the estimators; returns the matplotlib Figure."""
-        return self.figure_spec(outcome, unit=unit, lang=lang).figure
+        frames = self.event_times(outcome)
+        if ax is None:
+            figure, ax = plt.subplots(figsize=(7, 4))
+        else:
+            figure = ax.figure
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.axvline(-0.5, color="grey", linewidth=0.8, linestyle=":")
+        # small horizontal offsets so the estimators' intervals at one event time do not overlap
+        offsets = np.linspace(-0.25, 0.25, len(frames)) if len(frames) > 1 else np.zeros(1)
+        for offset, (estimator, frame) in zip(offsets, frames.items()):
+            ax.errorbar(frame["event_time"] + offset, frame["estimate"],
+                        yerr=[frame["estimate"] - frame["conf_low"], frame["conf_high"] - frame["estimate"]],
+                        fmt="o", capsize=2.5, markersize=4, label=estimator)
+        ax.set_xlabel("Years since adoption (0 = adoption year)")
+        ax.set_ylabel(f"Effect ({unit})" if unit else "Effect")
+        ax.set_title(f"{self.design}: {outcome}")
+        ax.legend(loc="best", frameon=False, title="95% CI")
+        return figure
