@@ -817,3 +817,19 @@ def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, m
     table, lines, used = sensitivity(study, "nl", mbars=(1.0,))  # not memoised yet: calls the patched function
     assert table.empty and used is None
     assert lines and all("niet mogelijk (no pre-period before -1)" in line for line in lines)
+
+
+def test_demo_report_names_the_municipalities_the_merger_rule_affected(demo_reports, demo_panel):
+    """The caveats count the study's merged municipalities (issue: "the study reports which
+    municipalities it affected"), from the study's ``.merged`` table, in the report language."""
+    import re
+
+    from effectmeting.designs import derive_treatment, merged_municipalities
+
+    units = derive_treatment(demo_panel, dimension="role", treated_value="gives_help").units["municipality"]
+    merged = merged_municipalities(demo_panel)
+    expected = int(merged["municipality"].isin(units).sum())
+    caveats = {lang: " ".join(demo_reports[lang]["places"]["caveats"]) for lang in ("nl", "en")}
+    found = re.search(r"(\d+) gemeenten zijn ontstaan uit een herindeling", caveats["nl"])
+    assert found and int(found.group(1)) == expected > 10
+    assert f"{expected} municipalities result from a herindeling" in caveats["en"]

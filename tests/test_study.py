@@ -366,3 +366,19 @@ def test_cs_pretrend_wald_uses_the_event_time_aggregates():
     found = cs_pretrend_wald(single)
     assert found["df"] == 1
     np.testing.assert_allclose(found["statistic"], (row["estimate"] / row["std_error"]) ** 2, rtol=1e-10)
+
+
+def test_study_reports_the_municipalities_the_merger_rule_affected(demo):
+    """design_effect lists, in ``.merged`` and in a note, the study municipalities whose design
+    history the herindelingen rule combined (the demo writes early years under the old codes, so
+    e.g. Groningen GM0014 = GM0009 + GM0014 + GM0017 is one of them)."""
+    from effectmeting.designs import merged_municipalities
+
+    panel, _ = demo
+    study = design_effect(panel, design=DESIGN, outcomes=["jeugdhulp_per_1000_youth"], estimator="cs")
+    expected = merged_municipalities(panel)
+    expected = expected[expected["municipality"].isin(study.timing.units["municipality"])]
+    assert len(study.merged) == len(expected) > 10
+    assert "GM0014" in set(study.merged["municipality"])
+    note = next(n for n in study.notes if "herindelingen design rule" in n)
+    assert f"{len(expected)} municipalities" in note and "GM0014" in note

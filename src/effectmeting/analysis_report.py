@@ -191,6 +191,9 @@ def _caveats(studies: dict, results: dict, estimates: pd.DataFrame, config, lang
         switched = int((units["status"] == "switched_back").sum())
         if switched:
             caveats.append(t("caveat_switched", lang, n=switched))
+        merged = getattr(study, "merged", None)
+        if merged is not None and len(merged):
+            caveats.append(t("caveat_merged", lang, n=len(merged), overruled=int((merged["overruled_rows"] > 0).sum())))
         compared = int(units["status"].isin(("adopter", "never_treated")).sum())
         overall = results[name]["overall"]
         headline = headline_estimator(list(dict.fromkeys(overall["estimator"])))

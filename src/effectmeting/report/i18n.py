@@ -326,6 +326,9 @@ REPORT_NL: dict[str, str] = {
                       "gelijk opgelopen) en op geen anticipatie (geen effect vóór invoering)."),
     "caveat_switched": ("{n} gemeenten schaften de ontwerpkeuze later weer af; zij tellen niet mee in de "
                         "schattingen."),
+    "caveat_merged": ("{n} gemeenten zijn ontstaan uit een herindeling; hun ontwerpgeschiedenis is samengesteld uit "
+                      "die van hun voorgangers volgens de regel voor herindelingen. Bij {overruled} daarvan "
+                      "verschilden de voorgangers en bepaalde de regel de waarde (zie audit.csv)."),
     "caveat_missing": ("{outcome}: {n} van de {total} gemeenten vallen weg omdat de uitkomst in minstens één jaar "
                        "ontbreekt (bijvoorbeeld kleine aantallen die niet worden gepubliceerd)."),
     "caveat_disclosure": ("{n} schattingen rusten op minder dan {min} gemeenten; hun getallen zijn weggelaten om "
@@ -433,6 +436,9 @@ REPORT_EN: dict[str, str] = {
                       "adoption, adopters and comparison municipalities would have moved alike on average) and no "
                       "anticipation (no effect before adoption)."),
     "caveat_switched": "{n} municipalities later dropped the design choice; they are left out of the estimates.",
+    "caveat_merged": ("{n} municipalities result from a herindeling (merger); their design history combines their "
+                      "predecessors' by the merger rule. In {overruled} of them the predecessors differed and the "
+                      "rule decided the value (see audit.csv)."),
     "caveat_missing": ("{outcome}: {n} of {total} municipalities are left out because the outcome is missing in at "
                        "least one year (e.g. small counts that are not published)."),
     "caveat_disclosure": ("{n} estimates rest on fewer than {min} municipalities; their numbers are left out to "

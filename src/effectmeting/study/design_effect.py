@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.designs.dimensions import DesignError
+from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
+from effectmeting.designs.mergers import merged_municipalities
 from effectmeting.designs.treatments import derive_treatment
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.callaway_santanna import att_gt
@@ -129,6 +131,25 @@ def _adjust(estimators, outcomes, runs, frames, multiplicity, bootstrap, seed, c
     return pd.concat(rows, ignore_index=True)[ADJUSTED_COLUMNS], notes
 
 
+def _merged(panel, timing) -> tuple[pd.DataFrame, list[str]]:
+    """Municipalities of the study whose design history the herindelingen rule combined from
+    several predecessors (:func:`merged_municipalities`), and a note naming them."""
+    audit = getattr(panel, "audit", None)
+    if audit is None:
+        return pd.DataFrame(columns=MERGED_COLUMNS), []
+    merged = merged_municipalities(panel)
+    merged = merged[merged["municipality"].isin(timing.units["municipality"])].reset_index(drop=True)
+    if merged.empty:
+        return merged, []
+    overruled = merged.loc[merged["overruled_rows"] > 0, "municipality"].tolist()
+    note = (f"{len(merged)} municipalities have a design history combined from their predecessors' by the "
+            f"herindelingen design rule ({', '.join(merged['municipality'])}); in "
+            f"{len(overruled)} of them predecessors disagreed and the rule overruled a value"
+            + (f" ({', '.join(overruled)})" if overruled else "")
+            + "; their adoption years follow the rule (see .merged and audit.csv)")
+    return merged, [note]
+
+
 def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | list[str] = "cs",
                   control: str = "never", covariates: list[str] | None = None, by: str | None = None,
                   bootstrap: int | None = None, seed: int | None = None,
@@ -193,6 +214,8 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
         absorbing, excluded, found = _absorbing(timing, control, spec.text, switchers)
         notes += found
     switching = timing.switching() if "dcdh" in estimators else None
+    merged, found = _merged(panel, timing)
+    notes += found
 
     runs, frames, parts, results, aggregates, diagnostics = {}, {}, [], {}, {}, {}
     subgroup_rows, subgroup_tests = [], []
@@ -245,6 +268,6 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
     return DesignEffectStudy(
         design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(parts, ignore_index=True),
         results=results, aggregates=aggregates, diagnostics=diagnostics, subgroups=subgroups, adjusted=adjusted,
-        timing=timing, excluded=excluded, notes=notes,
+        timing=timing, excluded=excluded, merged=merged, notes=notes,
         settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
                   "by_year": by_year, "bootstrap": bootstrap, "seed": seed, "multiplicity": multiplicity})

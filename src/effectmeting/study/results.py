@@ -37,12 +37,15 @@ class DesignEffectStudy(Results):
         p_romano_wolf`` (Romano-Wolf NaN when not computed; see ``notes``).
     timing : the :class:`~effectmeting.designs.TreatmentTiming`; ``excluded`` the municipalities
         left out of absorbing-treatment estimation with the reason.
+    merged : the study's municipalities whose design history the herindelingen design rule combined
+        from several predecessors (columns of :func:`effectmeting.merged_municipalities`).
     notes : every exclusion and choice, in words.
     """
 
     def __init__(self, *, design: str, outcomes: list[str], estimators: list[str], rows: pd.DataFrame,
                  results: dict, aggregates: dict, diagnostics: dict, subgroups: dict, adjusted: pd.DataFrame,
-                 timing, excluded: pd.DataFrame, notes: list[str], settings: dict) -> None:
+                 timing, excluded: pd.DataFrame, notes: list[str], settings: dict,
+                 merged: pd.DataFrame | None = None) -> None:
         super().__init__()
         self.design, self.outcomes, self.estimators = design, list(outcomes), list(estimators)
         self.title = f"Effects of {design} ({', '.join(self.estimators)})"
@@ -50,6 +53,7 @@ class DesignEffectStudy(Results):
         self.results, self.aggregates, self.diagnostics = results, aggregates, diagnostics
         self.subgroups, self.adjusted = subgroups, adjusted
         self.timing, self.excluded, self.settings = timing, excluded, settings
+        self.merged = merged if merged is not None else pd.DataFrame()
         self.notes = list(notes)
 
     def tidy(self) -> pd.DataFrame:
