@@ -382,3 +382,30 @@ def test_study_reports_the_municipalities_the_merger_rule_affected(demo):
     assert "GM0014" in set(study.merged["municipality"])
     note = next(n for n in study.notes if "herindelingen design rule" in n)
     assert f"{len(expected)} municipalities" in note and "GM0014" in note
+
+
+def test_twfe_with_few_municipalities_uses_the_wild_cluster_bootstrap():
+    """Below 50 municipalities the static TWFE p-value and interval are the WCR wild bootstrap's
+    (equal to wild_cluster_bootstrap on the same fit, 1e-12), with a note and no warning."""
+    import warnings
+
+    from effectmeting.estimate.feols import feols
+    from effectmeting.estimate.wild_bootstrap import wild_cluster_bootstrap
+    from effectmeting.sources.simulate import simulate_staggered_panel
+    from effectmeting.study.estimators import COHORT, TIME, UNIT, WILD_DRAWS, run_twfe
+
+    panel, _ = simulate_staggered_panel(40, 8, [4, 6], seed=5)
+    frame = panel.rename(columns={"unit": UNIT, "time": TIME, "cohort": COHORT, "y": "outcome"})
+    frame["treated"] = ((frame[COHORT] > 0) & (frame[TIME] >= frame[COHORT])).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = run_twfe(frame, "outcome", control="never", covariates=[])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = feols("outcome ~ treated | municipality + year", frame, vcov={"cluster": UNIT})
+    wild = wild_cluster_bootstrap(fit, "treated", B=WILD_DRAWS, weights="webb", seed=0)
+    overall = run.rows.query("aggregation == 'overall'").iloc[0]
+    np.testing.assert_allclose([overall["p_value"], overall["conf_low"], overall["conf_high"]],
+                               [wild["p_value"], wild["conf_low"], wild["conf_high"]], rtol=1e-12)
+    assert overall["conf_low"] != fit.tidy().set_index("term").loc["treated", "conf_low"]
+    assert any("wild cluster bootstrap" in note for note in run.notes)

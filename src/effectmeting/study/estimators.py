@@ -23,9 +23,10 @@ from effectmeting.errors import IdentificationError
 from effectmeting.estimate.callaway_santanna import att_gt
 from effectmeting.estimate.dcdh import dcdh
 from effectmeting.estimate.event_study import event_study_twfe
-from effectmeting.estimate.feols import feols
+from effectmeting.estimate.feols import FEW_CLUSTERS, feols
 from effectmeting.estimate.imputation import imputation_did
 from effectmeting.estimate.sun_abraham import sun_abraham
+from effectmeting.estimate.wild_bootstrap import wild_cluster_bootstrap
 
 UNIT, TIME, COHORT = "municipality", "year", "first_adoption_year"
 ROW_COLUMNS = ["aggregation", "key", "estimate", "std_error", "conf_low", "conf_high", "p_value", "n_units"]
@@ -33,6 +34,9 @@ Z95 = float(stats.norm.ppf(0.975))
 #: TWFE event-study window (binned endpoints) and the most pre/post periods asked of dCDH/imputation
 TWFE_WINDOW = (-5, 5)
 MAX_PLACEBOS = 4
+#: bootstrap draws when TWFE's overall p-value and interval come from the wild cluster bootstrap
+#: (below feols' FEW_CLUSTERS municipalities)
+WILD_DRAWS = 999
 MAX_EFFECTS = 8
 
 
@@ -173,16 +177,26 @@ def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: lis
     """Static TWFE ``outcome ~ treated | municipality + year`` (CR1 by municipality) and the binned
     TWFE event study; the conventional benchmark that staggered adoption can bias."""
     formula = f"{outcome} ~ " + " + ".join(["treated", *covariates]) + " | municipality + year"
-    static = feols(formula, frame, vcov={"cluster": UNIT})
-    term = static.tidy().set_index("term").loc["treated"]
     n = int(frame[UNIT].nunique())
-    overall = pd.DataFrame({"aggregation": "overall", "key": [""], "estimate": [term["estimate"]],
-                            "std_error": [term["std_error"]], "conf_low": [term["conf_low"]],
-                            "conf_high": [term["conf_high"]], "p_value": [term["p_value"]], "n_units": n})
-    dynamic = event_study_twfe(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT, window=TWFE_WINDOW)
-    rows = pd.concat([overall, _event_rows(dynamic, n)], ignore_index=True)
+    with warnings.catch_warnings():
+        if n < FEW_CLUSTERS:  # feols warns and recommends the wild bootstrap, which is used below instead
+            warnings.filterwarnings("ignore", message="only .* clusters")
+        static = feols(formula, frame, vcov={"cluster": UNIT})
+    term = static.tidy().set_index("term").loc["treated"]
+    p_value, conf_low, conf_high = term["p_value"], term["conf_low"], term["conf_high"]
     notes = [f"TWFE event study: window {TWFE_WINDOW[0]}..{TWFE_WINDOW[1]} with binned endpoints; TWFE "
              "intervals use the t distribution with G-1 df (overall) as fixest"]
+    if n < FEW_CLUSTERS:
+        wild = wild_cluster_bootstrap(static, "treated", B=WILD_DRAWS, weights="webb", seed=0)
+        p_value, conf_low, conf_high = wild["p_value"], wild["conf_low"], wild["conf_high"]
+        notes.append(f"only {n} municipalities: the static TWFE p-value and interval come from the wild cluster "
+                     f"bootstrap (WCR, Webb weights, {WILD_DRAWS} draws, seed 0; interval by test inversion), "
+                     "as cluster-robust t-tests over-reject with few clusters")
+    overall = pd.DataFrame({"aggregation": "overall", "key": [""], "estimate": [term["estimate"]],
+                            "std_error": [term["std_error"]], "conf_low": [conf_low],
+                            "conf_high": [conf_high], "p_value": [p_value], "n_units": n})
+    dynamic = event_study_twfe(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT, window=TWFE_WINDOW)
+    rows = pd.concat([overall, _event_rows(dynamic, n)], ignore_index=True)
     return EstimatorRun(static, rows, float(term["estimate"]), float(term["std_error"]), n,
                         extra={"event_study": dynamic}, notes=notes)
 
