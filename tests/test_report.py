@@ -833,3 +833,28 @@ def test_demo_report_names_the_municipalities_the_merger_rule_affected(demo_repo
     found = re.search(r"(\d+) gemeenten zijn ontstaan uit een herindeling", caveats["nl"])
     assert found and int(found.group(1)) == expected > 10
     assert f"{expected} municipalities result from a herindeling" in caveats["en"]
+
+
+def test_subgroup_forest_and_table_from_a_study_with_by(demo_panel):
+    """A study split by size class gets a subgroup forest plot (estimable subgroups only), a table
+    of every subgroup ('–' where not estimable) under Dutch headers, and the equality test's p."""
+    from effectmeting.analysis_report import _subgroups_display
+    from effectmeting.report.study_figures import study_subgroup_forest_plot
+    from effectmeting.study import design_effect
+
+    study = design_effect(demo_panel, design="role=gives_help", outcomes=["jeugdhulp_per_1000_youth"],
+                          estimator=["cs", "twfe"], by="size_class")
+    cs = study.subgroups["estimates"].query("estimator == 'cs'")
+    units = {"jeugdhulp_per_1000_youth": "per 1,000 population_0_17"}
+    spec = study_subgroup_forest_plot(study, units, lang="nl")
+    assert spec is not None and "Gemeentegrootte" in spec.title
+    for value, estimate in zip(cs["value"], cs["estimate"]):  # estimable subgroups only, each with its estimate
+        shown = f", {value}: {format_number(estimate, 'nl', 2)}" if pd.notna(estimate) else f", {value}:"
+        assert (shown in spec.alt_text) == pd.notna(estimate), (value, spec.alt_text)
+    table, lines = _subgroups_display(study, units, "nl")
+    assert len(table) == len(cs) and "Gemeentegrootte (inwoners)" in table.columns
+    assert (table["Schatting"] == "–").sum() == int(cs["estimate"].isna().sum())
+    test = study.subgroups["tests"].query("estimator == 'cs'").iloc[0]
+    assert any(format_p_value(test["p_value"], "nl") in line for line in lines)
+    without = design_effect(demo_panel, design="role=gives_help", outcomes=["jeugdhulp_per_1000_youth"])
+    assert study_subgroup_forest_plot(without, units) is None and _subgroups_display(without, units, "nl")[0] is None

@@ -18,11 +18,12 @@ from effectmeting.report import Section, estimates_table, write_report, write_ta
 from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensitivity, sensitivity_bounds
 from effectmeting.report.figures import cost_effect_summary_plot
 from effectmeting.report.i18n import t
-from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, outcome_label,
+from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, label, outcome_label,
                                         person_label, unit_label)
-from effectmeting.report.number_format import format_number
+from effectmeting.report.number_format import format_number, format_p_value
 from effectmeting.report.study_figures import (domain_cost_plot, domain_costs_by_year, study_cohort_trends_plot,
-                                               study_event_study_plot, study_forest_plot)
+                                               study_event_study_plot, study_forest_plot, study_subgroup_forest_plot,
+                                               subgroup_estimates)
 from effectmeting.report.summary import (PRETREND_ALPHA, compared_sentence, cost_effect_sentences,
                                          cost_per_outcome_sentence, design_summary, headline_estimator)
 from effectmeting.report.tables import TableSpec
@@ -59,6 +60,27 @@ def _estimates_display(overall: pd.DataFrame, units: dict[str, str], lang: str) 
     return estimates_table(frame, lang, digits=2, drop=drop)
 
 
+def _subgroups_display(study, units: dict[str, str], lang: str) -> tuple[pd.DataFrame | None, list[str]]:
+    """Headline estimator's subgroup estimates (``–`` where a subgroup cannot be estimated) and one
+    sentence per outcome with the test that the subgroup effects are equal."""
+    table, estimator = subgroup_estimates(study)
+    if table.empty:
+        return None, []
+    by = study.settings["by"]
+    frame = pd.DataFrame({
+        "outcome": [outcome_label(o, lang) + (f", {unit_label(units[o], lang)}" if units.get(o) else "")
+                    for o in table["outcome"]],
+        by: table["value"].astype(str), **{c: table[c] for c in ("estimate", "conf_low", "conf_high", "n_units")}})
+    tests = study.subgroups["tests"]
+    tests = tests[(tests["estimator"] == estimator) & tests["p_value"].notna()]
+    lines = [t("subgroup_test", lang, outcome=outcome_label(row.outcome, lang), p=format_p_value(row.p_value, lang))
+             for row in tests.itertuples(index=False)]
+    missing = int(table["estimate"].isna().sum())
+    if missing:
+        lines.append(t("subgroup_missing", lang, n=missing))
+    return estimates_table(frame, lang, digits=2), lines
+
+
 def _design_sections(index: int, name: str, study, estimates, panel, units, lang, source, figures_dir, tables_dir):
     """Summary bullets, the results section and the diagnostics sub-sections of one design."""
     files: list[Path] = []
@@ -81,14 +103,24 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
                                                 source=source, name=f"cohort_trends_{index}_{outcome}"))
     if overall["estimate"].notna().any():
         figures.append(study_forest_plot(overall, units, lang=lang, source=source, name=f"forest_{index}"))
+    subgroup_figure = study_subgroup_forest_plot(study, units, lang=lang, source=source, name=f"subgroups_{index}")
+    if subgroup_figure is not None:
+        figures.append(subgroup_figure)
     for spec in figures:
         files += spec.save(figures_dir)
     display = _estimates_display(overall, units, lang)
     caption = t("caption_estimates", lang, design=design_label(name, lang))
     files += list(write_table(display, tables_dir, f"overall_{index}", caption=caption).values())
+    tables = [TableSpec(display, caption=caption)]
+    subgroup_table, subgroup_lines = _subgroups_display(study, units, lang)
+    if subgroup_table is not None:
+        by, estimator = label(study.settings["by"], lang), subgroup_estimates(study)[1]
+        caption = t("caption_subgroups", lang, by=by, estimator=estimator_label(estimator, lang))
+        files += list(write_table(subgroup_table, tables_dir, f"subgroups_{index}", caption=caption).values())
+        tables.append(TableSpec(subgroup_table, caption=caption))
     results = Section(t("section.results_design", lang, design=design_label(name, lang)),
-                      paragraphs=[t("results_intro", lang)], figures=figures,
-                      tables=[TableSpec(display, caption=caption)], kind="results")
+                      paragraphs=[t("results_intro", lang)], figures=figures, tables=tables,
+                      bullets=subgroup_lines, kind="results")
 
     subsections = []
     if len(pretrends):

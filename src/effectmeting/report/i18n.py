@@ -110,6 +110,16 @@ NL: dict[str, str] = {
     "column.bounds": "Grenzen zonder steekproefonzekerheid",
     "column.aggregation": "Aggregatie",
     "column.key": "Sleutel",
+    "column.size_class": "Gemeentegrootte (inwoners)",
+    "column.urbanity": "Stedelijkheid (1 = zeer sterk stedelijk, 5 = niet stedelijk)",
+    "column.deprivation_index": "Achterstandsindex",
+    "column.deprivation_index_tercile": "Achterstandsindex (tercielen)",
+    "column.population_total": "Inwoners",
+    "title_forest_subgroups": "Effect na invoering per subgroep: {by}",
+    "caption_subgroups": "Effect per subgroep ({by}), schatter {estimator}; toets op gelijke effecten",
+    "subgroup_test": "{outcome}: toets of de effecten tussen de subgroepen gelijk zijn: p = {p}.",
+    "subgroup_missing": ("{n} subgroepschattingen ontbreken (–): in die subgroep zijn te weinig gemeenten of geen "
+                         "vergelijkingsgemeenten; de reden staat per subgroep in de technische details."),
 }
 
 EN: dict[str, str] = {
@@ -207,6 +217,16 @@ EN: dict[str, str] = {
     "column.bounds": "Bounds without sampling error",
     "column.aggregation": "Aggregation",
     "column.key": "Key",
+    "column.size_class": "Municipality size (inhabitants)",
+    "column.urbanity": "Urbanity (1 = very strongly urban, 5 = not urban)",
+    "column.deprivation_index": "Deprivation index",
+    "column.deprivation_index_tercile": "Deprivation index (terciles)",
+    "column.population_total": "Inhabitants",
+    "title_forest_subgroups": "Effect after adoption by subgroup: {by}",
+    "caption_subgroups": "Effect by subgroup ({by}), estimator {estimator}; test of equal effects",
+    "subgroup_test": "{outcome}: test that the effects are equal across subgroups: p = {p}.",
+    "subgroup_missing": ("{n} subgroup estimates are missing (–): the subgroup has too few municipalities or no "
+                         "comparison municipalities; the technical details give the reason per subgroup."),
 }
 
 # Iv3 taakvelden of programme 6 (Sociaal domein).  Dutch names are the official BBV names;

@@ -13,9 +13,10 @@ from effectmeting.errors import InputError
 from effectmeting.report.figures import (cohort_trends_plot, cost_by_domain_plot, event_study_plot,
                                          forest_plot)
 from effectmeting.report.i18n import t
-from effectmeting.report.labels import cost_line_label, estimator_label, outcome_label, unit_label
+from effectmeting.report.labels import cost_line_label, estimator_label, label, outcome_label, unit_label
 from effectmeting.report.number_format import format_number
 from effectmeting.report.style import FigureSpec
+from effectmeting.report.summary import headline_estimator
 
 #: cost domains drawn in the spending-by-domain figure, in this order (see costs.lines.DOMAINS)
 DOMAIN_ORDER = ("youth", "adult_support", "access", "basic", "income_participation")
@@ -116,3 +117,42 @@ def domain_cost_plot(means: pd.DataFrame, *, lang: str = "nl", price_base_year: 
     kind = "area" if (shown.notna().all().all() and (shown >= 0).all().all()) else "lines"
     return cost_by_domain_plot(shown, lang=lang, kind=kind, price_base_year=price_base_year,
                                title=t("title_cost_by_domain_mean", lang), source=source, name=name)
+
+
+def subgroup_estimates(study) -> tuple[pd.DataFrame, str | None]:
+    """The headline estimator's subgroup estimates of ``study`` (all subgroups, estimable or not)
+    and that estimator's code; an empty frame and None without ``by``."""
+    table = study.subgroups["estimates"]
+    if table.empty:
+        return table, None
+    estimator = headline_estimator(list(dict.fromkeys(table["estimator"])))
+    return table[table["estimator"] == estimator].reset_index(drop=True), estimator
+
+
+def study_subgroup_forest_plot(study, units: dict[str, str], *, lang: str = "nl", source: str | None = None,
+                               name: str = "subgroups") -> FigureSpec | None:
+    """Effect per subgroup of the local circumstance ``study`` was split by (``by``), per outcome,
+    for the headline estimator; None when the study has no estimable subgroup estimates.
+
+    Rows are the subgroup values (e.g. size classes), colours the outcomes (with their units);
+    subgroups that could not be estimated are left out of the figure (the table lists them).
+    """
+    table, estimator = subgroup_estimates(study)
+    table = table.dropna(subset=["estimate"]) if len(table) else table
+    if table.empty:
+        return None
+    by = label(study.settings["by"], lang)
+    frame = table.assign(
+        row=table["value"].astype(str),
+        outcome_name=[outcome_label(o, lang) + (f" ({unit_label(units[o], lang)})" if units.get(o) else "")
+                      for o in table["outcome"]])
+    separator = t("interval_separator", lang)
+    items = "; ".join(f"{row.outcome_name}, {row.row}: {format_number(row.estimate, lang, 2)} "
+                      f"[{format_number(row.conf_low, lang, 2)}{separator}{format_number(row.conf_high, lang, 2)}]"
+                      for row in frame.itertuples(index=False))
+    alt = t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
+            n=len(frame), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
+    return forest_plot(frame, unit="", lang=lang, label_col="row", group_col="outcome_name",
+                       xlabel=t("forest_axis", lang), ylabel=by,
+                       title=t("title_forest_subgroups", lang, by=by) + f" ({estimator_label(estimator, lang)})",
+                       source=source, name=name, alt_text=alt)
