@@ -31,7 +31,8 @@ def _inputs(panel):
         ratio = cost_per_outcome(panel, design=DESIGN, cost_line="youth", outcome=OUTCOMES[0], bootstrap=99,
                                  seed=20240101)
         costs = {"result": effect, "ratios": [ratio], "effects": effect.tidy().assign(design=DESIGN),
-                 "per_outcome": ratio.tidy().assign(design=DESIGN, cost_line="youth", outcome=OUTCOMES[0])}
+                 "per_outcome": ratio.tidy().assign(design=DESIGN, cost_line="youth", outcome=OUTCOMES[0],
+                                                     n_units=ratio.n_units)}
         _CACHE[id(panel)] = ({DESIGN: study}, estimates, costs)
     return _CACHE[id(panel)]
 

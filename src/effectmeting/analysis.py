@@ -213,6 +213,6 @@ def _costs(panel, config: AnalysisConfig) -> dict:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
     effects = effect.tidy().assign(design=request.design, estimator=request.estimator)
     per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator,
-                                              cost_line=r.cost_line, outcome=r.outcome)
+                                              cost_line=r.cost_line, outcome=r.outcome, n_units=r.n_units)
                               for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
     return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}

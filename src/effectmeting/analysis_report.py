@@ -211,7 +211,8 @@ def _ratio_table(part: pd.DataFrame, line: str, outcome: str, unit: str, panel, 
     frame = pd.DataFrame(rows)
     frame.columns = [t("column.quantity", lang), t("column.estimate", lang),
                      t("column.conf_interval", lang, level=format_number(95, lang, 0))]
-    caption = t("caption_cost_per_outcome", lang, line=cost_line_label(line, lang), person=person)
+    caption = t("caption_cost_per_outcome", lang, line=cost_line_label(line, lang), person=person,
+                n=int(part["n_units"].iloc[0]))
     return TableSpec(frame, caption=caption)
 
 

@@ -40,8 +40,11 @@ class CostPerOutcomeResults(Results):
     """Ratio of a cost effect to an outcome effect; ``defined`` is False when the outcome interval holds 0."""
 
     def __init__(self, *, design: str, cost_line: str, outcome: str, table: pd.DataFrame, defined: bool,
-                 message: str, ratio_set: str, unit: str, draws: pd.DataFrame, notes: list[str]) -> None:
+                 message: str, ratio_set: str, unit: str, draws: pd.DataFrame, notes: list[str],
+                 n_units: int | None = None) -> None:
         super().__init__()
+        #: municipalities with both the cost line and the outcome (the sample of both effects)
+        self.n_units = n_units
         self.design, self.cost_line, self.outcome = design, cost_line, outcome
         self.table, self.defined, self.message = table, defined, message
         #: the set of ratios consistent with the two intervals, in words (unbounded when undefined)
@@ -166,7 +169,8 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
              + (f"{scale:g} x {denominator}/{population} over the adopters' years from adoption on."
                 if denominator else f"{scale:g} (given).")]
     return CostPerOutcomeResults(design=design, cost_line=cost_line, outcome=outcome, table=table, defined=defined,
-                                 message=message, ratio_set=ratio_set, unit=unit, draws=draws, notes=notes)
+                                 message=message, ratio_set=ratio_set, unit=unit, draws=draws, notes=notes,
+                                 n_units=n)
 
 
 def _interpretation(cost: float, per_inhabitant: float, ratio: float, person: str, base_year) -> str:

@@ -106,7 +106,8 @@ REPORT_NL: dict[str, str] = {
     "caption_bacon": "Bacon-decompositie: gewicht per soort vergelijking",
     "caption_sensitivity": "Gevoeligheidsanalyse (relatieve omvang, Rambachan en Roth)",
     "caption_cost_effects": "Effect op de lasten per kostenpost ({unit})",
-    "caption_cost_per_outcome": "Kosten per uitkomst: {line} per {person}",
+    "caption_cost_per_outcome": ("Kosten per uitkomst: {line} per {person} ({n} gemeenten met beide reeksen; "
+                                 "daardoor kan het effect op de lasten iets afwijken van dat in de tabel per kostenpost)"),
     "quantity.cost_effect": "Effect op de lasten ({unit})",
     "quantity.outcome_effect": "Effect op {outcome} ({unit})",
     "quantity.outcome_effect_per_inhabitant": "Effect in personen per inwoner",
@@ -215,7 +216,8 @@ REPORT_EN: dict[str, str] = {
     "caption_bacon": "Bacon decomposition: weight per comparison type",
     "caption_sensitivity": "Sensitivity analysis (relative magnitudes, Rambachan and Roth)",
     "caption_cost_effects": "Effect on spending per cost line ({unit})",
-    "caption_cost_per_outcome": "Cost per outcome: {line} per {person}",
+    "caption_cost_per_outcome": ("Cost per outcome: {line} per {person} ({n} municipalities with both series, so "
+                                 "the cost effect may differ slightly from the table per cost line)"),
     "quantity.cost_effect": "Effect on spending ({unit})",
     "quantity.outcome_effect": "Effect on {outcome} ({unit})",
     "quantity.outcome_effect_per_inhabitant": "Effect in persons per inhabitant",
