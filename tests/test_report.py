@@ -616,6 +616,11 @@ def test_cost_per_outcome_sentence_from_numbers_not_strings():
     text = cost_per_outcome_sentence(mixed, cost_line="youth", outcome="jeugdhulp_per_1000_youth", base_year=2023,
                                      lang="en")
     assert "fewer young people with youth care" in text and "€500 extra" in text and "€100 to €900" in text
+    sampled = more.assign(n_units=319)  # the ratio's own sample and cost effect are stated
+    assert cost_per_outcome_sentence(sampled, cost_line="youth", outcome="jeugdhulp_per_1000_youth", base_year=2023,
+                                     lang="nl").endswith(
+        "Het gaat om lasten per jaar, berekend op de 319 gemeenten waarvan zowel de lasten als het aantal jongeren "
+        "met jeugdhulp bekend zijn; daar stijgen de lasten met 3,96 euro per inwoner per jaar.")
     undefined = _ratio_table(2.0, 0.5, (np.nan, np.nan, np.nan))
     assert "niet te bepalen" in cost_per_outcome_sentence(undefined, cost_line="youth",
                                                           outcome="jeugdhulp_per_1000_youth", base_year=2023,

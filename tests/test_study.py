@@ -406,6 +406,13 @@ def test_twfe_with_few_municipalities_uses_the_wild_cluster_bootstrap():
     wild = wild_cluster_bootstrap(fit, "treated", B=WILD_DRAWS, weights="webb", seed=0)
     overall = run.rows.query("aggregation == 'overall'").iloc[0]
     np.testing.assert_allclose([overall["p_value"], overall["conf_low"], overall["conf_high"]],
-                               [wild["p_value"], wild["conf_low"], wild["conf_high"]], rtol=1e-12)
+                               [max(wild["p_value"], 1 / wild["draws"]), wild["conf_low"], wild["conf_high"]],
+                               rtol=1e-12)
     assert overall["conf_low"] != fit.tidy().set_index("term").loc["treated", "conf_low"]
+    assert overall["conf_low"] < overall["estimate"] < overall["conf_high"]
+    assert overall["p_value"] >= 1 / WILD_DRAWS
     assert any("wild cluster bootstrap" in note for note in run.notes)
+    assert not any("G-1 df" in note for note in run.notes)
+    # the study's seed reaches the bootstrap: another seed, another (Webb) draw set
+    other = run_twfe(frame, "outcome", control="never", covariates=[], seed=7).rows.query("aggregation == 'overall'")
+    assert other["conf_low"].iloc[0] != overall["conf_low"]

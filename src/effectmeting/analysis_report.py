@@ -271,7 +271,9 @@ def write_outputs(out: Path, config, panel, studies: dict, estimates: pd.DataFra
     estimators = list(dict.fromkeys(e for s in studies.values() for e in s.estimators))
     if estimators:
         headline = headline_estimator(estimators)
-        summary_paragraphs.append(t("headline", lang) if headline == "cs"
+        controls = {s.settings.get("control", "never") for s in studies.values()}
+        comparison = t("comparison_never" if controls == {"never"} else "comparison_notyet", lang)
+        summary_paragraphs.append(t("headline", lang, comparison=comparison) if headline == "cs"
                                   else t("headline_other", lang, estimator=estimator_label(headline, lang)))
     if costs is not None:
         section, bullets, cost_files = _cost_section(costs, panel, config, lang, source, figures_dir, tables_dir)

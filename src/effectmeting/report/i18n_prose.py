@@ -20,9 +20,10 @@ REPORT_NL: dict[str, str] = {
     "control_never": "nooit deden",
     "control_notyet": "nooit of pas later deden",
     "headline": ("De hoofdschatting komt van de methode van Callaway en Sant'Anna: die vergelijkt elke groep "
-                 "invoerders alleen met gemeenten die nog niet hadden ingevoerd, zodat effecten die per "
-                 "invoeringsjaar of in de tijd verschillen de uitkomst niet vertekenen (bij de klassieke "
-                 "TWFE-schatter kan dat wel)."),
+                 "invoerders alleen met {comparison}, zodat effecten die per invoeringsjaar of in de tijd "
+                 "verschillen de uitkomst niet vertekenen (bij de klassieke TWFE-schatter kan dat wel)."),
+    "comparison_never": "gemeenten die nooit invoerden",
+    "comparison_notyet": "gemeenten die (nog) niet hadden ingevoerd",
     "headline_other": "De hoofdschatting komt van {estimator} (Callaway-Sant'Anna is niet berekend).",
     "effect_sentence": ("{outcome}: na invoering gemiddeld {amount} {unit} {direction} dan zonder invoering "
                         "verwacht (95%-betrouwbaarheidsinterval: {interval})."),
@@ -55,6 +56,11 @@ REPORT_NL: dict[str, str] = {
                         "vermeden {person}, in euro's van {year} (95%-interval {low} tot {high})."),
     "ratio_more_less": ("Er zijn meer {persons}, maar de lasten ({line}) dalen: ongeveer {amount} minder per "
                         "extra {person}, in euro's van {year} (95%-interval {low} tot {high})."),
+    "ratio_sample": (" Het gaat om lasten per jaar, berekend op de {n} gemeenten waarvan zowel de lasten als "
+                     "het aantal {persons} bekend zijn; daar stijgen de lasten met {cost} euro per inwoner per jaar."),
+    "ratio_sample_less": (" Het gaat om lasten per jaar, berekend op de {n} gemeenten waarvan zowel de lasten als "
+                          "het aantal {persons} bekend zijn; daar dalen de lasten met {cost} euro per inwoner per "
+                          "jaar."),
     "ratio_undefined": ("De kosten per {person} zijn niet te bepalen: het interval van het effect op "
                         "{outcome} bevat nul, dus het is niet zeker dat er meer of minder {persons} zijn."),
     "methods": ("Gegevens: een panel van gemeenten per jaar, op de gemeentegrenzen van {year} (gemeenten die "
@@ -136,8 +142,10 @@ REPORT_EN: dict[str, str] = {
     "control_never": "never did",
     "control_notyet": "never did or did so later",
     "headline": ("The headline estimate uses the method of Callaway and Sant'Anna: it compares each group of "
-                 "adopters only with municipalities that had not adopted yet, so effects that differ by adoption "
-                 "year or over time do not bias it (they can bias the classic TWFE estimator)."),
+                 "adopters only with {comparison}, so effects that differ by adoption year or over time do not "
+                 "bias it (they can bias the classic TWFE estimator)."),
+    "comparison_never": "municipalities that never adopted",
+    "comparison_notyet": "municipalities that had not (yet) adopted",
     "headline_other": "The headline estimate comes from {estimator} (Callaway-Sant'Anna was not run).",
     "effect_sentence": ("{outcome}: after adoption on average {amount} {unit} {direction} than expected without "
                         "adoption (95% confidence interval: {interval})."),
@@ -169,6 +177,11 @@ REPORT_EN: dict[str, str] = {
                         "avoided, in {year} euros (95% interval {low} to {high})."),
     "ratio_more_less": ("There are more {persons} but spending ({line}) falls: about {amount} less per additional "
                         "{person}, in {year} euros (95% interval {low} to {high})."),
+    "ratio_sample": (" Spending is per year, computed on the {n} municipalities where both spending and the number "
+                     "of {persons} are known; there spending rises by {cost} euros per inhabitant per year."),
+    "ratio_sample_less": (" Spending is per year, computed on the {n} municipalities where both spending and the "
+                          "number of {persons} are known; there spending falls by {cost} euros per inhabitant per "
+                          "year."),
     "ratio_undefined": ("The cost per {person} cannot be determined: the interval of the effect on {outcome} "
                         "contains zero, so it is not certain that there are more or fewer {persons}."),
     "methods": ("Data: a panel of municipalities by year on the boundaries of {year} (municipalities that merged "

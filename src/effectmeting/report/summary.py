@@ -162,6 +162,10 @@ def cost_per_outcome_sentence(table: pd.DataFrame, *, cost_line: str, outcome: s
     # the ratio is signed; the sentence carries the direction, so the interval is mirrored with it
     sign = 1.0 if float(ratio["estimate"]) >= 0 else -1.0
     low, high = sorted((sign * float(ratio["conf_low"]), sign * float(ratio["conf_high"])))
-    return t(key, lang, person=person, persons=persons, amount=euro(abs(float(ratio["estimate"]))),
-             line=cost_line_label(cost_line, lang).split(" (")[0].lower(), year=base_year,
-             low=euro(low), high=euro(high))
+    sentence = t(key, lang, person=person, persons=persons, amount=euro(abs(float(ratio["estimate"]))),
+                 line=cost_line_label(cost_line, lang).split(" (")[0].lower(), year=base_year,
+                 low=euro(low), high=euro(high))
+    if "n_units" in table.columns:  # the ratio's own sample: its cost effect may differ from the cost-line table
+        sentence += t("ratio_sample" if cost > 0 else "ratio_sample_less", lang, n=int(table["n_units"].iloc[0]),
+                      persons=persons, cost=format_number(abs(cost), lang, 2))
+    return sentence

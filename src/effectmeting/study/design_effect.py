@@ -230,7 +230,8 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
             notes += found
             tv = time_varying(frame, covariates)
             for name in names:
-                run = est.run(name, frame, outcome, control=control, covariates=covariates, time_varying=tv)
+                run = est.run(name, frame, outcome, control=control, covariates=covariates, time_varying=tv,
+                              seed=seed)
                 runs[(outcome, name)], frames[(outcome, name)], outcome_runs[name] = run, frame, run
                 results[(outcome, name)] = run.result
                 if run.extra:
@@ -240,7 +241,7 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
                 if by is not None:
                     table, test, found = subgroup_estimates(frame, outcome, name, by, control=control,
                                                             covariates=covariates, time_varying=tv,
-                                                            by_year=by_year)
+                                                            by_year=by_year, seed=seed)
                     subgroup_rows.append(table)
                     subgroup_tests.append(test)
                     notes += found

@@ -173,9 +173,15 @@ def run_imputation(frame: pd.DataFrame, outcome: str, *, control: str, covariate
     return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
 
 
-def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str],
+             seed: int = 0) -> EstimatorRun:
     """Static TWFE ``outcome ~ treated | municipality + year`` (CR1 by municipality) and the binned
-    TWFE event study; the conventional benchmark that staggered adoption can bias."""
+    TWFE event study; the conventional benchmark that staggered adoption can bias.
+
+    With fewer than ``FEW_CLUSTERS`` municipalities the overall p-value and interval come from the
+    WCR wild cluster bootstrap (Webb weights, ``WILD_DRAWS`` draws, ``seed``); the standard error
+    stays the CR1 one, whose t-statistic the bootstrap refers to its own distribution.
+    """
     formula = f"{outcome} ~ " + " + ".join(["treated", *covariates]) + " | municipality + year"
     n = int(frame[UNIT].nunique())
     with warnings.catch_warnings():
@@ -184,14 +190,18 @@ def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: lis
         static = feols(formula, frame, vcov={"cluster": UNIT})
     term = static.tidy().set_index("term").loc["treated"]
     p_value, conf_low, conf_high = term["p_value"], term["conf_low"], term["conf_high"]
-    notes = [f"TWFE event study: window {TWFE_WINDOW[0]}..{TWFE_WINDOW[1]} with binned endpoints; TWFE "
-             "intervals use the t distribution with G-1 df (overall) as fixest"]
+    window = f"TWFE event study: window {TWFE_WINDOW[0]}..{TWFE_WINDOW[1]} with binned endpoints"
     if n < FEW_CLUSTERS:
-        wild = wild_cluster_bootstrap(static, "treated", B=WILD_DRAWS, weights="webb", seed=0)
-        p_value, conf_low, conf_high = wild["p_value"], wild["conf_low"], wild["conf_high"]
-        notes.append(f"only {n} municipalities: the static TWFE p-value and interval come from the wild cluster "
-                     f"bootstrap (WCR, Webb weights, {WILD_DRAWS} draws, seed 0; interval by test inversion), "
-                     "as cluster-robust t-tests over-reject with few clusters")
+        wild = wild_cluster_bootstrap(static, "treated", B=WILD_DRAWS, weights="webb", seed=seed)
+        # B draws resolve p-values down to 1/B: never report p = 0
+        p_value = max(float(wild["p_value"]), 1.0 / float(wild["draws"]))
+        conf_low, conf_high = wild["conf_low"], wild["conf_high"]
+        notes = [f"{window}; only {n} municipalities: the static TWFE p-value (at least 1/{int(wild['draws'])}) "
+                 f"and interval come from the wild cluster bootstrap (WCR, Webb weights, {int(wild['draws'])} "
+                 f"draws, seed {seed}; interval by test inversion), as cluster-robust t-tests over-reject with few "
+                 "clusters; the standard error is the CR1 one the bootstrap t-statistic uses"]
+    else:
+        notes = [f"{window}; TWFE intervals use the t distribution with G-1 df (overall) as fixest"]
     overall = pd.DataFrame({"aggregation": "overall", "key": [""], "estimate": [term["estimate"]],
                             "std_error": [term["std_error"]], "conf_low": [conf_low],
                             "conf_high": [conf_high], "p_value": [p_value], "n_units": n})
@@ -236,11 +246,13 @@ RUNNERS = {"cs": run_cs, "sa": run_sa, "imputation": run_imputation, "twfe": run
 
 
 def run(estimator: str, frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str],
-        time_varying: list[str]) -> EstimatorRun:
+        time_varying: list[str], seed: int = 0) -> EstimatorRun:
     """Dispatch; CS gets every covariate (propensity score / outcome regression at the base
     period), SA, imputation and TWFE only the time-varying ones (constant ones are absorbed by
-    the municipality effects)."""
+    the municipality effects).  ``seed`` seeds TWFE's wild bootstrap with few municipalities."""
     if estimator == "dcdh":
         return run_dcdh(frame, outcome)
     chosen = covariates if estimator == "cs" else time_varying
+    if estimator == "twfe":
+        return run_twfe(frame, outcome, control=control, covariates=chosen, seed=seed)
     return RUNNERS[estimator](frame, outcome, control=control, covariates=chosen)

@@ -46,8 +46,8 @@ def equality_test(estimates, variances) -> tuple[float, int, float]:
 
 
 def subgroup_estimates(frame: pd.DataFrame, outcome: str, estimator: str, by: str, *, control: str,
-                       covariates: list[str], time_varying: list[str], by_year: int | None = None
-                       ) -> tuple[pd.DataFrame, dict, list[str]]:
+                       covariates: list[str], time_varying: list[str], by_year: int | None = None,
+                       seed: int = 0) -> tuple[pd.DataFrame, dict, list[str]]:
     """Per ``by`` value: the overall effect (a row, estimable or not) and the equality test.
 
     ``by_year``: the year whose value places a municipality (default its first observed year)."""
@@ -81,7 +81,7 @@ def subgroup_estimates(frame: pd.DataFrame, outcome: str, estimator: str, by: st
         else:
             try:
                 run = estimators.run(estimator, part, outcome, control=control, covariates=covariates,
-                                     time_varying=time_varying)
+                                     time_varying=time_varying, seed=seed)
             except EffectmetingError as exc:
                 row["reason"] = f"not estimable: {exc}"
             else:
