@@ -67,6 +67,9 @@ _EXPORTS: dict[str, str] = {
     "pretrend_test": "effectmeting.estimate.pretrends",
     "honest_did": "effectmeting.estimate.pretrends",
     "honest_did_sensitivity": "effectmeting.estimate.pretrends",
+    "aggregate_persons": "effectmeting.scale.aggregate",
+    "suppress_small_cells": "effectmeting.scale.disclosure",
+    "movers": "effectmeting.scale.movers",
 }
 
 
