@@ -813,7 +813,7 @@ def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, m
     at_one = bounds[(bounds["outcome"] == study.outcomes[0]) & (bounds["mbar"] == 1.0)].iloc[0]
     key = "sensitivity_summary_robust" if (at_one["conf_low"] > 0 or at_one["conf_high"] < 0) \
         else "sensitivity_summary_fragile"
-    assert i18n.t(key, "nl") in " ".join(demo_reports["nl"]["places"]["summary"])
+    assert i18n.t(key, "nl", estimator="Sun-Abraham") in " ".join(demo_reports["nl"]["places"]["summary"])
 
     def refuse(*args, **kwargs):
         raise IdentificationError("no pre-period before -1; nothing to bound")
@@ -821,7 +821,8 @@ def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, m
     monkeypatch.setattr(effectmeting, "honest_did", refuse)
     table, lines, used = sensitivity(study, "nl", mbars=(1.0,))  # not memoised yet: calls the patched function
     assert table.empty and used is None
-    assert lines and all("niet mogelijk (no pre-period before -1)" in line for line in lines)
+    # the reason is given in Dutch, not as honest_did's English message
+    assert lines and all("niet mogelijk (er is geen schatting van vóór het referentiejaar)" in line for line in lines)
 
 
 def test_demo_report_names_the_municipalities_the_merger_rule_affected(demo_reports, demo_panel):
@@ -863,3 +864,14 @@ def test_subgroup_forest_and_table_from_a_study_with_by(demo_panel):
     assert any(format_p_value(test["p_value"], "nl") in line for line in lines)
     without = design_effect(demo_panel, design="role=gives_help", outcomes=["jeugdhulp_per_1000_youth"])
     assert study_subgroup_forest_plot(without, units) is None and _subgroups_display(without, units, "nl")[0] is None
+
+
+def test_sensitivity_refusals_are_given_in_the_report_language():
+    """honest_did's English refusal never reaches the Dutch text: it maps to a catalogue reason."""
+    from effectmeting.report.diagnostics import refusal_reason
+
+    assert refusal_reason("relative magnitudes need at least one pre-period estimate before -1", "nl") == \
+        "er is geen schatting van vóór het referentiejaar"
+    assert refusal_reason("relative magnitudes supports at most 10 post periods", "en") == \
+        "too many post-adoption years for this method"
+    assert "technische details" in refusal_reason("something else entirely", "nl")

@@ -88,10 +88,10 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     pretrends = pd.concat([d["pretrend"] for d in study.diagnostics.values() if "pretrend" in d and len(d["pretrend"])]
                           or [pd.DataFrame(columns=["outcome", "estimator", "test", "statistic", "df", "p_value"])],
                           ignore_index=True)
-    bounds = sensitivity_bounds(study)[0]
+    bounds, _, sensitivity_estimator = sensitivity_bounds(study)
     at_one = bounds[bounds["mbar"] == 1.0]
     robust_at_one = dict(zip(at_one["outcome"], (at_one["conf_low"] > 0) | (at_one["conf_high"] < 0)))
-    bullets = design_summary(name, overall, pretrends, units, lang, robust_at_one)
+    bullets = design_summary(name, overall, pretrends, units, lang, robust_at_one, sensitivity_estimator)
     years = (int(panel.data["year"].min()), int(panel.data["year"].max()))
     compared = compared_sentence(name, study.timing.units, study.settings.get("control", "never"), years, lang)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import weakref
 
+import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
@@ -24,6 +25,11 @@ MBARS = (0.5, 1.0)  # honest_did takes ~2 s per call: two values keep the report
 LATER_VS_EARLIER = "Later vs Earlier Treated"
 #: event-study estimators usable by honest_did (normalised at event time -1), preferred first
 SENSITIVITY_ESTIMATORS = ("sa", "twfe")
+#: earliest pre-period event time used (as the TWFE event-study window): the distant leads rest on few
+#: cohorts, and their noise would set the largest pre-period change the bounds scale with
+FIRST_PRE_PERIOD = -5
+#: honest_did refusals -> reason key in the report catalogue (the English message is kept in ``refused``)
+REFUSAL_REASONS = (("pre-period", "reason.no_pre"), ("post period", "reason.too_many_post"))
 
 
 def _headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -68,14 +74,30 @@ def bacon_summary(diagnostics: dict, lang: str) -> tuple[pd.DataFrame, list[str]
 
 
 def _event_study(study, outcome: str):
+    """The first usable event study of ``outcome`` (estimator code, results restricted to event
+    times from :data:`FIRST_PRE_PERIOD` on), or ``(None, None)``."""
+    from effectmeting.estimate.staggered_panel import EventStudyResults
+
     for estimator in SENSITIVITY_ESTIMATORS:
         if estimator == "twfe":
             result = study.aggregates.get((outcome, "twfe"), {}).get("event_study")
         else:
             result = study.results.get((outcome, estimator))
         if result is not None and hasattr(result, "event_time"):
-            return estimator, result
+            keep = result.event_time >= FIRST_PRE_PERIOD
+            window = EventStudyResults(title=result.title, event_time=result.event_time[keep],
+                                       estimates=result.estimates[keep], vcov=result.vcov[np.ix_(keep, keep)],
+                                       nobs=result.nobs, reference=result.reference)
+            return estimator, window
     return None, None
+
+
+def refusal_reason(message: str, lang: str) -> str:
+    """The report-language reason for an honest_did refusal (English ``message``)."""
+    for needle, key in REFUSAL_REASONS:
+        if needle in message:
+            return t(key, lang)
+    return t("reason.other", lang)
 
 
 #: study -> {mbars: bounds frame}: the bounds do not depend on the report language, and honest_did
@@ -150,7 +172,7 @@ def sensitivity(study, lang: str, mbars: tuple[float, ...] = MBARS) -> tuple[pd.
     for outcome in study.outcomes:
         label = outcome_label(outcome, lang)
         if outcome in refused:
-            sentences.append(t("sensitivity_none", lang, outcome=label, reason=refused[outcome]))
+            sentences.append(t("sensitivity_none", lang, outcome=label, reason=refusal_reason(refused[outcome], lang)))
             continue
         part = bounds[bounds["outcome"] == outcome]
         if part.empty:

@@ -84,15 +84,21 @@ REPORT_NL: dict[str, str] = {
     "sensitivity_intro": ("De gevoeligheidsanalyse van Rambachan en Roth vraagt: wat als het trendverschil na "
                           "invoering tot M̄ keer zo groot mag zijn als de grootste verandering vóór invoering? "
                           "Getoond is het gemiddelde effect over de jaren na invoering volgens {estimator} "
-                          "(schattingen per jaar), met het bereik dat dan nog mogelijk is."),
+                          "(schattingen per jaar; trends vóór invoering vanaf 5 jaar ervoor), met het bereik dat "
+                          "dan nog mogelijk is. Dit gemiddelde weegt elk jaar na invoering even zwaar en kan daarom "
+                          "afwijken van de hoofdschatting."),
     "sensitivity_robust": "{outcome}: het interval blijft aan één kant van nul tot en met M̄ = {mbar}.",
     "sensitivity_fragile": "{outcome}: al bij M̄ = {mbar} bevat het interval nul.",
     "sensitivity_none": "{outcome}: gevoeligheidsanalyse niet mogelijk ({reason}).",
+    "reason.no_pre": "er is geen schatting van vóór het referentiejaar",
+    "reason.too_many_post": "te veel jaren na invoering voor deze methode",
+    "reason.other": "de schattingen per jaar voldoen niet aan de voorwaarden; zie de technische details",
     "sensitivity_summary_robust": ("Ook als de trends na invoering even sterk zouden afwijken als ze vóór invoering "
-                                   "hooguit deden, blijft een effect van nul uitgesloten (gevoeligheidsanalyse)."),
+                                   "hooguit deden, blijft een effect van nul uitgesloten (gevoeligheidsanalyse op de "
+                                   "{estimator}-schattingen per jaar)."),
     "sensitivity_summary_fragile": ("Als de trends na invoering even sterk zouden afwijken als ze vóór invoering "
                                     "hooguit deden, is een effect van nul niet meer uit te sluiten "
-                                    "(gevoeligheidsanalyse)."),
+                                    "(gevoeligheidsanalyse op de {estimator}-schattingen per jaar)."),
     "caveat_design": ("Het ontwerp werd niet willekeurig toegewezen: de schattingen rusten op de aanname van "
                       "parallelle trends (zonder invoering waren invoerders en vergelijkingsgemeenten gemiddeld "
                       "gelijk opgelopen) en op geen anticipatie (geen effect vóór invoering)."),
@@ -203,15 +209,21 @@ REPORT_EN: dict[str, str] = {
                   "controls (TWFE estimate {estimate}).",
     "sensitivity_intro": ("The Rambachan-Roth sensitivity analysis asks: what if the trend difference after "
                           "adoption may be up to M̄ times the largest change before adoption? Shown is the mean "
-                          "effect over the post-adoption years from {estimator} (estimates by year), with the "
-                          "range that then remains possible."),
+                          "effect over the post-adoption years from {estimator} (estimates by year; pre-adoption "
+                          "trends from 5 years before), with the range that then remains possible. This mean weighs "
+                          "every post-adoption year equally and can therefore differ from the headline estimate."),
     "sensitivity_robust": "{outcome}: the interval stays on one side of zero up to and including M̄ = {mbar}.",
     "sensitivity_fragile": "{outcome}: already at M̄ = {mbar} the interval contains zero.",
     "sensitivity_none": "{outcome}: sensitivity analysis not possible ({reason}).",
+    "reason.no_pre": "there is no estimate before the reference year",
+    "reason.too_many_post": "too many post-adoption years for this method",
+    "reason.other": "the estimates by year do not meet its conditions; see the technical details",
     "sensitivity_summary_robust": ("Even if trends after adoption diverged as much as they did at most before "
-                                   "adoption, a zero effect stays ruled out (sensitivity analysis)."),
+                                   "adoption, a zero effect stays ruled out (sensitivity analysis of the {estimator} "
+                                   "estimates by year)."),
     "sensitivity_summary_fragile": ("If trends after adoption diverged as much as they did at most before adoption, "
-                                    "a zero effect could no longer be ruled out (sensitivity analysis)."),
+                                    "a zero effect could no longer be ruled out (sensitivity analysis of the "
+                                    "{estimator} estimates by year)."),
     "caveat_design": ("The design was not randomly assigned: the estimates rest on parallel trends (without "
                       "adoption, adopters and comparison municipalities would have moved alike on average) and no "
                       "anticipation (no effect before adoption)."),

@@ -108,13 +108,15 @@ def compared_sentence(design: str, units: pd.DataFrame, control: str, years: tup
 
 
 def design_summary(design: str, overall: pd.DataFrame, pretrends: pd.DataFrame | None,
-                   units: dict[str, str], lang: str, robust_at_one: dict[str, bool] | None = None) -> list[str]:
+                   units: dict[str, str], lang: str, robust_at_one: dict[str, bool] | None = None,
+                   sensitivity_estimator: str | None = None) -> list[str]:
     """One bullet per outcome: the headline effect with its interval in words, then how sure.
 
     ``overall``: the overall rows of the design (``outcome``, ``estimator``, ``estimate``,
     ``conf_low``, ``conf_high``), as in ``estimates.csv``; ``units``: outcome -> declared unit;
     ``robust_at_one``: outcome -> whether the Rambachan-Roth interval at M-bar = 1 excludes zero
-    (outcomes without the analysis are left out and get no sentence on it).
+    (outcomes without the analysis are left out and get no sentence on it), computed on the event
+    study of ``sensitivity_estimator`` (named in the sentence).
     """
     bullets = []
     headline = headline_estimator(list(dict.fromkeys(overall["estimator"])))
@@ -129,7 +131,7 @@ def design_summary(design: str, overall: pd.DataFrame, pretrends: pd.DataFrame |
         extra = []
         if robust_at_one and outcome in robust_at_one:
             extra.append(t("sensitivity_summary_robust" if robust_at_one[outcome] else "sensitivity_summary_fragile",
-                           lang))
+                           lang, estimator=estimator_label(sensitivity_estimator or "sa", lang)))
         bullets.append(" ".join([sentence, *certainty_sentences(part, test, headline, lang), *extra]))
     return bullets
 
