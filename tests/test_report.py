@@ -875,3 +875,23 @@ def test_sensitivity_refusals_are_given_in_the_report_language():
     assert refusal_reason("relative magnitudes supports at most 10 post periods", "en") == \
         "too many post-adoption years for this method"
     assert "technische details" in refusal_reason("something else entirely", "nl")
+
+
+def test_cost_section_names_its_estimator_and_warns_for_twfe(demo_panel, tmp_path):
+    """The cost table's caption names the estimator and comparison group; TWFE cost effects get a
+    warning first (they are for contrast only)."""
+    from types import SimpleNamespace
+
+    from effectmeting.analysis_report import _cost_section
+    from report_demo import _inputs
+
+    costs = dict(_inputs(demo_panel)[2])
+    config = SimpleNamespace(price_base_year=2023)
+    for estimator, warned in (("cs", False), ("twfe", True)):
+        costs["effects"] = costs["effects"].assign(estimator=estimator, control="never")
+        section, bullets, _ = _cost_section(costs, demo_panel, config, "nl", None, tmp_path / estimator,
+                                            tmp_path / estimator)
+        assert (bullets[0] == i18n.t("cost_twfe_warning", "nl")) == warned
+        caption = section.tables[0].caption
+        assert i18n.t("comparison_never", "nl") in caption
+        assert ("TWFE" in caption) == warned and ("Callaway" in caption) != warned

@@ -201,18 +201,21 @@ def _costs(panel, config: AnalysisConfig) -> dict:
     from effectmeting.costs import cost_effect, cost_per_outcome
 
     request = config.costs
+    # the cost effects compare with the same municipalities as the design's outcome effects
+    control = next(d.control for d in config.designs if d.name == request.design)
     try:
         effect = cost_effect(panel, design=request.design, lines=request.lines, horizon=request.horizon,
-                             estimator=request.estimator)
+                             estimator=request.estimator, control=control)
         ratios = []
         for line, outcome in request.cost_per_outcome:
             result = cost_per_outcome(panel, design=request.design, cost_line=line, outcome=outcome,
-                                      bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator)
+                                      bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator,
+                                      control=control)
             ratios.append(result)
     except IdentificationError as exc:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
-    effects = effect.tidy().assign(design=request.design, estimator=request.estimator)
-    per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator,
+    effects = effect.tidy().assign(design=request.design, estimator=request.estimator, control=control)
+    per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator, control=control,
                                               cost_line=r.cost_line, outcome=r.outcome, n_units=r.n_units)
                               for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
     return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}

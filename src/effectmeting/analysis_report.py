@@ -171,7 +171,12 @@ def _cost_section(costs: dict, panel, config, lang, source, figures_dir, tables_
     for spec in figures:
         files += spec.save(figures_dir)
 
-    caption = t("caption_cost_effects", lang, unit=unit_label(unit, lang))
+    estimator = str(effects["estimator"].iloc[0]) if "estimator" in effects.columns else "cs"
+    control = str(effects["control"].iloc[0]) if "control" in effects.columns else "never"
+    caption = t("caption_cost_effects", lang, unit=unit_label(unit, lang), estimator=estimator_label(estimator, lang),
+                comparison=t("comparison_never" if control == "never" else "comparison_notyet", lang))
+    if estimator == "twfe":
+        bullets.insert(0, t("cost_twfe_warning", lang))
     table = estimates_table(pd.DataFrame({"line": overall["line"].map(lambda line: cost_line_label(line, lang)),
                                           **{c: overall[c] for c in ("estimate", "conf_low", "conf_high")}}),
                             lang, digits=2)

@@ -117,7 +117,10 @@ REPORT_NL: dict[str, str] = {
     "caption_pretrends": "Toetsen op trendverschillen vóór invoering: {design}",
     "caption_bacon": "Bacon-decompositie: gewicht per soort vergelijking",
     "caption_sensitivity": "Gevoeligheidsanalyse (relatieve omvang, Rambachan en Roth)",
-    "caption_cost_effects": "Effect op de lasten per kostenpost ({unit})",
+    "caption_cost_effects": "Effect op de lasten per kostenpost ({unit}); schatter {estimator}, vergeleken met {comparison}",
+    "cost_twfe_warning": ("Let op: de kosteneffecten zijn geschat met de klassieke TWFE-schatter, die bij gespreide "
+                          "invoering en effecten die in de tijd groeien vertekend kan zijn; gebruik ze alleen ter "
+                          "vergelijking."),
     "caption_cost_per_outcome": ("Kosten per uitkomst: {line} per {person} ({n} gemeenten met beide reeksen; "
                                  "daardoor kan het effect op de lasten iets afwijken van dat in de tabel per kostenpost)"),
     "quantity.cost_effect": "Effect op de lasten ({unit})",
@@ -240,7 +243,9 @@ REPORT_EN: dict[str, str] = {
     "caption_pretrends": "Tests of trend differences before adoption: {design}",
     "caption_bacon": "Bacon decomposition: weight per comparison type",
     "caption_sensitivity": "Sensitivity analysis (relative magnitudes, Rambachan and Roth)",
-    "caption_cost_effects": "Effect on spending per cost line ({unit})",
+    "caption_cost_effects": "Effect on spending per cost line ({unit}); estimator {estimator}, compared with {comparison}",
+    "cost_twfe_warning": ("Note: the cost effects come from the classic TWFE estimator, which can be biased with "
+                          "staggered adoption and effects that grow over time; use them for comparison only."),
     "caption_cost_per_outcome": ("Cost per outcome: {line} per {person} ({n} municipalities with both series, so "
                                  "the cost effect may differ slightly from the table per cost line)"),
     "quantity.cost_effect": "Effect on spending ({unit})",
