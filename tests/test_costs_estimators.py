@@ -225,10 +225,18 @@ def test_cost_per_outcome_with_estimator(panel, estimator):
     share = post["population_0_17"].sum() / post["population_total"].sum()
     arrays = fits_api.arrays_for(frame, columns, estimator, "never")
     point = fits_api.fit(arrays, ["youth", "jeugdhulp_per_1000_youth"], estimator)
-    if estimator == "sa":
-        reference = [sun_abraham(frame, outcome=c, unit="municipality", time="year", cohort=COHORT).estimate
+    # the package's own estimators as the reference for every estimator (not the cost module's fit)
+    if estimator in ("sa", "imputation"):
+        peer = sun_abraham if estimator == "sa" else imputation_did
+        reference = [peer(frame, outcome=c, unit="municipality", time="year", cohort=COHORT).estimate
                      for c in ("youth", "jeugdhulp_per_1000_youth")]
-        np.testing.assert_allclose(point.overall, reference, rtol=1e-10)
+    else:
+        from effectmeting import feols
+
+        treated = frame.assign(treated=((frame[COHORT] > 0) & (frame["year"] >= frame[COHORT])).astype(float))
+        reference = [feols(f"{c} ~ treated | municipality + year", treated, vcov={"cluster": "municipality"}
+                           ).coef["treated"] for c in ("youth", "jeugdhulp_per_1000_youth")]
+    np.testing.assert_allclose(point.overall, reference, rtol=1e-10)
     assert table.loc["cost_effect", "estimate"] == pytest.approx(point.overall[0], rel=1e-10)
     assert table.loc["outcome_effect", "estimate"] == pytest.approx(point.overall[1], rel=1e-10)
     assert result.estimate == pytest.approx(point.overall[0] / (point.overall[1] / 1000 * share), rel=1e-10)
