@@ -26,6 +26,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from effectmeting.costs.line_fits import ESTIMATORS as COST_FITS
 from effectmeting.errors import AnalysisConfigError
 
 ESTIMATORS = ("twfe", "cs", "sa", "imputation", "dcdh")
@@ -49,7 +50,7 @@ _DESIGN = {"name": (str, _REQUIRED), "outcomes": (list, _REQUIRED), "estimators"
 _COSTS = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 999), "cost_per_outcome": (list, []),
           "design": (str, None), "estimator": (str, "cs")}
 #: estimators of the cost stage (dcdh has no cost version: absorbing adoption only)
-COST_ESTIMATORS = ("cs", "sa", "imputation", "twfe")
+COST_ESTIMATORS = tuple(COST_FITS)
 _INFERENCE = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
 _DISCLOSURE = {"min_cell_size": (int, 10)}
 

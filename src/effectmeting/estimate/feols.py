@@ -182,7 +182,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         if (w < 0).any():
             raise ValueError(f"weights column {weights!r} has negative values")
     if fe_codes:
-        demean(combined, fe_codes, w, copy=False)
+        combined = demean(combined, fe_codes, w, copy=False)  # in place for this float64 F-array
     if w is not None:
         root_w = np.sqrt(w)
         for j in range(combined.shape[1]):

@@ -155,7 +155,7 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
     both = np.empty((len(data.y), 1 + regressors.shape[1]), order="F")
     both[:, 0] = data.y
     both[:, 1:] = regressors
-    demean(both, groups, data.weights, copy=False)
+    both = demean(both, groups, data.weights, copy=False)  # in place for this float64 F-array
     y_tilde, x_tilde = both[:, 0], both[:, 1:]
     w = np.ones(len(y_tilde)) if data.weights is None else data.weights
     gram = x_tilde.T @ (x_tilde * w[:, None])

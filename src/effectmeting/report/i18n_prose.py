@@ -72,7 +72,9 @@ REPORT_NL: dict[str, str] = {
                            "Callaway-Sant'Anna, Sun-Abraham en imputatie zijn moderne schatters die "
                            "invoerders alleen vergelijken met gemeenten die (nog) niet hebben ingevoerd."),
     "results_intro": ("Figuren per uitkomst: het geschatte effect per jaar sinds invoering volgens elke schatter, "
-                      "en het ruwe gemiddelde per groep gemeenten naar invoeringsjaar."),
+                      "en het ruwe gemiddelde per groep gemeenten naar invoeringsjaar. Vóór invoering toont "
+                      "Callaway-Sant'Anna de verandering van jaar op jaar, de andere schatters het verschil met het "
+                      "jaar vóór invoering; de TWFE-punten bij -5 en 5 bundelen ook alle jaren daarbuiten."),
     "pretrend_intro": ("Een pre-trendtoets kijkt of invoerders en vergelijkingsgemeenten vóór de invoering al "
                        "verschillend bewogen; een p-waarde onder 0,05 wijst daarop en maakt de vergelijking "
                        "minder betrouwbaar."),
@@ -201,7 +203,9 @@ REPORT_EN: dict[str, str] = {
                            "Callaway-Sant'Anna, Sun-Abraham and imputation are modern estimators that compare "
                            "adopters only with municipalities that have not (yet) adopted."),
     "results_intro": ("Figures per outcome: the estimated effect by years since adoption from each estimator, and "
-                      "the raw mean per group of municipalities by adoption year."),
+                      "the raw mean per group of municipalities by adoption year. Before adoption Callaway-Sant'Anna "
+                      "shows year-on-year changes, the other estimators the difference with the year before "
+                      "adoption; the TWFE points at -5 and 5 also pool all years beyond them."),
     "pretrend_intro": ("A pre-trend test checks whether adopters and comparison municipalities already moved "
                        "differently before adoption; a p-value below 0.05 suggests so and makes the comparison "
                        "less reliable."),
