@@ -184,6 +184,9 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
                  "sa": "CR1 cluster-robust SEs plus the term for the estimated cohort shares",
                  "imputation": "conservative Theorem-3 SEs (leave-one-out) plus the term for the estimated "
                                "cohort x horizon shares", "twfe": "CR1 cluster-robust SEs"}
+    if estimator in ("sa", "imputation"):  # the same estimate in a design_effect study has a smaller SE
+        inference[estimator] += (" (so they can exceed the SEs of sun_abraham / imputation_did and of the "
+                                 "study's estimates.csv, which hold the shares fixed)")
     comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
     notes = [*frame.notes, *arrays.notes, *option_notes,
              f"Estimator: {ESTIMATORS[estimator]}{comparison}"
