@@ -594,3 +594,33 @@ def test_refuses_controls_that_cannot_be_estimated():
         ours(mixed, 1, 0, controls=["x"])
     with pytest.raises(InputError, match="missing"):
         ours(data.assign(x=data["x"].where(data.index != 7)), 1, 0, controls=["x"])
+
+
+def test_monte_carlo_coverage_with_controls():
+    """The shipped SE with controls (including the estimated-coefficient term and its covariance
+    with the main term) against Monte Carlo: fixed switching paths and covariate, fresh unit
+    effects and noise; the outcome moves with the covariate (0.7), which is correlated with the
+    treatment.  The estimand is the estimator applied to the treatment-effect part plus the exact
+    covariate part (its coefficient is then recovered exactly).  200 draws: coverage MC SE 1.5 pp."""
+    design = with_covariate(31, n_units=200, n_periods=8, baselines=(0, 1))
+    rng = np.random.default_rng(32)
+    wide_d = design.pivot(index="unit", columns="year", values="d").to_numpy()
+    baseline = wide_d[:, :1]
+    effect = 1.5 * (wide_d - baseline) + 0.2 * np.cumsum(wide_d - baseline, axis=1)
+    covariate = 0.7 * design.pivot(index="unit", columns="year", values="x").to_numpy()
+    exact = design.assign(y=(effect + covariate).ravel())
+    truth = ours(exact, 3, 0, controls=["x"]).tidy().set_index("event_time")["estimate"]
+    covered, ratio, reps = 0, [], 200
+    estimates = []
+    for _ in range(reps):
+        noise = rng.normal(size=(200, 1)) + rng.normal(size=(200, 8)) + 0.3 * np.arange(8)
+        tidy = ours(design.assign(y=(effect + covariate + noise).ravel()), 3, 0, controls=["x"]).tidy()
+        tidy = tidy.set_index("event_time")
+        covered = covered + ((tidy["conf_low"] <= truth) & (truth <= tidy["conf_high"])).to_numpy()
+        estimates.append(tidy["estimate"].to_numpy())
+        ratio.append(tidy["std_error"].to_numpy())
+    coverage = covered / reps
+    assert np.all(coverage >= 0.91) and np.all(coverage <= 0.995), coverage
+    # mean SE against the Monte Carlo SD of the estimates (conservative variance: SE may run high)
+    sd = np.std(np.array(estimates), axis=0, ddof=1)
+    assert np.all(np.mean(ratio, axis=0) / sd > 0.85) and np.all(np.mean(ratio, axis=0) / sd < 1.3)
