@@ -895,3 +895,20 @@ def test_cost_section_names_its_estimator_and_warns_for_twfe(demo_panel, tmp_pat
         caption = section.tables[0].caption
         assert i18n.t("comparison_never", "nl") in caption
         assert ("TWFE" in caption) == warned and ("Callaway" in caption) != warned
+
+
+def test_forest_across_outcomes_gives_each_outcome_its_own_axis_and_unit():
+    """Outcomes in different units never share an x-axis: one panel per outcome, its unit on it."""
+    from effectmeting.report.study_figures import study_forest_plot
+
+    overall = pd.DataFrame({"outcome": ["jeugdhulp_per_1000_youth"] * 2 + ["cost_6_72_per_inhabitant"] * 2,
+                            "estimator": ["cs", "sa"] * 2, "estimate": [7.0, 6.9, 9.8, 9.7],
+                            "conf_low": [6.1, 6.0, 8.5, 8.4], "conf_high": [7.8, 7.7, 11.1, 11.0]})
+    units = {"jeugdhulp_per_1000_youth": "per 1,000 population_0_17",
+             "cost_6_72_per_inhabitant": "euros per inhabitant"}
+    spec = study_forest_plot(overall, units, lang="nl")
+    axes = spec.figure.axes
+    assert len(axes) == 2
+    assert "jongeren van 0-17 jaar" in axes[0].get_xlabel() and "euro per inwoner" in axes[1].get_xlabel()
+    assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["Callaway-Sant'Anna", "Sun-Abraham"]
+    assert "9,80" in spec.alt_text

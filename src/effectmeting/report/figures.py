@@ -228,6 +228,49 @@ def forest_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl", label_col: s
                              source=source, lang=lang, name=name, alt_text=alt)
 
 
+def faceted_forest_plot(tidy: pd.DataFrame, *, panel_col: str, unit_col: str, label_col: str, lang: str = "nl",
+                        title: str, ylabel: str, source: str | None = None, name: str = "forest",
+                        alt_text: str) -> FigureSpec:
+    """One forest panel per value of ``panel_col`` (e.g. per outcome), stacked, each with its own
+    x-axis in its own unit (``unit_col``): estimates in different units never share an axis.
+
+    Rows within a panel are ``label_col`` (e.g. estimators, coloured consistently across panels,
+    top to bottom in the frame's order); ``estimate``, ``conf_low``, ``conf_high`` as given.
+    """
+    columns = [panel_col, unit_col, label_col, *ESTIMATE_COLUMNS]
+    _require(tidy, columns, "faceted_forest_plot")
+    if tidy.empty:
+        raise InputError("faceted_forest_plot: the estimates table has no rows")
+    frame = tidy.reset_index(drop=True)
+    panels = list(dict.fromkeys(frame[panel_col].astype(str)))
+    sizes = [int((frame[panel_col].astype(str) == p).sum()) for p in panels]
+    color_of = {label: SERIES_COLORS[i % len(SERIES_COLORS)]
+                for i, label in enumerate(dict.fromkeys(frame[label_col].astype(str)))}
+    height = 2.4 + sum(1.6 + 0.6 * size for size in sizes)
+    with apply_style():
+        figure, first = new_figure(height)
+        first.remove()
+        grid = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": [s + 1.6 for s in sizes]})
+        axes_list = list(grid[:, 0])
+        for axes, panel in zip(axes_list, panels):
+            part = frame[frame[panel_col].astype(str) == panel].reset_index(drop=True)
+            labels = part[label_col].astype(str).tolist()
+            positions = np.arange(len(part), 0, -1, dtype=float)
+            axes.axvline(0.0, color="black", linewidth=0.8, zorder=1)
+            _interval_rows(axes, part, positions, [color_of[label] for label in labels])
+            axes.set_ylim(0.4, len(part) + 0.6)
+            axes.set_yticks(positions, labels)
+            axes.grid(axis="x")
+            axes.grid(axis="y", visible=False)
+            axes.xaxis.set_major_formatter(NumberFormatter(lang))
+            axes.set_title(panel, loc="left", fontsize="medium", fontweight="bold")
+            axes.set_xlabel(axis_label(t("effect", lang), str(part[unit_col].iloc[0]) or None))
+            axes.set_ylabel(ylabel)
+        last = axes_list[-1]
+        return finish_figure(figure, last, title=title, xlabel=last.get_xlabel(), ylabel=ylabel, source=source,
+                             lang=lang, name=name, alt_text=alt_text)
+
+
 def cost_by_domain_plot(frame: pd.DataFrame, *, lang: str = "nl", kind: str = "lines",
                         price_base_year: int | None = None, title: str | None = None,
                         source: str | None = None, name: str = "cost_by_domain",

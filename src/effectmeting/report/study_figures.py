@@ -11,7 +11,7 @@ import pandas as pd
 
 from effectmeting.errors import InputError
 from effectmeting.report.figures import (cohort_trends_plot, cost_by_domain_plot, event_study_plot,
-                                         forest_plot)
+                                         faceted_forest_plot, forest_plot)
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import cost_line_label, estimator_label, label, outcome_label, unit_label
 from effectmeting.report.number_format import format_number
@@ -60,33 +60,28 @@ def study_cohort_trends_plot(study, data: pd.DataFrame, outcome: str, *, unit: s
 
 def study_forest_plot(overall: pd.DataFrame, units: dict[str, str], *, lang: str = "nl",
                       source: str | None = None, name: str = "forest") -> FigureSpec:
-    """Overall effect per outcome and estimator: rows are estimators, colours are outcomes.
+    """Overall effect per outcome and estimator: one panel per outcome with its own axis and unit
+    (outcomes are counted in different units), estimators as rows, coloured alike in every panel.
 
-    ``overall`` has ``outcome``, ``estimator``, ``estimate``, ``conf_low``, ``conf_high`` (and
-    optionally ``subgroup``, appended to the outcome's name).  Outcomes have different units, so
-    the legend gives each outcome's unit and the axis says "in the outcome's unit".
+    ``overall`` has ``outcome``, ``estimator``, ``estimate``, ``conf_low``, ``conf_high``.
     """
     frame = overall.dropna(subset=["estimate"]).reset_index(drop=True)
     if frame.empty:
         raise InputError("study_forest_plot: no overall estimates to draw")
-    outcome_names = [outcome_label(o, lang) + (f" ({unit_label(units[o], lang)})" if units.get(o) else "")
-                     for o in frame["outcome"]]
-    if "subgroup" in frame.columns:
-        outcome_names = [n + (f" – {g}" if isinstance(g, str) and g else "") for n, g in
-                         zip(outcome_names, frame["subgroup"])]
-    frame = frame.assign(outcome_name=outcome_names,
+    frame = frame.assign(outcome_name=frame["outcome"].map(lambda o: outcome_label(o, lang)),
+                         unit_name=frame["outcome"].map(lambda o: unit_label(units.get(o, ""), lang)),
                          estimator_name=frame["estimator"].map(lambda e: estimator_label(e, lang)))
     separator = t("interval_separator", lang)
     items = "; ".join(f"{row.outcome_name}, {row.estimator_name}: {format_number(row.estimate, lang, 2)} "
                       f"[{format_number(row.conf_low, lang, 2)}{separator}{format_number(row.conf_high, lang, 2)}]"
+                      + (f" {row.unit_name}" if row.unit_name else "")
                       for row in frame.itertuples(index=False))
     alt = t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
             n=len(frame), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
     # the design is named by the section heading; in the title it would run off the figure
-    title = t("title_forest_design", lang)
-    return forest_plot(frame, unit="", lang=lang, label_col="estimator_name", group_col="outcome_name",
-                       xlabel=t("forest_axis", lang), ylabel=t("column.estimator", lang), title=title,
-                       source=source, name=name, alt_text=alt)
+    return faceted_forest_plot(frame, panel_col="outcome_name", unit_col="unit_name", label_col="estimator_name",
+                               lang=lang, title=t("title_forest_design", lang),
+                               ylabel=t("column.estimator", lang), source=source, name=name, alt_text=alt)
 
 
 def domain_costs_by_year(cost_frame: pd.DataFrame, population: pd.Series,
