@@ -179,9 +179,9 @@ def _check_design_name(path: Path, key: str, name: str) -> None:
         raise _fail(path, key, str(exc), "correct the design") from None
 
 
-def load_analysis(path: str | Path) -> AnalysisConfig:
-    """Read and check an analysis file; :class:`AnalysisConfigError` names the first problem."""
-    path = Path(path)
+def _read_toml(path: Path) -> tuple[str, dict]:
+    """The file's text and its parsed tables; refuses a missing file, invalid TOML and unknown
+    top-level sections (a typo there would otherwise be ignored silently)."""
     if not path.is_file():
         raise AnalysisConfigError(f"{path}: analysis file not found; check the path (relative to the current "
                                   "directory)")
@@ -195,9 +195,12 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
     if unknown:
         raise _fail(path, unknown[0], f"unknown section {unknown[0]!r}",
                     f"Allowed sections: {', '.join(_SECTIONS)}; remove or correct it")
-    analysis = _section(path, "analysis", raw.get("analysis", {}), _ANALYSIS)
-    _choice(path, "analysis.language", analysis["language"], LANGUAGES)
-    _choice(path, "analysis.figure_format", analysis["figure_format"], FIGURE_FORMATS)
+    return text, raw
+
+
+def _data(path: Path, raw: dict) -> tuple[dict, Path | None]:
+    """The ``[data]`` values and the absolute path of the sources file (None for demo data):
+    exactly one of ``sources`` and ``demo`` must be given, and the sources file must exist."""
     if "data" not in raw:
         raise _fail(path, "data", "section missing", "add [data] with sources = \"sources.toml\" or demo = true")
     data = _section(path, "data", raw["data"], _DATA)
@@ -214,7 +217,11 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
         if not sources.is_file():
             raise _fail(path, "data.sources", f"source file {data['sources']!r} not found (looked at {sources})",
                         "Paths are relative to the analysis file; correct the path")
+    return data, sources
 
+
+def _designs(path: Path, raw: dict) -> list[DesignRequest]:
+    """The ``[[design]]`` blocks (at least one), each checked against the design catalogue."""
     blocks = raw.get("design", [])
     if not isinstance(blocks, list) or not blocks:
         raise _fail(path, "design", "no [[design]] block", "add at least one [[design]] with name and outcomes")
@@ -230,28 +237,36 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
             estimators=_strings(path, f"{where}.estimators", values["estimators"], ESTIMATORS, non_empty=True),
             control=values["control"], covariates=_strings(path, f"{where}.covariates", values["covariates"]),
             by=_strings(path, f"{where}.by", values["by"]), switchers=values["switchers"], path=where))
+    return designs
 
-    costs = None
-    if "costs" in raw:
-        values = _section(path, "costs", raw["costs"], _COSTS)
-        names = [d.name for d in designs]
-        design = values["design"] or names[0]
-        _choice(path, "costs.design", design, tuple(names))
-        _choice(path, "costs.estimator", values["estimator"], COST_ESTIMATORS)
-        if values["horizon"] < 1:
-            raise _fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
-        if values["bootstrap"] < 99:
-            raise _fail(path, "costs.bootstrap", f"{values['bootstrap']} draws", "use at least 99 (999 is usual)")
-        pairs = []
-        for index, pair in enumerate(values["cost_per_outcome"]):
-            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-                raise _fail(path, f"costs.cost_per_outcome[{index}]", f"{pair!r} is not a pair",
-                            "write [\"cost_line\", \"outcome\"], e.g. [\"youth\", \"jeugdhulp_per_1000_youth\"]")
-            pairs.append((pair[0], pair[1]))
-        lines = None if values["lines"] is None else _strings(path, "costs.lines", values["lines"], non_empty=True)
-        costs = CostRequest(design=design, lines=lines, horizon=values["horizon"], bootstrap=values["bootstrap"],
-                            cost_per_outcome=pairs, estimator=values["estimator"])
 
+def _costs(path: Path, raw: dict, designs: list[DesignRequest]) -> CostRequest | None:
+    """The ``[costs]`` section (None when absent); its design must be one of the studied ones
+    (the first by default)."""
+    if "costs" not in raw:
+        return None
+    values = _section(path, "costs", raw["costs"], _COSTS)
+    names = [d.name for d in designs]
+    design = values["design"] or names[0]
+    _choice(path, "costs.design", design, tuple(names))
+    _choice(path, "costs.estimator", values["estimator"], COST_ESTIMATORS)
+    if values["horizon"] < 1:
+        raise _fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
+    if values["bootstrap"] < 99:
+        raise _fail(path, "costs.bootstrap", f"{values['bootstrap']} draws", "use at least 99 (999 is usual)")
+    pairs = []
+    for index, pair in enumerate(values["cost_per_outcome"]):
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+            raise _fail(path, f"costs.cost_per_outcome[{index}]", f"{pair!r} is not a pair",
+                        "write [\"cost_line\", \"outcome\"], e.g. [\"youth\", \"jeugdhulp_per_1000_youth\"]")
+        pairs.append((pair[0], pair[1]))
+    lines = None if values["lines"] is None else _strings(path, "costs.lines", values["lines"], non_empty=True)
+    return CostRequest(design=design, lines=lines, horizon=values["horizon"], bootstrap=values["bootstrap"],
+                       cost_per_outcome=pairs, estimator=values["estimator"])
+
+
+def _inference_and_disclosure(path: Path, raw: dict) -> tuple[dict, dict]:
+    """The ``[inference]`` and ``[disclosure]`` values (defaults when absent)."""
     inference = _section(path, "inference", raw.get("inference", {}), _INFERENCE)
     _choice(path, "inference.multiplicity", inference["multiplicity"], MULTIPLICITY)
     if inference["bootstrap"] and inference["bootstrap"] < 19:
@@ -261,6 +276,20 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
     if disclosure["min_cell_size"] < 0:
         raise _fail(path, "disclosure.min_cell_size", f"{disclosure['min_cell_size']} is negative",
                     "give 0 (no suppression) or a positive number of municipalities")
+    return inference, disclosure
+
+
+def load_analysis(path: str | Path) -> AnalysisConfig:
+    """Read and check an analysis file; :class:`AnalysisConfigError` names the first problem."""
+    path = Path(path)
+    text, raw = _read_toml(path)
+    analysis = _section(path, "analysis", raw.get("analysis", {}), _ANALYSIS)
+    _choice(path, "analysis.language", analysis["language"], LANGUAGES)
+    _choice(path, "analysis.figure_format", analysis["figure_format"], FIGURE_FORMATS)
+    data, sources = _data(path, raw)
+    designs = _designs(path, raw)
+    costs = _costs(path, raw, designs)
+    inference, disclosure = _inference_and_disclosure(path, raw)
     return AnalysisConfig(
         path=path.resolve(), text=text, title=analysis["title"], description=analysis["description"],
         language=analysis["language"], seed=analysis["seed"], figure_format=analysis["figure_format"],

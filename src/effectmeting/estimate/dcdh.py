@@ -55,7 +55,7 @@ import pandas as pd
 
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.dcdh_horizon import HorizonTerms, clustered_variance, horizon_terms
-from effectmeting.estimate.dcdh_panel import prepare_switching_panel
+from effectmeting.estimate.dcdh_panel import SwitchingPanel, prepare_switching_panel
 from effectmeting.estimate.results import confidence_interval
 from effectmeting.estimate.staggered_panel import EventStudyResults
 
@@ -98,6 +98,91 @@ def _refuse_empty(term: HorizonTerms, units: np.ndarray, requested: int) -> None
     )
 
 
+def _all_horizons(panel: SwitchingPanel, effects: int, placebos: int, controls: list[str]) -> list[HorizonTerms]:
+    """Effects ``1..effects`` then placebos ``1..placebos``; a horizon without any usable
+    switcher is refused (saying how many to ask for) rather than reported as NaN."""
+    terms: list[HorizonTerms] = []
+    for kind, count in (("effect", effects), ("placebo", placebos)):
+        for lag in range(1, count + 1):
+            term = horizon_terms(panel, lag, placebo=kind == "placebo", control_names=list(controls))
+            if term.n_switchers == 0:
+                _refuse_empty(term, panel.units, count)
+            terms.append(term)
+    return terms
+
+
+def _average_total_effect(effect_terms: list[HorizonTerms], cluster_codes: np.ndarray) -> tuple[float, float]:
+    """Average total effect per unit of treatment and its standard error.
+
+    ``sum_l N_l DID_l / sum_l N_l delta_l``: the switchers' summed effects over their summed
+    treatment changes; the same ratio of influence functions gives the variance.
+    """
+    n_l = np.array([t.n_switchers_weighted for t in effect_terms])
+    total_dose = n_l @ np.array([t.current_dose for t in effect_terms])
+    average = float(n_l @ np.array([t.estimate for t in effect_terms]) / total_dose)
+    average_if = np.column_stack([t.influence_var for t in effect_terms]) @ n_l / total_dose
+    average_se = float(np.sqrt(clustered_variance(average_if, cluster_codes)[0, 0]))
+    return average, average_se
+
+
+def _excluded_frame(terms: list[HorizonTerms], units: np.ndarray) -> pd.DataFrame:
+    """One row per switcher left out of a horizon: unit, event time and reason."""
+    excluded = [
+        pd.DataFrame({"unit": units[idx], "event_time": (-1 if t.placebo else 1) * t.horizon, "reason": reason})
+        for t in terms for reason, idx in t.excluded.items() if len(idx)
+    ]
+    return (pd.concat(excluded, ignore_index=True) if excluded
+            else pd.DataFrame({"unit": [], "event_time": [], "reason": []}))
+
+
+def _event_study(terms: list[HorizonTerms], panel: SwitchingPanel, normalized: bool, average: float,
+                 average_se: float, level: float, *, title: str) -> DcdhResults:
+    """The results with horizons sorted by event time (placebos first); with ``normalized`` each
+    horizon's estimate and influence function are divided by its ``delta^D_l`` (per unit of
+    treatment and period of exposure)."""
+    scale = np.array([t.switch_dose if normalized else 1.0 for t in terms])
+    influence_var = np.column_stack([t.influence_var for t in terms]) / scale
+    vcov = clustered_variance(influence_var, panel.cluster_codes)
+    event_time = [(-1 if t.placebo else 1) * t.horizon for t in terms]
+    estimates = np.array([t.estimate for t in terms]) / scale
+    order = np.argsort(event_time, kind="stable")
+    result = DcdhResults(
+        title=title, event_time=np.asarray(event_time)[order], estimates=estimates[order],
+        vcov=vcov[np.ix_(order, order)], nobs=int(panel.y.size), reference=(0,), estimate=average,
+        std_error=average_se, level=level,
+    )
+    result.normalized = normalized
+    result.influence = (np.column_stack([t.influence for t in terms]) / scale)[:, order]
+    result.horizons = pd.DataFrame({
+        "event_time": np.asarray(event_time)[order],
+        "n_switchers": np.array([t.n_switchers for t in terms])[order],
+        "n_switchers_weighted": np.array([t.n_switchers_weighted for t in terms])[order],
+        "switch_dose": np.array([t.switch_dose for t in terms])[order],
+    })
+    return result
+
+
+def _notes(result: DcdhResults, panel: SwitchingPanel, cluster: str | None, level: float) -> list[str]:
+    """Average total effect, unit counts by switch direction, the clustering, and the number of
+    switchers left out per event time and reason."""
+    average, average_se = result.estimate, result.std_error
+    direction = panel.direction
+    low, high = confidence_interval(average, average_se, level)
+    n_in, n_out = int((direction > 0).sum()), int((direction < 0).sum())
+    notes = [
+        f"Average total effect per unit of treatment: {average:.4f} (SE {average_se:.4f}, "
+        f"{level:.0%} CI {float(low):.4f} to {float(high):.4f})",
+        f"Units: {len(panel.units)} ({n_in} switch in, {n_out} switch out, "
+        f"{len(panel.units) - n_in - n_out} never switch); periods: {len(panel.periods)}",
+        "Standard errors: influence function, " + (
+            f"clustered by '{cluster}' ({int(panel.cluster_codes.max()) + 1} clusters)" if panel.clustered
+            else "clustered by unit"),
+    ]
+    for row in result.excluded.groupby(["event_time", "reason"]).size().reset_index().itertuples(index=False):
+        notes.append(f"Event time {row[0]}: {row[2]} switcher(s) not used: {row[1]} (see .excluded)")
+    return notes
+
+
 def dcdh(
     data: pd.DataFrame,
     *,
@@ -135,67 +220,16 @@ def dcdh(
     placebos = _check_counts("placebos", placebos, 0)
     panel = prepare_switching_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
                                     cluster=cluster, weights=weights, controls=list(controls or []))
-    direction = panel.direction
-    if not (direction != 0).any():
+    if not (panel.direction != 0).any():
         raise IdentificationError(
             f"no unit ever changes '{treatment}': there are no switchers, so no effect is identified"
         )
-
-    terms: list[HorizonTerms] = []
-    for kind, count in (("effect", effects), ("placebo", placebos)):
-        for lag in range(1, count + 1):
-            term = horizon_terms(panel, lag, placebo=kind == "placebo", control_names=list(controls or []))
-            if term.n_switchers == 0:
-                _refuse_empty(term, panel.units, count)
-            terms.append(term)
-    effect_terms = [t for t in terms if not t.placebo]
-
-    # average total effect per unit of treatment: sum_l N_l DID_l / sum_l N_l delta_l, i.e. the
-    # switchers' summed effects over the summed treatment changes; same ratio for the influence
-    n_l = np.array([t.n_switchers_weighted for t in effect_terms])
-    total_dose = n_l @ np.array([t.current_dose for t in effect_terms])
-    average = float(n_l @ np.array([t.estimate for t in effect_terms]) / total_dose)
-    average_if = np.column_stack([t.influence_var for t in effect_terms]) @ n_l / total_dose
-
-    scale = np.array([t.switch_dose if normalized else 1.0 for t in terms])
-    influence_var = np.column_stack([t.influence_var for t in terms]) / scale
-    vcov = clustered_variance(influence_var, panel.cluster_codes)
-    average_se = float(np.sqrt(clustered_variance(average_if, panel.cluster_codes)[0, 0]))
-    event_time = [(-1 if t.placebo else 1) * t.horizon for t in terms]
-    estimates = np.array([t.estimate for t in terms]) / scale
-    order = np.argsort(event_time, kind="stable")
+    terms = _all_horizons(panel, effects, placebos, list(controls or []))
+    average, average_se = _average_total_effect([t for t in terms if not t.placebo], panel.cluster_codes)
 
     what = "normalised effects" if normalized else "effects"
-    result = DcdhResults(
-        title=f"dCDH event study: {what} of switching '{treatment}' on '{outcome}'",
-        event_time=np.asarray(event_time)[order], estimates=estimates[order], vcov=vcov[np.ix_(order, order)],
-        nobs=int(panel.y.size), reference=(0,), estimate=average, std_error=average_se, level=level,
-    )
-    result.normalized = normalized
-    result.influence = (np.column_stack([t.influence for t in terms]) / scale)[:, order]
-    result.horizons = pd.DataFrame({
-        "event_time": np.asarray(event_time)[order],
-        "n_switchers": np.array([t.n_switchers for t in terms])[order],
-        "n_switchers_weighted": np.array([t.n_switchers_weighted for t in terms])[order],
-        "switch_dose": np.array([t.switch_dose for t in terms])[order],
-    })
-    excluded = [
-        pd.DataFrame({"unit": panel.units[idx], "event_time": (-1 if t.placebo else 1) * t.horizon, "reason": reason})
-        for t in terms for reason, idx in t.excluded.items() if len(idx)
-    ]
-    result.excluded = (pd.concat(excluded, ignore_index=True) if excluded
-                       else pd.DataFrame({"unit": [], "event_time": [], "reason": []}))
-    low, high = confidence_interval(average, average_se, level)
-    n_in, n_out = int((direction > 0).sum()), int((direction < 0).sum())
-    result.notes = [
-        f"Average total effect per unit of treatment: {average:.4f} (SE {average_se:.4f}, "
-        f"{level:.0%} CI {float(low):.4f} to {float(high):.4f})",
-        f"Units: {len(panel.units)} ({n_in} switch in, {n_out} switch out, "
-        f"{len(panel.units) - n_in - n_out} never switch); periods: {len(panel.periods)}",
-        "Standard errors: influence function, " + (
-            f"clustered by '{cluster}' ({int(panel.cluster_codes.max()) + 1} clusters)" if panel.clustered
-            else "clustered by unit"),
-    ]
-    for row in result.excluded.groupby(["event_time", "reason"]).size().reset_index().itertuples(index=False):
-        result.notes.append(f"Event time {row[0]}: {row[2]} switcher(s) not used: {row[1]} (see .excluded)")
+    result = _event_study(terms, panel, normalized, average, average_se, level,
+                          title=f"dCDH event study: {what} of switching '{treatment}' on '{outcome}'")
+    result.excluded = _excluded_frame(terms, panel.units)
+    result.notes = _notes(result, panel, cluster, level)
     return result

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.dcdh_panel import long_differences
 
 
 @dataclass
@@ -44,17 +45,10 @@ class ControlFit:
     psi: np.ndarray  # (G, k) influence of theta_{d} (non-zero for the never-switchers used)
 
 
-def control_differences(x: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
-    """``X_t - X_{t-l}`` (effects) or ``X_{t-2l} - X_{t-l}`` (placebos) in row ``t``; NaN where
-    undefined.  ``x`` is ``(G, T, k)``."""
-    n_periods = x.shape[1]
-    out = np.full_like(x, np.nan)
-    if placebo:
-        if 2 * lag < n_periods:
-            out[:, 2 * lag:] = x[:, : n_periods - 2 * lag] - x[:, lag: n_periods - lag]
-    else:
-        out[:, lag:] = x[:, lag:] - x[:, : n_periods - lag]
-    return out
+#: ``X_t - X_{t-l}`` (effects) or ``X_{t-2l} - X_{t-l}`` (placebos) of the ``(G, T, k)``
+#: controls, NaN where undefined.  A module-level name (looked up at each call) so that the
+#: pairing of placebo differences can be swapped, as the tests do to emulate moderndid.
+control_differences = long_differences
 
 
 def residualise(diff: np.ndarray, valid: np.ndarray, x: np.ndarray, weight: np.ndarray,

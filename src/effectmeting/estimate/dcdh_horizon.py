@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from effectmeting.estimate import dcdh_controls
-from effectmeting.estimate.dcdh_panel import SwitchingPanel
+from effectmeting.estimate.dcdh_panel import SwitchingPanel, long_differences
 
 
 @dataclass
@@ -79,19 +79,6 @@ def _centring(diff, flag, weight, codes, n_codes, cluster_codes):
     return mean, count
 
 
-def outcome_differences(y: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
-    """``Y_t - Y_{t-l}`` (effects) or ``Y_{t-2l} - Y_{t-l}`` (placebos) in row ``t``; NaN where
-    undefined."""
-    n_periods = y.shape[1]
-    diff = np.full_like(y, np.nan)
-    if placebo:
-        if 2 * lag < n_periods:
-            diff[:, 2 * lag:] = y[:, : n_periods - 2 * lag] - y[:, lag: n_periods - lag]
-    else:
-        diff[:, lag:] = y[:, lag:] - y[:, : n_periods - lag]
-    return diff
-
-
 def horizon_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool,
                   control_names: list[str] | None = None) -> HorizonTerms:
     """Estimate and influence functions at horizon ``l = horizon``: switchers in and switchers
@@ -127,38 +114,51 @@ def _combine(parts: list[HorizonTerms]) -> HorizonTerms:
     )
 
 
-def side_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool, side: float,
-               control_names: list[str] | None = None) -> HorizonTerms:
-    """``DID_l`` of the switchers with ``S_g = side`` only (see module docstring); with
-    ``panel.x`` the outcome differences are first residualised on the controls
-    (:mod:`dcdh_controls`)."""
-    y = panel.y
-    n_units, n_periods = y.shape
+@dataclass
+class _Cells:
+    """The (G, T) cells of one direction at one horizon: which are switchers and controls."""
+
+    diff: np.ndarray  # outcome differences, 0 where undefined
+    valid: np.ndarray  # where the difference is defined
+    direction: np.ndarray  # (G,) S_g for switchers of this side, 0 for everyone else
+    target: np.ndarray  # (G,) row F_g - 1 + l of each unit at this horizon
+    switcher: np.ndarray  # switcher cells used (a control with the same baseline exists)
+    control: np.ndarray  # not-yet-switched cells
+    n_control: np.ndarray  # (L, T) summed control weight per baseline level and period
+
+
+def _cells(panel: SwitchingPanel, lag: int, *, placebo: bool, side: float) -> _Cells:
+    """Switcher cells (row ``F_g - 1 + l`` of the ``side`` switchers) and control cells (units
+    with the same baseline not switched by that row) with a defined outcome difference."""
+    n_periods = panel.y.shape[1]
     period = np.arange(n_periods)
-    levels = np.unique(panel.baseline)
-    n_levels = len(levels)
+    n_levels = len(np.unique(panel.baseline))
     baseline = panel.baseline_codes
     first = panel.first_switch
     direction = np.where(panel.direction == side, panel.direction, 0.0)
-    weight = panel.w
-    lag = horizon
 
-    diff = outcome_differences(y, lag, placebo)
+    diff = long_differences(panel.y, lag, placebo)
     valid = ~np.isnan(diff)
     diff = np.where(valid, diff, 0.0)
 
     target = first - 1 + lag  # row of each switcher at this horizon
     control = (first[:, None] > period[None, :]) & valid
-    n_control = _cell_sum(np.where(control, weight, 0.0), baseline, n_levels)
+    n_control = _cell_sum(np.where(control, panel.w, 0.0), baseline, n_levels)
     at_target = (direction != 0)[:, None] & (period[None, :] == target[:, None])
     has_control = n_control[baseline] > 0
     switcher = at_target & valid & has_control
+    return _Cells(diff, valid, direction, target, switcher, control, n_control)
 
-    # which switchers could not be used, and why (reported, never dropped silently)
-    is_switcher = direction != 0
-    observed = is_switcher & (target < n_periods)
+
+def _excluded_switchers(panel: SwitchingPanel, cells: _Cells, lag: int, placebo: bool) -> dict:
+    """Switchers of this side that cannot be used at this horizon, by reason (reported, never
+    dropped silently): reason -> unit indices."""
+    n_periods = panel.y.shape[1]
+    first = panel.first_switch
+    is_switcher = cells.direction != 0
+    observed = is_switcher & (cells.target < n_periods)
     has_pre = observed & (first - 1 - lag >= 0) if placebo else observed
-    used = switcher.any(axis=1)
+    used = cells.switcher.any(axis=1)
     excluded = {
         f"not observed {lag} period(s) after the switch": np.flatnonzero(is_switcher & ~observed),
         "no not-yet-switched control with the same baseline treatment":
@@ -166,34 +166,37 @@ def side_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool, side: floa
     }
     if placebo:
         excluded[f"not observed {lag} period(s) before the switch"] = np.flatnonzero(observed & ~has_pre)
+    return excluded
 
-    n_weighted = float(np.where(switcher, weight, 0.0).sum())
-    if n_weighted == 0:
-        return HorizonTerms(horizon, placebo, np.nan, np.full(n_units, np.nan), np.full(n_units, np.nan),
-                            0.0, 0, np.nan, np.nan, excluded)
-    fit = None
-    if panel.x is not None:
-        diff, fit = dcdh_controls.residualise(
-            diff, valid, panel.x, weight, baseline, first == n_periods, np.unique(baseline[used]),
-            lag=lag, placebo=placebo, levels=levels, names=list(control_names or []))
 
-    # switchers in and out of one baseline share its controls: a control cell carries the
-    # signed switcher weight S_g w_g of its (baseline, period) cell
-    signed = _cell_sum(np.where(switcher, weight * direction[:, None], 0.0), baseline, n_levels)
+def _cell_coefficients(cells: _Cells, weight: np.ndarray, baseline: np.ndarray, n_levels: int) -> np.ndarray:
+    """``a_{g,p}`` of the influence function (module docstring).  Switchers in and out of one
+    baseline share its controls: a control cell carries the signed switcher weight ``S_g w_g``
+    of its (baseline, period) cell, divided by the cell's control weight."""
+    signed = _cell_sum(np.where(cells.switcher, weight * cells.direction[:, None], 0.0), baseline, n_levels)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(n_control > 0, signed / n_control, 0.0)
-    coefficient = weight * (direction[:, None] * switcher - ratio[baseline] * control)
-    scale = n_units / n_weighted
-    influence = scale * (coefficient * diff).sum(axis=1)
-    estimate = float(influence.mean())
+        ratio = np.where(cells.n_control > 0, signed / cells.n_control, 0.0)
+    return weight * (cells.direction[:, None] * cells.switcher - ratio[baseline] * cells.control)
 
-    # conservative variance: centre on cohort means, small-cohort fallback to the union.
-    # Switcher cohorts: same baseline, switch date and first switched treatment D_{g,F_g}.
+
+def _variance_influence(panel: SwitchingPanel, cells: _Cells, diff: np.ndarray, coefficient: np.ndarray,
+                        scale: float) -> np.ndarray:
+    """``U^var_g``: the conservative (did_multiplegt_dyn v2) influence function, each ``dY``
+    centred on its cohort mean and scaled by ``sqrt(n / (n - 1))``, with the union of switchers
+    and controls of the baseline as fallback for cohorts of a single unit or cluster.
+
+    Switcher cohorts: same baseline, switch date and first switched treatment ``D_{g,F_g}``;
+    control cohorts: same baseline and period.
+    """
+    weight, switcher, control = panel.w, cells.switcher, cells.control
+    baseline = panel.baseline_codes
+    n_levels = len(np.unique(panel.baseline))
     switch_levels, switch_codes = np.unique(panel.switch_treatment, return_inverse=True)
     cohort = baseline * len(switch_levels) + switch_codes.ravel()
     n_cohorts = n_levels * len(switch_levels)
     cohort_base = np.arange(n_cohorts) // len(switch_levels)
     codes = panel.cluster_codes
+    # the call order (switchers, controls, union) is relied on by a test that wraps _centring
     mean_s, count_s = _centring(diff, switcher, weight, cohort, n_cohorts, codes)
     mean_c, count_c = _centring(diff, control, weight, baseline, n_levels, codes)
     mean_u, count_u = _centring(diff, switcher | control, weight, baseline, n_levels, codes)
@@ -212,18 +215,54 @@ def side_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool, side: floa
     e_c, dof_c = centre_and_scale(mean_c, count_c, baseline, np.arange(n_levels))
     e_hat = np.where(switcher, e_s, np.where(control, e_c, 0.0))
     dof = np.where(switcher, dof_s, np.where(control, dof_c, 1.0))
-    influence_var = scale * (coefficient * dof * (diff - e_hat)).sum(axis=1)
+    return scale * (coefficient * dof * (diff - e_hat)).sum(axis=1)
+
+
+def _doses(panel: SwitchingPanel, switcher: np.ndarray, n_weighted: float) -> tuple[float, float]:
+    """Switchers' mean ``|D - D_{g,1}|`` cumulated over the periods since the switch (``delta^D_l``,
+    for normalised effects) and in the row itself (``delta_l``, for the average total effect)."""
+    away = np.abs(panel.d - panel.baseline[:, None])
+    changed = np.cumsum(away, axis=1)
+    switch_w = np.where(switcher, panel.w, 0.0)
+    switch_dose = float((switch_w * changed).sum() / n_weighted)
+    current_dose = float((switch_w * away).sum() / n_weighted)
+    return switch_dose, current_dose
+
+
+def side_terms(panel: SwitchingPanel, horizon: int, *, placebo: bool, side: float,
+               control_names: list[str] | None = None) -> HorizonTerms:
+    """``DID_l`` of the switchers with ``S_g = side`` only (see module docstring); with
+    ``panel.x`` the outcome differences are first residualised on the controls
+    (:mod:`dcdh_controls`)."""
+    n_units, n_periods = panel.y.shape
+    levels = np.unique(panel.baseline)
+    baseline = panel.baseline_codes
+    weight = panel.w
+    cells = _cells(panel, horizon, placebo=placebo, side=side)
+    excluded = _excluded_switchers(panel, cells, horizon, placebo)
+    used = cells.switcher.any(axis=1)
+
+    n_weighted = float(np.where(cells.switcher, weight, 0.0).sum())
+    if n_weighted == 0:
+        return HorizonTerms(horizon, placebo, np.nan, np.full(n_units, np.nan), np.full(n_units, np.nan),
+                            0.0, 0, np.nan, np.nan, excluded)
+    diff, fit = cells.diff, None
+    if panel.x is not None:
+        diff, fit = dcdh_controls.residualise(
+            diff, cells.valid, panel.x, weight, baseline, panel.first_switch == n_periods,
+            np.unique(baseline[used]), lag=horizon, placebo=placebo, levels=levels,
+            names=list(control_names or []))
+
+    coefficient = _cell_coefficients(cells, weight, baseline, len(levels))
+    scale = n_units / n_weighted
+    influence = scale * (coefficient * diff).sum(axis=1)
+    estimate = float(influence.mean())
+    influence_var = _variance_influence(panel, cells, diff, coefficient, scale)
     if fit is not None:
         extra = dcdh_controls.theta_influence(fit, coefficient, baseline, n_weighted)
         influence, influence_var = influence + extra, influence_var + extra
 
-    # doses |D - D_{g,1}|: cumulated over the periods since the switch (normalisation) and
-    # in the row itself (average total effect)
-    away = np.abs(panel.d - panel.baseline[:, None])
-    changed = np.cumsum(away, axis=1)
-    switch_w = np.where(switcher, weight, 0.0)
-    switch_dose = float((switch_w * changed).sum() / n_weighted)
-    current_dose = float((switch_w * away).sum() / n_weighted)
+    switch_dose, current_dose = _doses(panel, cells.switcher, n_weighted)
     return HorizonTerms(
         horizon=horizon, placebo=placebo, estimate=estimate, influence=influence,
         influence_var=influence_var, n_switchers_weighted=n_weighted, n_switchers=int(used.sum()),

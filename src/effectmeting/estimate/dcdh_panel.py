@@ -76,6 +76,110 @@ def _refuse_missing(frame: pd.DataFrame, column: str) -> None:
         )
 
 
+def long_differences(values: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
+    """``V_t - V_{t-l}`` (effects) or ``V_{t-2l} - V_{t-l}`` (placebos) in column ``t`` of a
+    ``(G, T)`` or ``(G, T, k)`` grid; NaN where undefined (the first ``l``, or ``2l``, periods)."""
+    n_periods = values.shape[1]
+    diff = np.full_like(values, np.nan)
+    if placebo:
+        if 2 * lag < n_periods:
+            diff[:, 2 * lag:] = values[:, : n_periods - 2 * lag] - values[:, lag: n_periods - lag]
+    else:
+        diff[:, lag:] = values[:, lag:] - values[:, : n_periods - lag]
+    return diff
+
+
+def _complete_frame(data: pd.DataFrame, needed: list[str], unit: str, time: str) -> pd.DataFrame:
+    """The needed columns, refused when one is absent, has a missing value, or when a
+    ``(unit, time)`` pair repeats."""
+    absent = [c for c in needed if c not in data.columns]
+    if absent:
+        raise InputError(f"columns {absent} not found in the data; available: {list(data.columns)}")
+    frame = data[needed].reset_index(drop=True)
+    for column in needed:
+        _refuse_missing(frame, column)
+    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
+    if duplicated.any():
+        rows = np.flatnonzero(duplicated)[:5].tolist()
+        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
+    return frame
+
+
+def _numeric_values(frame: pd.DataFrame, treatment: str, controls: list[str]
+                    ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Treatment and control columns as float arrays; a value that is not a number is refused
+    (naming the first bad row) rather than coerced to NaN."""
+    d_values = pd.to_numeric(frame[treatment], errors="coerce").to_numpy(dtype=float)
+    not_numeric = ~np.isfinite(d_values)
+    if not_numeric.any():
+        row = int(np.flatnonzero(not_numeric)[0])
+        raise IdentificationError(
+            f"column '{treatment}' must be a numeric treatment (0/1 or discrete levels); row {row} has "
+            f"{frame[treatment].iloc[row]!r}. Recode it to numbers"
+        )
+    control_values = []
+    for column in controls:
+        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            row = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise InputError(f"control column '{column}' must be numeric; row {row} has {frame[column].iloc[row]!r}")
+        control_values.append(values)
+    return d_values, control_values
+
+
+def _balanced_grid(frame: pd.DataFrame, unit: str, time: str):
+    """Row and column of each observation on the ``(G, T)`` grid (units and periods sorted);
+    refuses an unbalanced panel (absent cells are never imputed) and a single period.
+
+    Returns ``(unit_codes, units, period_codes, periods)``.
+    """
+    unit_codes, units = pd.factorize(frame[unit], sort=True)
+    period_codes, periods = pd.factorize(frame[time], sort=True)
+    n_units, n_periods = len(units), len(periods)
+    if len(frame) != n_units * n_periods:
+        counts = np.bincount(unit_codes, minlength=n_units)
+        short = units[counts < n_periods][:5].tolist()
+        raise InputError(
+            f"the panel is unbalanced: {n_units * n_periods - len(frame)} of {n_units} x {n_periods} "
+            f"unit-period cells are absent (e.g. units {short}); balance it first (harmonise to one "
+            "reference year, or drop those units explicitly)"
+        )
+    if n_periods < 2:
+        raise IdentificationError(f"column '{time}' has a single period; at least two are needed")
+    return unit_codes, units, period_codes, periods
+
+
+def _unit_clusters(frame: pd.DataFrame, unit_codes: np.ndarray, units, unit: str,
+                   cluster: str | None) -> tuple[np.ndarray, bool]:
+    """Cluster code of each unit (grid order) and whether a level coarser than the unit was
+    asked for; a cluster that varies within a unit is refused (clusters must nest units)."""
+    if cluster is None or cluster == unit:
+        return np.arange(len(units)), False
+    spread = frame.groupby(unit_codes)[cluster].nunique()
+    if (spread > 1).any():
+        example = units[int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])]
+        raise InputError(
+            f"cluster column '{cluster}' varies within unit {example!r}; clusters must nest units"
+        )
+    first = frame.groupby(unit_codes)[cluster].first().sort_index()
+    cluster_codes, _ = pd.factorize(first.to_numpy())
+    return cluster_codes, True
+
+
+def _refuse_bidirectional(d: np.ndarray, units, unit: str, treatment: str) -> None:
+    """Refuse units whose treatment goes both above and below its first-period value."""
+    above = (d > d[:, :1]).any(axis=1)
+    below = (d < d[:, :1]).any(axis=1)
+    both = np.flatnonzero(above & below)
+    if len(both):
+        raise IdentificationError(
+            f"{len(both)} unit(s) of '{unit}' have '{treatment}' both above and below their first-period "
+            f"value (e.g. {np.asarray(units)[both][:5].tolist()}): their DID_l mixes effects of increases and "
+            "decreases with weights of both signs (no sign-reversal guarantee). Drop those units "
+            "explicitly before estimating"
+        )
+
+
 def prepare_switching_panel(
     data: pd.DataFrame,
     *,
@@ -96,80 +200,21 @@ def prepare_switching_panel(
     needed = [outcome, unit, time, treatment] + list(controls or ())
     needed += [c for c in (weights, cluster) if c is not None]
     needed = list(dict.fromkeys(needed))
-    absent = [c for c in needed if c not in data.columns]
-    if absent:
-        raise InputError(f"columns {absent} not found in the data; available: {list(data.columns)}")
-    frame = data[needed].reset_index(drop=True)
-    for column in needed:
-        _refuse_missing(frame, column)
-    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
-    if duplicated.any():
-        rows = np.flatnonzero(duplicated)[:5].tolist()
-        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
-
-    d_values = pd.to_numeric(frame[treatment], errors="coerce").to_numpy(dtype=float)
-    not_numeric = ~np.isfinite(d_values)
-    if not_numeric.any():
-        row = int(np.flatnonzero(not_numeric)[0])
-        raise IdentificationError(
-            f"column '{treatment}' must be a numeric treatment (0/1 or discrete levels); row {row} has "
-            f"{frame[treatment].iloc[row]!r}. Recode it to numbers"
-        )
-    control_values = []
-    for column in controls or ():
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            row = int(np.flatnonzero(~np.isfinite(values))[0])
-            raise InputError(f"control column '{column}' must be numeric; row {row} has {frame[column].iloc[row]!r}")
-        control_values.append(values)
-
-    unit_codes, units = pd.factorize(frame[unit], sort=True)
-    period_codes, periods = pd.factorize(frame[time], sort=True)
-    n_units, n_periods = len(units), len(periods)
-    if len(frame) != n_units * n_periods:
-        counts = np.bincount(unit_codes, minlength=n_units)
-        short = units[counts < n_periods][:5].tolist()
-        raise InputError(
-            f"the panel is unbalanced: {n_units * n_periods - len(frame)} of {n_units} x {n_periods} "
-            f"unit-period cells are absent (e.g. units {short}); balance it first (harmonise to one "
-            "reference year, or drop those units explicitly)"
-        )
-    if n_periods < 2:
-        raise IdentificationError(f"column '{time}' has a single period; at least two are needed")
+    frame = _complete_frame(data, needed, unit, time)
+    d_values, control_values = _numeric_values(frame, treatment, list(controls or ()))
+    unit_codes, units, period_codes, periods = _balanced_grid(frame, unit, time)
 
     def grid(values: np.ndarray) -> np.ndarray:
-        out = np.empty((n_units, n_periods), dtype=float)
+        out = np.empty((len(units), len(periods)), dtype=float)
         out[unit_codes, period_codes] = values
         return out
 
     w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
     if (w < 0).any():
         raise InputError(f"weights column '{weights}' has negative values")
-
-    if cluster is None or cluster == unit:
-        cluster_codes, clustered = np.arange(n_units), False
-    else:
-        spread = frame.groupby(unit_codes)[cluster].nunique()
-        if (spread > 1).any():
-            example = units[int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])]
-            raise InputError(
-                f"cluster column '{cluster}' varies within unit {example!r}; clusters must nest units"
-            )
-        first = frame.groupby(unit_codes)[cluster].first().sort_index()
-        cluster_codes, _ = pd.factorize(first.to_numpy())
-        clustered = True
-
+    cluster_codes, clustered = _unit_clusters(frame, unit_codes, units, unit, cluster)
     d = grid(d_values)
-    above = (d > d[:, :1]).any(axis=1)
-    below = (d < d[:, :1]).any(axis=1)
-    both = np.flatnonzero(above & below)
-    if len(both):
-        raise IdentificationError(
-            f"{len(both)} unit(s) of '{unit}' have '{treatment}' both above and below their first-period "
-            f"value (e.g. {np.asarray(units)[both][:5].tolist()}): their DID_l mixes effects of increases and "
-            "decreases with weights of both signs (no sign-reversal guarantee). Drop those units "
-            "explicitly before estimating"
-        )
+    _refuse_bidirectional(d, units, unit, treatment)
     x = None
     if controls:
         x = np.stack([grid(values) for values in control_values], axis=2)

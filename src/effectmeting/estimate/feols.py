@@ -26,7 +26,7 @@ from effectmeting.errors import FormulaError, IdentificationError
 from effectmeting.estimate.design import check_columns, design_matrix
 from effectmeting.estimate.feols_results import FeolsResults
 from effectmeting.estimate.formula import parse_formula
-from effectmeting.estimate.inference import VCOV_ESTIMATORS, count_parameters
+from effectmeting.estimate.inference import VCOV_ESTIMATORS, Covariance, count_parameters
 from effectmeting.estimate.within import demean, factorize
 
 #: below this many clusters, cluster-robust t-tests over-reject; we point at the bootstrap
@@ -116,6 +116,146 @@ def _independent_columns(gram: np.ndarray, tolerance: float) -> list[int]:
     return kept
 
 
+@dataclass
+class _Sample:
+    """Which observations are used: ``rows`` are positions into ``data`` (None = all rows, so
+    that column reads stay views), with the fixed-effect codes on those rows."""
+
+    rows: np.ndarray | None
+    n_obs: int
+    n_missing: int
+    n_singletons: int
+    fe_names: list[str]
+    fe_codes: list[np.ndarray]
+
+
+def _select_rows(formula: str, parsed, data: pd.DataFrame, used: list[str], notes: list[str]) -> _Sample:
+    """Drop rows with a missing value in any used column, then singleton fixed-effect groups
+    (they are fitted perfectly and only inflate the degrees of freedom); counted in ``notes``.
+
+    Memory: the frame is never copied.  ``rows`` (positions into ``data``, None = all) says
+    which observations are used; columns are read one at a time straight into the arrays.
+    """
+    missing = _missing_rows(data, used)
+    n_missing = int(missing.sum())
+    rows = np.flatnonzero(~missing) if n_missing else None
+    del missing
+    if n_missing:
+        counts = {c: int(data[c].isna().sum()) for c in used}
+        detail = ", ".join(f"{c}: {v}" for c, v in counts.items() if v)
+        notes.append(f"Dropped {n_missing:,} rows with missing values ({detail}).")
+
+    fe_names = [name for name, _ in parsed.fixed_effects]
+    fe_codes = [factorize(_values(data, name, rows))[0] for name in fe_names]
+    n_singletons = 0
+    if fe_codes:
+        keep = _drop_singletons(fe_codes)
+        n_singletons = int((~keep).sum())
+        if n_singletons:
+            rows = np.flatnonzero(keep) if rows is None else rows[keep]
+            fe_codes = [factorize(codes[keep])[0] for codes in fe_codes]
+            notes.append(f"Dropped {n_singletons:,} singleton observations (fixed-effect groups "
+                         f"of size one in {' or '.join(fe_names)}).")
+        del keep
+    n_obs = len(data) if rows is None else len(rows)
+    if n_obs == 0:
+        raise IdentificationError(f"no observations left for {formula!r} after dropping "
+                                  "missing values and singletons")
+    return _Sample(rows, n_obs, n_missing, n_singletons, fe_names, fe_codes)
+
+
+def _transformed_design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None
+                        ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """The (n, 1 + k) matrix of outcome (column 0) and regressors, demeaned by the fixed
+    effects and scaled by sqrt(weight) in place (no second (n, k) copy), its regressor names and
+    the weights on the used rows (None without weights)."""
+    rows = sample.rows
+    combined, names = design_matrix(parsed, data, rows)
+    w = None
+    if weights is not None:
+        w = data[weights].to_numpy(dtype=float)
+        w = w if rows is None else w[rows]
+        if (w < 0).any():
+            raise ValueError(f"weights column {weights!r} has negative values")
+    if sample.fe_codes:
+        combined = demean(combined, sample.fe_codes, w, copy=False)  # in place for this float64 F-array
+    if w is not None:
+        root_w = np.sqrt(w)
+        for j in range(combined.shape[1]):
+            combined[:, j] *= root_w
+        del root_w
+    return combined, names, w
+
+
+def _solve(formula: str, combined: np.ndarray, names: list[str], notes: list[str]
+           ) -> tuple[np.ndarray, np.ndarray, list[str], list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Drop collinear regressors (in formula order, as fixest) and solve the normal equations.
+
+    Returns ``(y_t, x_t, kept names, dropped names, bread = (X'X)^-1, beta, residual)``; ``x_t``
+    is a view of the kept columns, moved to the front of ``combined`` in place.
+    """
+    y_t, x_t = combined[:, 0], combined[:, 1:]
+    gram = x_t.T @ x_t
+    kept = _independent_columns(gram, COLLINEARITY_TOLERANCE)
+    dropped = [names[j] for j in range(len(names)) if j not in kept]
+    if dropped:
+        notes.append(f"Dropped collinear regressors: {', '.join(dropped)}.")
+    if not kept:
+        raise IdentificationError(f"every regressor in {formula!r} is collinear with the "
+                                  "fixed effects; nothing can be estimated")
+    if dropped:
+        # move the kept columns to the front in place (kept is increasing, so no column is
+        # overwritten before it is moved) and use a view instead of an (n, k) copy
+        for position, j in enumerate(kept):
+            if position != j:
+                combined[:, 1 + position] = combined[:, 1 + j]
+        x_t = combined[:, 1:1 + len(kept)]
+    bread = np.linalg.inv(gram[np.ix_(kept, kept)])
+    beta = bread @ (x_t.T @ y_t)
+    resid_t = x_t @ beta
+    np.subtract(y_t, resid_t, out=resid_t)
+    return y_t, x_t, [names[j] for j in kept], dropped, bread, beta, resid_t
+
+
+def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarray, resid_t: np.ndarray,
+                bread: np.ndarray, vcov_name: str, cluster_columns: list[str]
+                ) -> tuple[Covariance, list[np.ndarray], list[int]]:
+    """The covariance chosen by ``vcov``, after checking that residual degrees of freedom are
+    left; warns with few clusters.  Returns ``(covariance, cluster_codes, fe_sizes)``."""
+    fe_codes, fe_names, n_obs = sample.fe_codes, sample.fe_names, sample.n_obs
+    n_kept = x_t.shape[1]
+    fe_sizes = [int(codes.max()) + 1 for codes in fe_codes]
+    if count_parameters(n_kept, fe_sizes) >= n_obs:
+        raise IdentificationError(
+            f"{formula!r}: {n_obs:,} observations do not exceed the "
+            f"{count_parameters(n_kept, fe_sizes):,} parameters (regressors + fixed effects); "
+            "no residual degrees of freedom are left for standard errors")
+    # a cluster column that is also a fixed effect is already factorized
+    cluster_codes = [fe_codes[fe_names.index(c)] if c in fe_names
+                     else factorize(_values(data, c, sample.rows))[0]
+                     for c in cluster_columns]
+    covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
+                                            fe_codes=fe_codes, cluster_codes=cluster_codes)
+    if cluster_columns and min(covariance.n_clusters) < FEW_CLUSTERS:
+        warnings.warn(
+            f"only {min(covariance.n_clusters)} clusters ({', '.join(cluster_columns)}): "
+            "cluster-robust t-tests over-reject with fewer than 50 clusters; use "
+            "effectmeting.estimate.wild_bootstrap.wild_cluster_bootstrap for the p-value.",
+            UserWarning, stacklevel=3)
+    return covariance, cluster_codes, fe_sizes
+
+
+def _original_scale_residual(resid_t: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Residuals on the outcome's scale: undo the sqrt(weight) scaling, in place (the
+    transformed residual is not kept, so its memory is reused); zero-weight rows get 0."""
+    resid = resid_t
+    if w is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resid /= np.sqrt(w)
+    resid[~np.isfinite(resid)] = 0.0
+    return resid
+
+
 def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None = None) -> FeolsResults:
     """Estimate ``formula`` by OLS on ``data``, absorbing the fixed effects after ``|``.
 
@@ -144,102 +284,19 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         if column not in data.columns:
             raise FormulaError(f"column {column!r} (vcov/weights) is not in the data")
     used = list(dict.fromkeys(parsed.columns + extra))
-    # Memory: the frame is never copied.  ``rows`` (positions into ``data``, None = all) says
-    # which observations are used; columns are read one at a time straight into the arrays.
-    missing = _missing_rows(data, used)
-    n_missing = int(missing.sum())
-    rows = np.flatnonzero(~missing) if n_missing else None
-    del missing
     notes: list[str] = []
-    if n_missing:
-        counts = {c: int(data[c].isna().sum()) for c in used}
-        detail = ", ".join(f"{c}: {v}" for c, v in counts.items() if v)
-        notes.append(f"Dropped {n_missing:,} rows with missing values ({detail}).")
-
-    fe_names = [name for name, _ in parsed.fixed_effects]
-    fe_codes = [factorize(_values(data, name, rows))[0] for name in fe_names]
-    n_singletons = 0
-    if fe_codes:
-        keep = _drop_singletons(fe_codes)
-        n_singletons = int((~keep).sum())
-        if n_singletons:
-            rows = np.flatnonzero(keep) if rows is None else rows[keep]
-            fe_codes = [factorize(codes[keep])[0] for codes in fe_codes]
-            notes.append(f"Dropped {n_singletons:,} singleton observations (fixed-effect groups "
-                         f"of size one in {' or '.join(fe_names)}).")
-        del keep
-    n_obs = len(data) if rows is None else len(rows)
-    if n_obs == 0:
-        raise IdentificationError(f"no observations left for {formula!r} after dropping "
-                                  "missing values and singletons")
-
-    # outcome in column 0, regressors after it; demeaned and weighted in place
-    combined, names = design_matrix(parsed, data, rows)
-    w = None
-    if weights is not None:
-        w = data[weights].to_numpy(dtype=float)
-        w = w if rows is None else w[rows]
-        if (w < 0).any():
-            raise ValueError(f"weights column {weights!r} has negative values")
-    if fe_codes:
-        combined = demean(combined, fe_codes, w, copy=False)  # in place for this float64 F-array
-    if w is not None:
-        root_w = np.sqrt(w)
-        for j in range(combined.shape[1]):
-            combined[:, j] *= root_w
-        del root_w
-    y_t, x_t = combined[:, 0], combined[:, 1:]
-
-    gram = x_t.T @ x_t
-    kept = _independent_columns(gram, COLLINEARITY_TOLERANCE)
-    dropped = [names[j] for j in range(len(names)) if j not in kept]
-    if dropped:
-        notes.append(f"Dropped collinear regressors: {', '.join(dropped)}.")
-    if not kept:
-        raise IdentificationError(f"every regressor in {formula!r} is collinear with the "
-                                  "fixed effects; nothing can be estimated")
-    if dropped:
-        # move the kept columns to the front in place (kept is increasing, so no column is
-        # overwritten before it is moved) and use a view instead of an (n, k) copy
-        for position, j in enumerate(kept):
-            if position != j:
-                combined[:, 1 + position] = combined[:, 1 + j]
-        x_t = combined[:, 1:1 + len(kept)]
-    names = [names[j] for j in kept]
-    bread = np.linalg.inv(gram[np.ix_(kept, kept)])
-    beta = bread @ (x_t.T @ y_t)
-    resid_t = x_t @ beta
-    np.subtract(y_t, resid_t, out=resid_t)
-
-    fe_sizes = [int(codes.max()) + 1 for codes in fe_codes]
-    if count_parameters(len(kept), fe_sizes) >= n_obs:
-        raise IdentificationError(
-            f"{formula!r}: {n_obs:,} observations do not exceed the "
-            f"{count_parameters(len(kept), fe_sizes):,} parameters (regressors + fixed effects); "
-            "no residual degrees of freedom are left for standard errors")
-    # a cluster column that is also a fixed effect is already factorized
-    cluster_codes = [fe_codes[fe_names.index(c)] if c in fe_names else factorize(_values(data, c, rows))[0]
-                     for c in cluster_columns]
-    covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
-                                            fe_codes=fe_codes, cluster_codes=cluster_codes)
-    if cluster_columns and min(covariance.n_clusters) < FEW_CLUSTERS:
-        warnings.warn(
-            f"only {min(covariance.n_clusters)} clusters ({', '.join(cluster_columns)}): "
-            "cluster-robust t-tests over-reject with fewer than 50 clusters; use "
-            "effectmeting.estimate.wild_bootstrap.wild_cluster_bootstrap for the p-value.",
-            UserWarning, stacklevel=2)
-    # the transformed residual is not kept, so the reported residual may reuse its memory
-    resid = resid_t
-    if w is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            resid /= np.sqrt(w)
-    resid[~np.isfinite(resid)] = 0.0
-    index = data.index if rows is None else data.index[rows]
+    sample = _select_rows(formula, parsed, data, used, notes)
+    combined, names, w = _transformed_design(parsed, data, sample, weights)
+    y_t, x_t, names, dropped, bread, beta, resid_t = _solve(formula, combined, names, notes)
+    covariance, cluster_codes, fe_sizes = _covariance(formula, data, sample, x_t, resid_t, bread,
+                                                      vcov_name, cluster_columns)
+    resid = _original_scale_residual(resid_t, w)
+    index = data.index if sample.rows is None else data.index[sample.rows]
     return FeolsResults(
-        formula=formula, coef=beta, vcov=covariance, names=names, nobs=n_obs,
+        formula=formula, coef=beta, vcov=covariance, names=names, nobs=sample.n_obs,
         resid=pd.Series(resid, index=index, name="resid", copy=False),
-        fixed_effects=fe_names, cluster=cluster_columns, weights=weights,
-        n_dropped_missing=n_missing, n_singletons=n_singletons,
+        fixed_effects=sample.fe_names, cluster=cluster_columns, weights=weights,
+        n_dropped_missing=sample.n_missing, n_singletons=sample.n_singletons,
         dropped_collinear=dropped, notes=notes,
-        transformed=TransformedData(y_t, x_t, cluster_codes, fe_codes, fe_sizes),
+        transformed=TransformedData(y_t, x_t, cluster_codes, sample.fe_codes, fe_sizes),
     )

@@ -2,6 +2,8 @@
 with subgroups, multiple-testing adjustment and diagnostics, in one call."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 
@@ -150,6 +152,108 @@ def _merged(panel, timing) -> tuple[pd.DataFrame, list[str]]:
     return merged, [note]
 
 
+def _check_options(multiplicity: str, bootstrap, switchers: str) -> None:
+    """Refuse option values :func:`check_request` does not cover (before any estimation)."""
+    if multiplicity not in MULTIPLICITY:
+        raise IdentificationError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
+    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
+                                  or bootstrap < 19):
+        raise IdentificationError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
+    if switchers not in ("exclude", "first_adoption"):
+        raise IdentificationError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
+
+
+def _treatments(panel, timing, design: str, estimators: list[str], control: str, switchers: str):
+    """The treatment frames the asked estimators need: absorbing adoption (None without twfe,
+    cs, sa or imputation) and the switching path (None without dcdh); the municipalities left
+    out of the absorbing ones, those with a merged design history, and notes on both.
+
+    Returns ``(absorbing, switching, excluded, merged, notes)``.
+    """
+    notes: list[str] = []
+    excluded = pd.DataFrame(columns=["municipality", "first_adoption_year", "switch_back_year", "n_switches",
+                                     "reason"])
+    absorbing = None
+    if any(e in ABSORBING for e in estimators):
+        absorbing, excluded, found = _absorbing(timing, control, design, switchers)
+        notes += found
+    switching = timing.switching() if "dcdh" in estimators else None
+    merged, found = _merged(panel, timing)
+    notes += found
+    return absorbing, switching, excluded, merged, notes
+
+
+@dataclass
+class _Collected:
+    """Everything the per-outcome estimation loop gathers, in the order the study reports it."""
+
+    notes: list[str]
+    runs: dict = field(default_factory=dict)  # (outcome, estimator) -> est.Run
+    frames: dict = field(default_factory=dict)  # (outcome, estimator) -> estimation frame
+    parts: list = field(default_factory=list)  # tidy rows
+    results: dict = field(default_factory=dict)
+    aggregates: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)  # outcome -> bacon, pretrend
+    subgroup_rows: list = field(default_factory=list)
+    subgroup_tests: list = field(default_factory=list)
+
+
+def _estimate_outcome(collected: _Collected, panel, outcome: str, estimators: list[str], treatments,
+                      units, control: str, covariates: list[str], by, by_year, seed: int) -> None:
+    """Run every asked estimator on one outcome: the absorbing-treatment estimators on one
+    estimation frame, dcdh on the switching path; subgroups and diagnostics alongside."""
+    absorbing, switching = treatments
+    notes = collected.notes
+    outcome_runs = {}
+    for treatment, names in ((absorbing, [e for e in estimators if e in ABSORBING]),
+                             (switching, [e for e in estimators if e == "dcdh"])):
+        if treatment is None or not names:
+            continue
+        frame, found = estimation_frame(panel.data, treatment, outcome, covariates, by, units)
+        notes += found
+        tv = time_varying(frame, covariates)
+        for name in names:
+            run = est.run(name, frame, outcome, control=control, covariates=covariates, time_varying=tv,
+                          seed=seed)
+            collected.runs[(outcome, name)], collected.frames[(outcome, name)], outcome_runs[name] = run, frame, run
+            collected.results[(outcome, name)] = run.result
+            if run.extra:
+                collected.aggregates[(outcome, name)] = run.extra
+            collected.parts.append(run.rows.assign(outcome=outcome, estimator=name))
+            notes += [f"{outcome}, {name}: {n}" for n in run.notes]
+            if by is not None:
+                table, test, found = subgroup_estimates(frame, outcome, name, by, control=control,
+                                                        covariates=covariates, time_varying=tv,
+                                                        by_year=by_year, seed=seed)
+                collected.subgroup_rows.append(table)
+                collected.subgroup_tests.append(test)
+                notes += found
+        if treatment is absorbing:
+            bacon_result, bacon_note = diag.bacon(frame, outcome)
+            collected.diagnostics[outcome] = {"bacon": bacon_result, "bacon_note": bacon_note}
+    collected.diagnostics.setdefault(outcome, {"bacon": None, "bacon_note": "no absorbing-treatment estimator asked"})
+    collected.diagnostics[outcome]["pretrend"] = diag.pretrend_rows(outcome, outcome_runs)
+
+
+def _subgroups(collected: _Collected, by) -> dict:
+    """Subgroup estimates and equality tests; the estimates also join the tidy rows (aggregation
+    "subgroup") and the reasons for missing ones the notes."""
+    subgroup_rows = collected.subgroup_rows
+    subgroups = {"estimates": pd.concat(subgroup_rows, ignore_index=True) if subgroup_rows
+                 else pd.DataFrame(columns=SUBGROUP_COLUMNS),
+                 "tests": pd.DataFrame(collected.subgroup_tests, columns=TEST_COLUMNS)}
+    if subgroup_rows:
+        table = subgroups["estimates"]
+        collected.parts.append(pd.DataFrame({
+            "outcome": table["outcome"], "estimator": table["estimator"], "aggregation": "subgroup",
+            "key": table["value"], "estimate": table["estimate"], "std_error": table["std_error"],
+            "conf_low": table["conf_low"], "conf_high": table["conf_high"], "p_value": table["p_value"],
+            "n_units": table["n_units"]}))
+        collected.notes += [f"{r.outcome}, {r.estimator}, {by}={r.value}: {r.reason}"
+                            for r in table.itertuples(index=False) if r.reason]
+    return subgroups
+
+
 def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | list[str] = "cs",
                   control: str = "never", covariates: list[str] | None = None, by: str | None = None,
                   bootstrap: int | None = None, seed: int | None = None,
@@ -195,80 +299,26 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
     covariates = list(covariates or [])
     spec = parse_design(design)
     check_request(panel, spec, list(outcomes), estimators, control, covariates, by, by_year)
-    if multiplicity not in MULTIPLICITY:
-        raise IdentificationError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
-    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
-                                  or bootstrap < 19):
-        raise IdentificationError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
-    if switchers not in ("exclude", "first_adoption"):
-        raise IdentificationError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
+    _check_options(multiplicity, bootstrap, switchers)
     estimators = [e for e in ESTIMATORS if e in estimators]
     outcomes = list(outcomes)
     seed = DEFAULT_SEED if seed is None else int(seed)
     timing = _timing(panel, spec)
-    notes: list[str] = []
-    excluded = pd.DataFrame(columns=["municipality", "first_adoption_year", "switch_back_year", "n_switches",
-                                     "reason"])
-    absorbing = None
-    if any(e in ABSORBING for e in estimators):
-        absorbing, excluded, found = _absorbing(timing, control, spec.text, switchers)
-        notes += found
-    switching = timing.switching() if "dcdh" in estimators else None
-    merged, found = _merged(panel, timing)
-    notes += found
+    absorbing, switching, excluded, merged, notes = _treatments(panel, timing, spec.text, estimators, control,
+                                                                switchers)
 
-    runs, frames, parts, results, aggregates, diagnostics = {}, {}, [], {}, {}, {}
-    subgroup_rows, subgroup_tests = [], []
+    collected = _Collected(notes)
     for outcome in outcomes:
-        outcome_runs = {}
-        for treatment, names in ((absorbing, [e for e in estimators if e in ABSORBING]),
-                                 (switching, [e for e in estimators if e == "dcdh"])):
-            if treatment is None or not names:
-                continue
-            frame, found = estimation_frame(panel.data, treatment, outcome, covariates, by,
-                                            timing.units["municipality"])
-            notes += found
-            tv = time_varying(frame, covariates)
-            for name in names:
-                run = est.run(name, frame, outcome, control=control, covariates=covariates, time_varying=tv,
-                              seed=seed)
-                runs[(outcome, name)], frames[(outcome, name)], outcome_runs[name] = run, frame, run
-                results[(outcome, name)] = run.result
-                if run.extra:
-                    aggregates[(outcome, name)] = run.extra
-                parts.append(run.rows.assign(outcome=outcome, estimator=name))
-                notes += [f"{outcome}, {name}: {n}" for n in run.notes]
-                if by is not None:
-                    table, test, found = subgroup_estimates(frame, outcome, name, by, control=control,
-                                                            covariates=covariates, time_varying=tv,
-                                                            by_year=by_year, seed=seed)
-                    subgroup_rows.append(table)
-                    subgroup_tests.append(test)
-                    notes += found
-            if treatment is absorbing:
-                bacon_result, bacon_note = diag.bacon(frame, outcome)
-                diagnostics[outcome] = {"bacon": bacon_result, "bacon_note": bacon_note}
-        diagnostics.setdefault(outcome, {"bacon": None, "bacon_note": "no absorbing-treatment estimator asked"})
-        diagnostics[outcome]["pretrend"] = diag.pretrend_rows(outcome, outcome_runs)
-
-    subgroups = {"estimates": pd.concat(subgroup_rows, ignore_index=True) if subgroup_rows
-                 else pd.DataFrame(columns=SUBGROUP_COLUMNS),
-                 "tests": pd.DataFrame(subgroup_tests, columns=TEST_COLUMNS)}
-    if subgroup_rows:
-        table = subgroups["estimates"]
-        parts.append(pd.DataFrame({
-            "outcome": table["outcome"], "estimator": table["estimator"], "aggregation": "subgroup",
-            "key": table["value"], "estimate": table["estimate"], "std_error": table["std_error"],
-            "conf_low": table["conf_low"], "conf_high": table["conf_high"], "p_value": table["p_value"],
-            "n_units": table["n_units"]}))
-        notes += [f"{r.outcome}, {r.estimator}, {by}={r.value}: {r.reason}"
-                  for r in table.itertuples(index=False) if r.reason]
-    adjusted, found = _adjust(estimators, outcomes, runs, frames, multiplicity, bootstrap, seed, control, covariates)
+        _estimate_outcome(collected, panel, outcome, estimators, (absorbing, switching),
+                          timing.units["municipality"], control, covariates, by, by_year, seed)
+    subgroups = _subgroups(collected, by)
+    adjusted, found = _adjust(estimators, outcomes, collected.runs, collected.frames, multiplicity, bootstrap,
+                              seed, control, covariates)
     notes += found
-    notes += [d["bacon_note"] for d in diagnostics.values() if d.get("bacon_note")]
+    notes += [d["bacon_note"] for d in collected.diagnostics.values() if d.get("bacon_note")]
     return DesignEffectStudy(
-        design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(parts, ignore_index=True),
-        results=results, aggregates=aggregates, diagnostics=diagnostics, subgroups=subgroups, adjusted=adjusted,
-        timing=timing, excluded=excluded, merged=merged, notes=notes,
+        design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(collected.parts, ignore_index=True),
+        results=collected.results, aggregates=collected.aggregates, diagnostics=collected.diagnostics,
+        subgroups=subgroups, adjusted=adjusted, timing=timing, excluded=excluded, merged=merged, notes=notes,
         settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
                   "by_year": by_year, "bootstrap": bootstrap, "seed": seed, "multiplicity": multiplicity})
