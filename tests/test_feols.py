@@ -243,3 +243,10 @@ def test_exact_two_way_demeaning_equals_alternating_projections(monkeypatch, use
     monkeypatch.setattr(within, "EXACT_TWO_WAY_MAX_LEVELS", 0)  # force the iterative path
     iterative = demean(matrix, [first, second], weights, tol=1e-14)
     np.testing.assert_allclose(exact, iterative, rtol=0, atol=1e-12 * np.abs(matrix).max())
+
+
+def test_all_rows_missing_is_refused_with_the_columns():
+    """Every row missing a value: a clear IdentificationError naming the columns, not a numpy error."""
+    data = pd.DataFrame({"y": [np.nan, np.nan, np.nan], "x": [1.0, 2.0, 3.0], "g": ["a", "a", "b"]})
+    with pytest.raises(IdentificationError, match=r"no observations left.*y: 3"):
+        feols("y ~ x | g", data)

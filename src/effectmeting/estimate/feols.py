@@ -144,6 +144,9 @@ def _select_rows(formula: str, parsed, data: pd.DataFrame, used: list[str], note
         counts = {c: int(data[c].isna().sum()) for c in used}
         detail = ", ".join(f"{c}: {v}" for c, v in counts.items() if v)
         notes.append(f"Dropped {n_missing:,} rows with missing values ({detail}).")
+    if rows is not None and len(rows) == 0:
+        raise IdentificationError(f"no observations left for {formula!r}: every row has a missing value "
+                                  f"({detail}); check these columns")
 
     fe_names = [name for name, _ in parsed.fixed_effects]
     fe_codes = [factorize(_values(data, name, rows))[0] for name in fe_names]
