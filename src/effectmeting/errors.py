@@ -35,6 +35,13 @@ class IdentificationError(EffectmetingError):
     """An estimator was asked for something the design cannot identify."""
 
 
+class OptionError(IdentificationError, ValueError):
+    """An estimator option has a value it does not accept (``vcov="hc3"``, ``bootstrap=0``).
+
+    Also a ``ValueError``, so callers that caught the ``ValueError`` raised before still do.
+    """
+
+
 class FormulaError(EffectmetingError):
     """A model formula cannot be parsed; the message points at the offending position."""
 

@@ -42,6 +42,34 @@ class AggregateResults(Results):
                                  "conf_low": [self.conf_low], "conf_high": [self.conf_high]})
         return self._table.copy()
 
+    def to_event_study(self):
+        """This dynamic aggregation as an :class:`EventStudyResults` for :func:`pretrend_test`
+        and :func:`honest_did`: estimates by event time with their covariance from the
+        influence functions (``IF' IF / n**2``, the analytic one also when bootstrapped).
+
+        Event times whose estimate is zero by construction (the universal base period's
+        reference cells, zero variance) become the ``reference`` rather than estimates.
+        """
+        from effectmeting.estimate.staggered_panel import EventStudyResults
+
+        if self.kind != "dynamic" or self.key_influence is None:
+            raise IdentificationError("to_event_study() needs kind='dynamic'; use "
+                                      "att_gt(...).aggregate('dynamic').")
+        n = self.key_influence.shape[0]
+        vcov = self.key_influence.T @ self.key_influence / n ** 2
+        table = self._table
+        reference = (np.diag(vcov) <= 0) & (table["estimate"].to_numpy() == 0)
+        keep = ~reference
+        result = EventStudyResults(
+            title="Callaway & Sant'Anna event study (dynamic aggregation)",
+            event_time=table["event_time"].to_numpy()[keep], estimates=table["estimate"].to_numpy()[keep],
+            vcov=vcov[np.ix_(keep, keep)], nobs=self.nobs,
+            reference=tuple(table["event_time"].to_numpy()[reference].tolist()),
+            estimate=self.estimate, std_error=self.std_error)
+        result.notes.append("Covariance of the event-time estimates from the influence functions "
+                            "(analytic, clustered by unit).")
+        return result
+
     def plot(self, ax=None):
         """Event-study plot (dynamic only): ATT by event time with interval bars (the table's
         intervals: pointwise, or simultaneous when bootstrapped) and a reference line at 0.
@@ -132,7 +160,9 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
         keepers = np.flatnonzero((cohort <= time) & (time <= cohort + max_e))
         estimate, influence = _combine(attgt, keepers, pg, with_wif=True)
         se, _ = standard_errors(influence[:, None], boot, seed, tag)
-        return AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes)
+        result = AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes)
+        result.nobs = attgt.nobs
+        return result
 
     if kind == "group":
         keys, estimates, columns = cohorts, [], []
@@ -187,5 +217,7 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
     table = pd.DataFrame({name: keys, "estimate": estimates, "std_error": key_se,
                           "conf_low": estimates - crit * key_se,
                           "conf_high": estimates + crit * key_se})
-    return AggregateResults(kind, name, overall, overall_se[0], table, influence, notes, key_influence=by_key)
+    result = AggregateResults(kind, name, overall, overall_se[0], table, influence, notes, key_influence=by_key)
+    result.nobs = attgt.nobs
+    return result
 

@@ -49,6 +49,27 @@ class BaconResults(Results):
     def tidy(self) -> pd.DataFrame:
         return self.comparisons.copy()
 
+    def plot(self, ax=None):
+        """Each 2x2 estimate against its weight, one colour per comparison type, with the TWFE
+        coefficient as a dashed line (the figure of Goodman-Bacon 2021 / R ``bacondecomp``).
+        Returns the matplotlib Figure."""
+        from matplotlib.figure import Figure
+
+        if ax is None:
+            figure = Figure(figsize=(7, 4))
+            ax = figure.subplots()
+        else:
+            figure = ax.figure
+        for colour, (kind, part) in enumerate(self.comparisons.groupby("comparison_type", sort=True)):
+            ax.scatter(part["weight"], part["estimate"], color=f"C{colour}", label=kind)
+        ax.axhline(self.twfe_estimate, color="black", linestyle="--", linewidth=0.8,
+                   label=f"TWFE coefficient {self.twfe_estimate:.3f}")
+        ax.set_xlabel("weight")
+        ax.set_ylabel("2x2 DiD estimate")
+        ax.set_title(self.title)
+        ax.legend(frameon=False)
+        return figure
+
     def by_type(self) -> pd.DataFrame:
         """Total weight and weight-averaged estimate per comparison type (as R ``bacondecomp``)."""
         table = self.comparisons.assign(product=self.comparisons["estimate"] * self.comparisons["weight"])

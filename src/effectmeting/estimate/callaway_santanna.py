@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.checks import (OptionError, nonnegative_weights, numeric_column,
+                                          require_frame, show)
 from effectmeting.estimate.did_timing import comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.drdid import ESTIMATORS, PropensityFit, fit_logit
 from effectmeting.estimate.multiplier_bootstrap import multiplier_bootstrap
@@ -68,11 +70,51 @@ def _check_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort:
             )
 
 
+def _numeric_columns(data: pd.DataFrame, outcome: str, time: str, cohort: str,
+                     covariates: Sequence[str], weights: str | None) -> pd.DataFrame:
+    """Refuse text that is not a number, infinite values, negative weights and negative
+    cohorts; numeric text (``"2015"``) is converted.  Returns ``data`` itself unless a column
+    had to be converted (then a shallow frame with the converted columns)."""
+    converted = {}
+    for column in dict.fromkeys([outcome, time, cohort, *covariates, *([weights] if weights else [])]):
+        what = ("first treated periods (0 or NA for never treated)" if column == cohort else "numbers")
+        values = numeric_column(data[column], "att_gt", allow_missing=column == cohort, what=what)
+        if column == weights:
+            nonnegative_weights(values, data[column], "att_gt")
+        if column == cohort and (values < 0).any():
+            row = data.index[int(np.flatnonzero(values < 0)[0])]
+            raise IdentificationError(
+                f"att_gt: column {cohort!r} has negative values (row {show(row)}: "
+                f"{values[values < 0][0]:g}); a cohort is the first treated period (> 0), with 0 or "
+                "NA for never treated. Number periods from 1 (e.g. calendar years)")
+        if not (pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column])):
+            if column == time and np.array_equal(values, np.round(values)):
+                values = values.astype(np.int64)  # "2015" -> 2015, reported as such
+            converted[column] = values
+    return data.assign(**converted) if converted else data
+
+
+def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap) -> None:
+    """Refuse option values att_gt does not know, with the accepted ones."""
+    if control not in ("never", "notyet"):
+        raise OptionError(f"att_gt: control={control!r}; use 'never' or 'notyet'.")
+    if method not in ESTIMATORS:
+        raise OptionError(f"att_gt: method={method!r}; use 'dr', 'ipw' or 'reg'.")
+    if base_period not in ("varying", "universal"):
+        raise OptionError(f"att_gt: base_period={base_period!r}; use 'varying' or 'universal'.")
+    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise OptionError(f"att_gt: anticipation={anticipation!r} must be a whole number of periods >= 0.")
+    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
+                                  or bootstrap < 2):
+        raise OptionError(f"att_gt: bootstrap={bootstrap!r}; use None (analytic standard errors) or a "
+                          "number of multiplier-bootstrap draws such as 999.")
+
+
 def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> list:
     """Labels of units whose ``values`` (already in unit order) are not constant, unit order."""
     same_unit = unit_codes[1:] == unit_codes[:-1]
     changes = same_unit & (values[1:] != values[:-1])
-    return list(np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])])
+    return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()
 
 
 def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
@@ -256,6 +298,34 @@ class AttGtResults(Results):
         return pd.DataFrame({"cohort": self.cohort, "time": self.time, "estimate": self.estimate,
                              "std_error": self.std_error, "conf_low": low, "conf_high": high})
 
+    def plot(self, ax=None):
+        """ATT(g,t) by period, one panel per cohort (as R ``did::ggdid``): pre-treatment cells
+        grey, post-treatment blue, with the table's intervals (simultaneous when bootstrapped).
+        Returns the matplotlib Figure; ``ax`` (one Axes) draws every cohort into it instead."""
+        from matplotlib.figure import Figure
+
+        table = self.tidy()
+        cohorts = list(dict.fromkeys(table["cohort"]))
+        if ax is None:
+            figure = Figure(figsize=(7, 2.2 * len(cohorts)))
+            axes = np.atleast_1d(figure.subplots(len(cohorts), 1, sharex=True, squeeze=False)[:, 0])
+        else:
+            figure, axes = ax.figure, [ax] * len(cohorts)
+        for axis, g in zip(axes, cohorts):
+            part = table[table["cohort"] == g]
+            post = part["time"] >= g
+            for mask, colour, label in ((~post, "tab:grey", "pre-treatment"), (post, "tab:blue", "post-treatment")):
+                cells = part[mask]
+                axis.errorbar(cells["time"], cells["estimate"],
+                              yerr=[cells["estimate"] - cells["conf_low"], cells["conf_high"] - cells["estimate"]],
+                              fmt="o", color=colour, capsize=3, label=label)
+            axis.axhline(0.0, color="black", linewidth=0.8)
+            axis.set_ylabel(f"ATT, cohort {g}")
+        axes[0].set_title(self.title)
+        axes[0].legend(frameon=False)
+        axes[-1].set_xlabel("period")
+        return figure
+
     def aggregate(self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
                   balance_e: int | None = None):
         """Aggregate ATT(g,t) as R ``did::aggte``: kind = simple, group, dynamic or calendar."""
@@ -307,16 +377,11 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     Units first treated in the first period are dropped with a warning (as R did); the result's
     ``influence`` is an n_units x n_cells array (clustered by unit).
     """
-    if control not in ("never", "notyet"):
-        raise IdentificationError(f"att_gt: control={control!r}; use 'never' or 'notyet'.")
-    if method not in ESTIMATORS:
-        raise IdentificationError(f"att_gt: method={method!r}; use 'dr', 'ipw' or 'reg'.")
-    if base_period not in ("varying", "universal"):
-        raise IdentificationError(f"att_gt: base_period={base_period!r}; use 'varying' or 'universal'.")
-    if anticipation < 0:
-        raise IdentificationError(f"att_gt: anticipation={anticipation} must be >= 0.")
-    covariates = list(covariates or [])
+    _check_options(control, method, base_period, anticipation, bootstrap)
+    require_frame(data, "att_gt")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel)
+    data = _numeric_columns(data, outcome, time, cohort, covariates, weights)
     if panel:
         prepared = _prepare_panel(data, outcome, unit, time, cohort, covariates, weights,
                                   control, anticipation)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
+from effectmeting.estimate.checks import nonnegative_weights, numeric_column, require_frame
 
 
 @dataclass
@@ -197,10 +198,15 @@ def prepare_switching_panel(
     panel), a non-numeric treatment or control, bidirectional switchers, negative weights and a
     cluster that varies within a unit.
     """
+    require_frame(data, "dcdh")
     needed = [outcome, unit, time, treatment] + list(controls or ())
     needed += [c for c in (weights, cluster) if c is not None]
     needed = list(dict.fromkeys(needed))
     frame = _complete_frame(data, needed, unit, time)
+    time_column = frame[time]
+    if not (pd.api.types.is_numeric_dtype(time_column) or pd.api.types.is_datetime64_any_dtype(time_column)):
+        # text periods would be ordered as text ("10" before "9"): use their numbers, or refuse
+        frame[time] = numeric_column(time_column, "dcdh", what="numeric periods (e.g. years)")
     d_values, control_values = _numeric_values(frame, treatment, list(controls or ()))
     unit_codes, units, period_codes, periods = _balanced_grid(frame, unit, time)
 
@@ -209,9 +215,9 @@ def prepare_switching_panel(
         out[unit_codes, period_codes] = values
         return out
 
-    w = np.ones(len(frame)) if weights is None else frame[weights].to_numpy(dtype=float)
-    if (w < 0).any():
-        raise InputError(f"weights column '{weights}' has negative values")
+    w = np.ones(len(frame)) if weights is None else numeric_column(frame[weights], "dcdh")
+    if weights is not None:
+        nonnegative_weights(w, frame[weights], "dcdh")
     cluster_codes, clustered = _unit_clusters(frame, unit_codes, units, unit, cluster)
     d = grid(d_values)
     _refuse_bidirectional(d, units, unit, treatment)
@@ -219,6 +225,6 @@ def prepare_switching_panel(
     if controls:
         x = np.stack([grid(values) for values in control_values], axis=2)
     return SwitchingPanel(
-        units=np.asarray(units), periods=np.asarray(periods), y=grid(frame[outcome].to_numpy(dtype=float)),
+        units=np.asarray(units), periods=np.asarray(periods), y=grid(numeric_column(frame[outcome], "dcdh")),
         d=d, w=grid(w), cluster_codes=np.asarray(cluster_codes), clustered=clustered, x=x,
     )

@@ -102,9 +102,14 @@ def _plan(formula: Formula, data: pd.DataFrame, rows: np.ndarray | None):
             _check_numeric(formula, factor, data)
         blocks.append((term.factors, None, [term.name]))
     names = [name for _, _, block_names in blocks for name in block_names]
-    duplicates = {n for n in names if names.count(n) > 1}
-    if duplicates:
-        raise formula_error(formula.text, 0, f"terms appear twice in the formula: {sorted(duplicates)}")
+    seen: set[str] = set()
+    for factors, _, block_names in blocks:
+        repeated = [name for name in block_names if name in seen]
+        if repeated:  # the caret goes under the term that repeats an earlier one
+            first = factors[0]
+            raise formula_error(formula.text, first.start if first.start >= 0 else first.position,
+                                f"terms appear twice in the formula: {repeated}")
+        seen.update(block_names)
     return blocks, names
 
 

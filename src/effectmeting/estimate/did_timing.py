@@ -31,6 +31,14 @@ def recode_cohorts(cohort: np.ndarray, periods: np.ndarray, anticipation: int, c
         cohort = np.where(late, 0.0, cohort)
         notes.append(f"{int(late.sum())} {entity}(s) first treated after the last period "
                      f"({periods[-1]}) are used as never treated (as R did).")
+    off_grid = (cohort > periods[0]) & ~np.isin(cohort, periods)
+    if off_grid.any():
+        values = sorted(set(cohort[off_grid].tolist()))
+        raise IdentificationError(
+            f"att_gt: cohort value(s) {[f'{v:g}' for v in values[:5]]} ({int(off_grid.sum())} "
+            f"{entity}(s)) are not periods of the time column ({[f'{p:g}' for p in periods[:10]]}"
+            f"{' ...' if len(periods) > 10 else ''}); a cohort is the first treated period on the "
+            "time scale: recode it to the first observed period at or after adoption.")
     early = (cohort > 0) & (cohort <= periods[0] + anticipation)
     if early.all():
         raise IdentificationError(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.checks import OptionError
 from effectmeting.estimate.staggered_panel import EventStudyResults, prepare, subset, twfe_ols
 
 
@@ -37,12 +38,18 @@ def event_study_twfe(
     """
     low, high = int(window[0]), int(window[1])
     if not (low <= -2 and high >= 0):
-        raise ValueError(f"window must satisfy low <= -2 and high >= 0 (reference is -1); got {window}")
+        raise OptionError(f"event_study_twfe: window={window!r} must satisfy low <= -2 and high >= 0 "
+                          "(the reference event time is -1), e.g. (-5, 5)")
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, cluster=cluster)
     notes = []
     ever = np.isfinite(panel.cohort)
     if not ever.any():
         raise IdentificationError(f"no unit is ever treated (column '{cohort}')")
+    if panel.treated.all():
+        raise IdentificationError(
+            f"every unit is treated from the first observed period on (column '{cohort}'): without "
+            "untreated observations the period effects and the event-time effects are not separately "
+            "identified; add never- or not-yet-treated units")
     event_time = np.where(ever, panel.event_time, np.nan)
     if not bin_endpoints:
         outside = ever & ((event_time < low) | (event_time > high))

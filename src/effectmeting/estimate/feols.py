@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import FormulaError, IdentificationError
+from effectmeting.errors import FormulaError, IdentificationError, InputError
+from effectmeting.estimate.checks import OptionError, nonnegative_weights, numeric_column, require_frame, show
 from effectmeting.estimate.design import check_columns, design_matrix
 from effectmeting.estimate.feols_results import FeolsResults
 from effectmeting.estimate.formula import parse_formula
@@ -53,15 +54,18 @@ def _parse_vcov(vcov) -> tuple[str, list[str]]:
     if isinstance(vcov, str):
         name = vcov.lower()
         if name not in ("iid", "hc1", "hetero"):
-            raise ValueError(f"vcov={vcov!r} is unknown; use 'iid', 'hc1' or {{'cluster': 'column'}}")
+            raise OptionError(f"feols: vcov={vcov!r} is unknown; use 'iid', 'hc1', "
+                              "{'cluster': 'column'} or {'cluster': ['c1', 'c2']}")
         return name, []
     if isinstance(vcov, dict) and set(vcov) == {"cluster"}:
         columns = vcov["cluster"]
         columns = [columns] if isinstance(columns, str) else list(columns)
-        if not 1 <= len(columns) <= 2:
-            raise ValueError("vcov={'cluster': ...} takes one or two column names")
+        if not 1 <= len(columns) <= 2 or not all(isinstance(c, str) for c in columns):
+            raise OptionError(f"feols: vcov={vcov!r}: {{'cluster': ...}} takes one or two column "
+                              "names, e.g. {'cluster': 'municipality'} or {'cluster': ['c1', 'c2']}")
         return "cluster", columns
-    raise ValueError(f"vcov={vcov!r} is unknown; use 'iid', 'hc1' or {{'cluster': 'column'}}")
+    raise OptionError(f"feols: vcov={vcov!r} is unknown; use 'iid', 'hc1', {{'cluster': 'column'}} "
+                      "or {'cluster': ['c1', 'c2']}")
 
 
 def _missing_rows(data: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -167,6 +171,20 @@ def _select_rows(formula: str, parsed, data: pd.DataFrame, used: list[str], note
     return _Sample(rows, n_obs, n_missing, n_singletons, fe_names, fe_codes)
 
 
+def _refuse_infinite(formula: str, combined: np.ndarray, names: list[str], outcome: str,
+                     data: pd.DataFrame, rows: np.ndarray | None) -> None:
+    """Refuse an infinite outcome or regressor value (it would turn every estimate into NaN),
+    naming the term and the first row; one column at a time (no (n, k) temporary)."""
+    for j, name in enumerate([outcome, *names]):
+        infinite = np.isinf(combined[:, j])
+        if infinite.any():
+            position = int(np.flatnonzero(infinite)[0])
+            label = data.index[position if rows is None else rows[position]]
+            raise InputError(f"feols: {name!r} in {formula!r} has {int(infinite.sum())} infinite "
+                             f"value(s), first at row {show(label)}; drop or correct those rows "
+                             "(a division by zero upstream?) before estimating")
+
+
 def _transformed_design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None
                         ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """The (n, 1 + k) matrix of outcome (column 0) and regressors, demeaned by the fixed
@@ -174,12 +192,11 @@ def _transformed_design(parsed, data: pd.DataFrame, sample: _Sample, weights: st
     the weights on the used rows (None without weights)."""
     rows = sample.rows
     combined, names = design_matrix(parsed, data, rows)
+    _refuse_infinite(parsed.text, combined, names, parsed.outcome, data, rows)
     w = None
     if weights is not None:
         w = data[weights].to_numpy(dtype=float)
         w = w if rows is None else w[rows]
-        if (w < 0).any():
-            raise ValueError(f"weights column {weights!r} has negative values")
     if sample.fe_codes:
         combined = demean(combined, sample.fe_codes, w, copy=False)  # in place for this float64 F-array
     if w is not None:
@@ -237,6 +254,12 @@ def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarr
     cluster_codes = [fe_codes[fe_names.index(c)] if c in fe_names
                      else factorize(_values(data, c, sample.rows))[0]
                      for c in cluster_columns]
+    for column, codes in zip(cluster_columns, cluster_codes):
+        if int(codes.max()) + 1 < 2:
+            raise IdentificationError(
+                f"{formula!r}: cluster column {column!r} has a single cluster on the "
+                f"{n_obs:,} rows used; clustered standard errors need at least two (and "
+                "reliable ones about 50). Cluster by a finer column or use vcov='hc1'")
     covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
                                             fe_codes=fe_codes, cluster_codes=cluster_codes)
     if cluster_columns and min(covariance.n_clusters) < FEW_CLUSTERS:
@@ -280,12 +303,16 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     A UserWarning points at :func:`wild_cluster_bootstrap` with fewer than 50 clusters.
     """
     parsed = parse_formula(formula)
+    require_frame(data, "feols")
     check_columns(parsed, data)
     vcov_name, cluster_columns = _parse_vcov(vcov)
     extra = [c for c in [*cluster_columns, weights] if c is not None]
     for column in extra:
         if column not in data.columns:
             raise FormulaError(f"column {column!r} (vcov/weights) is not in the data")
+    if weights is not None:  # text, infinite or negative weights are refused (missing: dropped)
+        nonnegative_weights(numeric_column(data[weights], "feols", allow_missing=True),
+                            data[weights], "feols")
     used = list(dict.fromkeys(parsed.columns + extra))
     notes: list[str] = []
     sample = _select_rows(formula, parsed, data, used, notes)

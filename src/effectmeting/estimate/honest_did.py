@@ -52,7 +52,7 @@ from effectmeting.estimate.honest_arp import (
 )
 from effectmeting.estimate.honest_flci import optimal_flci
 from effectmeting.estimate.results import Results
-from effectmeting.estimate.staggered_panel import EventStudyResults
+from effectmeting.estimate.staggered_panel import EventStudyResults, as_event_study
 
 
 class HonestDiDResults(Results):
@@ -133,11 +133,12 @@ def _split(result: EventStudyResults):
         raise IdentificationError(f"event times must be contiguous around the reference -1; got {times.tolist()}")
     if -1 in times.tolist():
         raise IdentificationError("honest_did needs an event study normalised at event time -1 (reference), "
-                                  "but -1 is estimated here")
+                                  "but -1 is estimated here; with att_gt use base_period='universal'")
     return np.isin(times, pre), np.isin(times, post)
 
 
 def _inputs(result: EventStudyResults, weights):
+    result = as_event_study(result, "honest_did")  # also att_gt(...).aggregate("dynamic")
     pre, post = _split(result)
     order = np.concatenate([np.flatnonzero(pre), np.flatnonzero(post)])  # pre then post, by time
     order = order[np.argsort(result.event_time[order], kind="stable")]

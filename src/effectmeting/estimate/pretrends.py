@@ -22,7 +22,7 @@ from effectmeting.estimate.honest_did import (  # noqa: F401  (re-exported publi
     HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
 )
 from effectmeting.estimate.results import Results
-from effectmeting.estimate.staggered_panel import EventStudyResults
+from effectmeting.estimate.staggered_panel import EventStudyResults, as_event_study
 
 __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDiDSensitivityResults",
            "honest_did", "honest_did_sensitivity"]
@@ -50,8 +50,10 @@ def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = 
     """Wald statistic ``b' V^-1 b`` over the pre-period (``event_time < 0``) estimates.
 
     ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
-    an estimate and is never part of the test.
+    an estimate and is never part of the test.  ``result`` may also be
+    ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`).
     """
+    result = as_event_study(result, "pretrend_test")
     chosen = result.event_time < 0 if event_times is None else np.isin(result.event_time, event_times)
     if event_times is not None and any(e >= 0 for e in event_times):
         raise ValueError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")

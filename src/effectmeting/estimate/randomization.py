@@ -16,21 +16,35 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.checks import OptionError, require_frame
+from effectmeting.estimate.inference_results import InferenceResults
 from effectmeting.estimate.within import factorize
 
 
 def randomization_inference(formula: str, data: pd.DataFrame, *, term: str, treatment: str,
                             cluster: str, permutations: int | str = 999,
-                            seed: int | None = 0) -> pd.Series:
+                            seed: int | None = 0) -> InferenceResults:
     """Permutation p-value for ``term`` when ``treatment`` (0/1) is assigned per ``cluster``.
 
     ``formula`` is a :func:`feols` formula that uses ``treatment`` (e.g.
     ``"y ~ treated + post + treated:post"`` with ``term="treated:post"``).  ``permutations`` is
     a number of random reassignments, or ``"all"`` to enumerate; enumeration is also used when
-    it needs no more fits than asked.  Returns ``estimate``, ``p_value``, ``permutations``
-    (number of assignments used) and ``exact`` (1.0 if enumerated).
+    it needs no more fits than asked.  Returns an :class:`InferenceResults` (``tidy()``,
+    ``summary()``, ...; indexable like a Series) with ``estimate``, ``p_value``,
+    ``permutations`` (number of assignments used) and ``exact`` (1.0 if enumerated).
     """
+    from effectmeting.errors import InputError
     from effectmeting.estimate.feols import feols
+
+    require_frame(data, "randomization_inference")
+    absent = [c for c in (treatment, cluster) if c not in data.columns]
+    if absent:
+        raise InputError(f"randomization_inference: column(s) {absent} not in the data; "
+                         f"available: {list(data.columns)[:20]}")
+    if permutations != "all" and (isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer))
+                                  or permutations < 1):
+        raise OptionError(f"randomization_inference: permutations={permutations!r}; use a positive "
+                          "number of random reassignments (e.g. 999) or 'all' to enumerate them")
 
     codes, n_clusters = factorize(data[cluster].to_numpy())
     values = data[treatment].to_numpy(dtype=float)
@@ -69,5 +83,10 @@ def randomization_inference(formula: str, data: pd.DataFrame, *, term: str, trea
     draws = np.array([estimate(a) for a in assignments])
     # ties count as extreme (the observed assignment is one of the enumerated ones)
     p_value = float(np.mean(np.abs(draws) >= np.abs(observed) * (1 - 1e-12)))
-    return pd.Series({"estimate": observed, "p_value": p_value,
-                      "permutations": len(assignments), "exact": float(enumerate_all)})
+    values = pd.Series({"estimate": observed, "p_value": p_value,
+                        "permutations": len(assignments), "exact": float(enumerate_all)})
+    how = (f"all {len(assignments)} assignments enumerated (exact)" if enumerate_all
+           else f"{len(assignments)} random reassignments, seed {seed}")
+    return InferenceResults(
+        f"Randomization inference for {term} ({treatment} permuted across {n_clusters} {cluster} clusters)",
+        term, values, notes=[f"Sharp null of no effect; {how}; p-value two-sided (ties count as extreme)."])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
+from effectmeting.estimate.checks import nonnegative_weights, numeric_column, require_frame
 from effectmeting.estimate.inference import vcov_cluster
 from effectmeting.estimate.results import Results, confidence_interval
 from effectmeting.estimate.within import demean, factorize
@@ -70,7 +71,8 @@ def prepare(
     means "never treated", so periods must not be numbered from 0 when a unit can adopt in
     period 0 (use calendar years).
     """
-    covariates = list(covariates or [])
+    require_frame(data, "staggered-adoption estimator")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     needed = [outcome, unit, time, cohort, *covariates]
     needed += [c for c in (weights, cluster) if c is not None and c not in needed]
     missing_columns = [c for c in dict.fromkeys(needed) if c not in data.columns]
@@ -118,14 +120,16 @@ def prepare(
         if frame[cluster].isna().any():
             raise InputError(f"cluster column '{cluster}' has missing values")
         cluster_codes, _ = factorize(frame[cluster].to_numpy())
+    who = "staggered-adoption estimator"
     weight_values = None
     if weights is not None:
-        weight_values = frame[weights].to_numpy(dtype=float)
-        if (weight_values < 0).any():
-            raise InputError(f"weights column '{weights}' has negative values")
-    x = frame[covariates].to_numpy(dtype=float) if covariates else np.empty((len(frame), 0))
+        weight_values = numeric_column(frame[weights], who)
+        nonnegative_weights(weight_values, frame[weights], who)
+    # text that is not a number and infinite values are refused with the column and row
+    x = (np.column_stack([numeric_column(frame[c], who) for c in covariates]) if covariates
+         else np.empty((len(frame), 0)))
     return StaggeredData(
-        frame=frame, y=frame[outcome].to_numpy(dtype=float), time=time_values, cohort=cohort_values,
+        frame=frame, y=numeric_column(frame[outcome], who), time=time_values, cohort=cohort_values,
         unit_codes=unit_codes, n_units=n_units, time_codes=time_codes, n_times=n_times,
         cluster_codes=cluster_codes, covariates=x, weights=weight_values,
     )
@@ -176,6 +180,23 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
                               fe_sizes=[data.n_units, data.n_times], fe_codes=groups,
                               cluster_codes=[data.cluster_codes])
     return coefficients, covariance.matrix, residuals
+
+
+def as_event_study(result, who: str) -> "EventStudyResults":
+    """``result`` as an :class:`EventStudyResults` (event times, estimates, covariance).
+
+    Event-study results pass through; an ``att_gt(...).aggregate("dynamic")`` result is
+    converted with its influence-function covariance (:meth:`AggregateResults.to_event_study`).
+    Anything else is refused naming the estimators that produce event studies.
+    """
+    if isinstance(result, EventStudyResults):
+        return result
+    convert = getattr(result, "to_event_study", None)
+    if convert is not None:
+        return convert()
+    raise IdentificationError(
+        f"{who} takes an event-study result (sun_abraham, imputation_did, event_study_twfe, dcdh or "
+        f"att_gt(...).aggregate('dynamic')); got {type(result).__name__}")
 
 
 class EventStudyResults(Results):

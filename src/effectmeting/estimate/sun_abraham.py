@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.checks import OptionError
 from effectmeting.estimate.staggered_panel import EventStudyResults, prepare, subset, twfe_ols
 
 
@@ -51,7 +52,8 @@ def sun_abraham(
     ``estimate``/``std_error``.
     """
     if control not in ("never", "last"):
-        raise ValueError(f"control must be 'never' or 'last', got {control!r}")
+        raise OptionError(f"sun_abraham: control={control!r}; use 'never' (never-treated units) or "
+                          "'last' (the last-adopting cohort)")
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
                     cluster=cluster)
     notes = []

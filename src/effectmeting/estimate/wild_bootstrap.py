@@ -32,6 +32,8 @@ import pandas as pd
 from scipy import stats
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.checks import OptionError
+from effectmeting.estimate.inference_results import InferenceResults
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 #: |t*| >= |t| * (1 - _TIE) counts as extreme, so exact ties (the identity draw and its mirror
@@ -50,7 +52,7 @@ def bootstrap_weights(n_clusters: int, draws: int, kind: str, seed: int | None) 
         return rng.choice([-1.0, 1.0], size=(n_clusters, draws))
     if kind == "webb":
         return rng.choice(_WEBB, size=(n_clusters, draws))
-    raise ValueError(f"weights={kind!r} is unknown; use 'rademacher' or 'webb'")
+    raise OptionError(f"wild_cluster_bootstrap: weights={kind!r} is unknown; use 'rademacher' or 'webb'")
 
 
 def _sums_by_cluster(x: np.ndarray, factor: np.ndarray, codes: np.ndarray,
@@ -198,7 +200,7 @@ def _outer_crossing(curve: WcrPvalueCurve, alpha: float, direction: float, start
 
 def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
                            weights: str = "rademacher", seed: int | None = 0,
-                           level: float = 0.95) -> pd.Series:
+                           level: float = 0.95) -> InferenceResults:
     """WCR wild cluster bootstrap test of ``H0: coef[term] = r`` and its inverted interval.
 
     ``result`` is a :class:`FeolsResults` estimated with ``vcov={"cluster": "col"}`` (one-way;
@@ -206,7 +208,8 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
     vectors when ``2**G <= B``, else ``B`` draws) or ``"webb"`` (six-point, ``B`` draws), drawn
     once from ``seed`` and reused for every null value.
 
-    Returns a Series:
+    Returns an :class:`InferenceResults` (``tidy()``, ``summary()``, ``to_markdown()``, ...;
+    indexable like the Series it used to be: ``result["p_value"]``) holding:
 
     * ``estimate``, ``statistic`` = ``(estimate - r) / se`` (the fit's cluster t), ``r``;
     * ``p_value``: two-sided, the share of draws with ``|t*| >= |t|``.  Ties count as extreme
@@ -227,7 +230,9 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
     Econometrics 32(2); Roodman, Nielsen, MacKinnon & Webb (2019), Stata Journal 19(1).
     """
     if not 0 < level < 1:
-        raise ValueError(f"level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+        raise OptionError(f"wild_cluster_bootstrap: level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
+        raise OptionError(f"wild_cluster_bootstrap: B={B!r} must be a positive whole number of draws, e.g. 999")
     curve = wcr_pvalue_curve(result, term, B=B, weights=weights, seed=seed)
     alpha = 1 - level
     n_clusters = int(result._transformed.cluster_codes[0].max()) + 1
@@ -236,7 +241,7 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
     start = float(stats.t.ppf(1 - alpha / 2, max(n_clusters - 1, 1)) * se_fit)
     if not np.isfinite(start) or start <= 0:
         start = curve.se if curve.se > 0 else 1.0
-    return pd.Series({
+    values = pd.Series({
         "estimate": curve.estimate,
         "statistic": (curve.estimate - r) / se_fit,
         "p_value": float(curve.p_values(r)[0]),
@@ -247,3 +252,9 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
         "conf_low": _outer_crossing(curve, alpha, -1.0, start),
         "conf_high": _outer_crossing(curve, alpha, 1.0, start),
     })
+    how = ("all 2**G sign vectors enumerated" if weights == "rademacher" and 2 ** n_clusters <= B
+           else f"{curve.draws} draws, seed {seed}")
+    return InferenceResults(
+        f"Wild cluster bootstrap (WCR, {weights} weights) of H0: {term} = {r:g}", term, values,
+        notes=[f"{n_clusters} clusters; {how}; p-value two-sided (ties count as extreme); "
+               f"{level:.0%} interval by test inversion (same draws for every null value)."])
