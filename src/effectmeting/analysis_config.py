@@ -183,9 +183,14 @@ def _read_toml(path: Path) -> tuple[str, dict]:
     """The file's text and its parsed tables; refuses a missing file, invalid TOML and unknown
     top-level sections (a typo there would otherwise be ignored silently)."""
     if not path.is_file():
-        raise AnalysisConfigError(f"{path}: analysis file not found; check the path (relative to the current "
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise AnalysisConfigError(f"{path}: analysis file {what}; check the path (relative to the current "
                                   "directory)")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AnalysisConfigError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); TOML files must be "
+                                  "UTF-8. Save the file as UTF-8 and run again.") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -287,6 +292,10 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
     _choice(path, "analysis.language", analysis["language"], LANGUAGES)
     _choice(path, "analysis.figure_format", analysis["figure_format"], FIGURE_FORMATS)
     data, sources = _data(path, raw)
+    for key, seed in (("analysis.seed", analysis["seed"]), ("data.demo_seed", data["demo_seed"])):
+        # numpy's generators refuse negative seeds; refuse them here, not after the estimation ran
+        if seed is not None and seed < 0:
+            raise _fail(path, key, f"{seed} is not a valid seed", "give a whole number >= 0, e.g. 20240101")
     designs = _designs(path, raw)
     costs = _costs(path, raw, designs)
     inference, disclosure = _inference_and_disclosure(path, raw)

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file", type=Path)
     validate.add_argument("--schema", required=True, help="schema name, e.g. outcomes, costs, population")
     validate.add_argument("--format", default="auto", help="auto, csv, csv_nl, parquet or cbs_statline")
+    validate.add_argument("--failures", type=Path, metavar="FAILURES.csv",
+                          help="write every failure (file, row, field, value, problem) to this CSV file")
     validate.add_argument("--sources", type=Path, metavar="FILE.toml",
                           help="take the format and column renames of FILE from this sources manifest")
     run = commands.add_parser("run", help="carry out an analysis file (TOML)",
@@ -55,10 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _output_dir(out: Path) -> Path:
+    """Create the output directory; refuse a path that is a file (or lies under one) before any work."""
+    for parent in (out, *out.parents):
+        if parent.exists() and not parent.is_dir():
+            raise InputError(f"output directory {out}: {parent} is a file, not a directory. Pass --out with a new "
+                             "or existing directory, or move the file away.")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _seed(seed: int | None) -> None:
+    if seed is not None and seed < 0:
+        raise InputError(f"--seed {seed}: a seed must be a whole number >= 0 (e.g. 20240101)")
+
+
 def _run(args: argparse.Namespace) -> int:
     from effectmeting.analysis import run_analysis
 
-    out = args.out if args.out is not None else Path("results") / args.analysis.stem
+    out = _output_dir(args.out if args.out is not None else Path("results") / args.analysis.stem)
     result = run_analysis(args.analysis, out, quiet=args.quiet)
     if not args.quiet:
         print(f"{len(result.estimates)} estimates written to {out / 'estimates.csv'}; report: {out / 'report.html'}")
@@ -69,8 +86,8 @@ def _harmonise(args: argparse.Namespace) -> int:
     from effectmeting.harmonise.pipeline import harmonise
     from effectmeting.manifest import write_manifest
 
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    _seed(args.seed)
+    out = _output_dir(args.out)
     seed = None
     if args.sources is None:
         from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
@@ -105,6 +122,8 @@ def _harmonise(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
 
+    _seed(args.seed)
+    _output_dir(args.out)
     result = generate_demo(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed)
     print(f"Demo data for {result['units']} municipalities written to {args.out}:")
     for name, path in result["files"].items():
@@ -119,7 +138,8 @@ def _validate(args: argparse.Namespace) -> int:
     from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest
 
     if not args.file.is_file():
-        raise InputError(f"{args.file}: file not found")
+        what = "is a directory, not a file" if args.file.is_dir() else "file not found"
+        raise InputError(f"{args.file}: {what}; check the path")
     fmt, columns = args.format, {}
     if args.sources is not None:
         matches = [s for s in read_sources_manifest(args.sources) if s.path.resolve() == args.file.resolve()]
@@ -131,6 +151,10 @@ def _validate(args: argparse.Namespace) -> int:
         frame, rows = read_source(spec)
     except (SchemaValidationError, HarmonisationError) as exc:
         print(str(exc), file=sys.stderr)
+        failures = getattr(exc, "failures", None)
+        if args.failures is not None and failures is not None:
+            failures.to_csv(args.failures, index=False, lineterminator="\n")
+            print(f"All {len(failures)} failure(s) written to {args.failures}", file=sys.stderr)
         return 1
     print(f"OK: {args.file} matches schema {args.schema!r} ({rows} rows read, {len(frame)} municipality rows)")
     return 0
@@ -146,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except EffectmetingError as exc:
         print(f"effectmeting {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        # The file system refused (permissions, disk full, a path component that is a file): a
+        # problem of the paths given, so one message rather than a traceback.
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"effectmeting {args.command}: error: cannot read or write{where}: {exc.strerror or exc}. Check "
+              "the path, its permissions and the free disk space, then run again.", file=sys.stderr)
         return 2
 
 

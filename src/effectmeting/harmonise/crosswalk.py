@@ -115,7 +115,9 @@ def to_reference_year(
     register = load_municipalities() if register is None else register
     rules = aggregation_rules(table, aggregation)
     if not FIRST_YEAR <= reference_year <= LAST_YEAR:
-        raise HarmonisationError(f"reference_year {reference_year} is outside the register ({FIRST_YEAR}-{LAST_YEAR})")
+        raise HarmonisationError(f"reference_year {reference_year} is outside the municipality register "
+                                 f"({FIRST_YEAR}-{LAST_YEAR}); choose a reference year from {FIRST_YEAR} to "
+                                 f"{LAST_YEAR} (usually the latest year of the data)")
 
     _record_set_aside(audit, source, frame.attrs.get("set_aside"))
 

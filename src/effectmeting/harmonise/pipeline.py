@@ -100,6 +100,7 @@ def harmonise(
     specs_rates.update({f"{c}_per_inhabitant": (c, "population_total", 1.0) for c in cost_columns
                         if "population_total" in data.columns})
     data = add_rates(data, specs_rates, audit=audit)
+    _check_audit_complete(audit, provenance)
     designs = (pd.concat(mapped["designs"], ignore_index=True)[["municipality", "year", "dimension", "value"]]
                if "designs" in mapped else None)
     panel = Panel(data=data, **({"designs": designs} if designs is not None else {}),
@@ -124,14 +125,27 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
 
     frame = read_table(spec.path, format=spec.format, columns=spec.columns or None)
     set_aside = frame.attrs.get("set_aside")
-    rows = len(frame) + (len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0)
+    n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
+    empty_rows = list(frame.attrs.get("empty_rows", []))
+    if len(frame) == 0 and n_set_aside == 0:
+        # A listed source without data is almost surely a truncated export or the wrong file;
+        # harmonising without it would silently lose a whole table.
+        raise InputError(
+            f"{spec.path}: source {spec.name!r} has a header but no data rows"
+            + (f" (only {len(empty_rows)} empty line(s))" if empty_rows else "")
+            + ". Check that the export is complete, or remove this [[source]] from the sources manifest.")
+    if empty_rows:
+        # Lines whose cells are all blank carry no data; they are accounted for, not silently lost.
+        audit.record(source=spec.name, source_row=empty_rows, municipality=None, year=None, action="dropped",
+                     reason="empty row: every cell is blank")
+    rows = len(frame) + n_set_aside + len(empty_rows)
     fields = [f["name"] for f in load_schema(spec.table)["fields"]]
-    extra = [c for c in frame.columns if c not in fields and c != "source_row" and not c.endswith("__marker")]
+    extra = [c for c in frame.columns if c not in fields and c not in ("source_row", spec.code_column)
+             and not c.endswith("__marker")]
     if extra:
         audit.note(stage="read", source=spec.name, variable=extra,
                    detail=[f"column {c!r} of {spec.path.name} is not a field of schema {spec.table!r}; not used"
                            for c in extra])
-        frame = frame.drop(columns=extra)
     if spec.code_column != "municipality" and spec.code_column in frame.columns:
         frame = frame.rename(columns={spec.code_column: "municipality"})
     if "municipality" in frame.columns:
@@ -143,9 +157,21 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
             audit.note(stage="codes", source=spec.name, municipality=changed["to"].tolist(),
                        detail=("municipality " + changed["from"].map(repr) + " read as " + changed["to"]).tolist())
         frame = frame.assign(municipality=codes.astype("object"))
-    validated = validate(frame, spec.table, source_file=str(spec.path))
+    # Unused columns are dropped only after validation, so that a missing-column message can list
+    # every column the file has (e.g. one column named 'a|b|c' when the separator is wrong).
+    validated = validate(frame, spec.table, source_file=str(spec.path)).drop(columns=extra)
     validated.attrs = {"source_file": spec.name, "set_aside": set_aside}
     return validated, rows
+
+
+def _check_audit_complete(audit: AuditLog, provenance: list[dict]) -> None:
+    """Every input row of every source has exactly one fate in the audit log (the counts add up)."""
+    short = [f"{p['name']}: {audit.rows_recorded(p['name'])} of {p['rows']} rows" for p in provenance
+             if audit.rows_recorded(p["name"]) != p["rows"]]
+    if short:
+        raise HarmonisationError(
+            "audit log incomplete (a bug in effectmeting, please report it with the sources): "
+            + "; ".join(short) + ". No output was written.")
 
 
 def _transitions(items: list[tuple[SourceSpec, pd.DataFrame]], audit: AuditLog) -> pd.DataFrame | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.schema.numbers import parse_numbers
+from effectmeting.schema.numbers import MAX_EXACT_INTEGER, parse_numbers
 
 #: CBS StatLine markers and the reason they stand for.
 MARKER_REASONS: dict[str, str] = {".": "not_available", "x": "secret", "-": "nil", "?": "unknown"}
@@ -94,8 +94,10 @@ def coerce_column(
     if kind in ("integer", "year"):
         numbers, bad = _as_number(values, is_missing, decimal)
         not_integral = numbers.notna() & (np.floor(numbers) != numbers)
-        problem = "not a whole number"
-        bad = bad | not_integral
+        # Whole numbers beyond 2**53 cannot be stored exactly (nor beyond 2**63 at all): bad, not a crash.
+        too_large = numbers.notna() & (numbers.abs() >= MAX_EXACT_INTEGER)
+        problem = ("not a whole number (or larger than 2**53)" if too_large.any() else "not a whole number")
+        bad = bad | not_integral | too_large
         typed = numbers.where(~bad).round().astype("Int64")
         return typed, reason, bad, problem
     if kind == "number":

@@ -22,6 +22,8 @@ ZERO_PADDED = r"^0\d+$"
 DOT_DECIMAL = r"^[+-]?\d+\.\d+$"
 DUTCH_GROUPED = r"^[+-]?\d{1,3}(?:\.\d{3})+$"
 COMMA_DECIMAL = r"^[+-]?[\d.]*\d,\d+$"
+#: Largest magnitude up to which float64 holds every whole number exactly (2**53).
+MAX_EXACT_INTEGER = 2.0**53
 
 
 def parse_numbers(text: pd.Series, *, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
@@ -73,6 +75,10 @@ def convert_column(column: pd.Series, *, decimal: str) -> pd.Series:
     numbers, parsed = parse_numbers(text, decimal=decimal)
     present = ~empty
     if not parsed[present].any() or text[parsed].str.match(ZERO_PADDED).any():
+        return column
+    if (numbers[parsed].abs() >= MAX_EXACT_INTEGER).any():
+        # Beyond 2**53 float64 no longer holds every whole number exactly (beyond 2**63 Int64 cannot
+        # hold it at all): keep the text as written, for the validator to report with its value.
         return column
     whole = bool((np.floor(numbers[parsed]) == numbers[parsed]).all()) and not text[parsed].str.contains(
         "," if decimal == "," else r"[.eE]", regex=True

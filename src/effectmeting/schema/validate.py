@@ -122,7 +122,13 @@ def validate(frame: pd.DataFrame, schema_name: str | Path, *, source_file: str |
     ]
     missing_columns = [name for name in required_fields if name not in work.columns]
     if missing_columns:
-        found = ", ".join(str(c) for c in work.columns if c != "source_row") or "(none)"
+        present = [str(c) for c in work.columns if c != "source_row"]
+        found = ", ".join(present) or "(none)"
+        if len(present) == 1 and any(sep in present[0] for sep in ";,\t|"):
+            # One column whose name holds separators: the file was split on the wrong character.
+            found += (" (one column whose name contains separators: the file uses another separator or "
+                      "notation than the format read; set the right format, e.g. csv_nl for ';' with decimal "
+                      "commas, or save the file with ',' separators)")
         failures.append(
             pd.DataFrame(
                 {
@@ -181,7 +187,8 @@ def validate(frame: pd.DataFrame, schema_name: str | Path, *, source_file: str |
             _field_order=table_failures["field"].map(field_order).fillna(-1),
         ).sort_values(["_order", "_field_order"], kind="stable")
         table_failures = table_failures[FAILURE_COLUMNS].reset_index(drop=True)
-        raise SchemaValidationError(_message(table, file, table_failures), failures=table_failures)
+        raise SchemaValidationError(_message(table, file, table_failures, missing_values),
+                                    failures=table_failures)
 
     work.index = original_index
     return work
@@ -237,7 +244,9 @@ def _pandera_failures(
                 }
             )
         )
-    if is_key.any():
+    # With a key column missing (already reported) pandera checks the rest of the key alone: no
+    # duplicate-key report then, only the missing column.
+    if is_key.any() and all(name in typed.columns for name in key):
         positions = sorted(set(cases.loc[is_key, "index"]))
         duplicated = typed.iloc[positions][key].assign(_row=rows.iloc[positions].to_numpy(), _position=positions)
         groups = duplicated.groupby(key, dropna=False, sort=False)["_row"].transform(
@@ -261,7 +270,8 @@ def _pandera_failures(
     return out
 
 
-def _message(table: str, file: str, failures: pd.DataFrame) -> str:
+def _message(table: str, file: str, failures: pd.DataFrame,
+             missing_values: tuple[str, ...] | list[str] = DEFAULT_MISSING_VALUES) -> str:
     shown_file = Path(file).name if file != "<frame>" else file
     lines = [f"Table {table!r} ({file}) breaks its schema: {len(failures)} problem(s)."]
     for record in failures.head(MESSAGE_FAILURE_LINES).itertuples(index=False):
@@ -271,7 +281,8 @@ def _message(table: str, file: str, failures: pd.DataFrame) -> str:
         else:
             lines.append(f"  {shown_file}, {row}, field {record.field}, value {record.value}, problem: {record.problem}")
     if len(failures) > MESSAGE_FAILURE_LINES:
-        lines.append(f"  ... and {len(failures) - MESSAGE_FAILURE_LINES} more; all are listed in the error's .failures table.")
+        lines.append(f"  ... and {len(failures) - MESSAGE_FAILURE_LINES} more; all are listed in the error's .failures "
+                     "table (on the command line: effectmeting validate FILE --schema NAME --failures failures.csv).")
     if failures["row"].isna().any():
         lines.append(
             f"What to do: rename the source columns to the schema names (the 'columns' map of this source in "
@@ -283,4 +294,8 @@ def _message(table: str, file: str, failures: pd.DataFrame) -> str:
             f"What to do: correct these cells in {shown_file} (or the column mapping in the sources manifest) and "
             f"run again. The fields, units and allowed values of '{table}' are described in data_schema/{table}.json."
         )
+    if failures["problem"].astype(str).str.startswith("not a ").any():
+        # An unknown marker ('*', 'n.v.t.') reads as a bad number; say which markers mean "missing"
+        # (on the "What to do" line, which stays the last line of the message).
+        lines[-1] += f" A missing value may be written as one of: {', '.join(map(repr, missing_values))}."
     return "\n".join(lines)

@@ -63,8 +63,14 @@ def read_table(
         )
     raw = path.read_bytes()
     if format == "parquet" or (format == "auto" and raw[:4] == _PARQUET_MAGIC):
-        frame = _read_parquet(path)
+        frame = _read_parquet(path, raw)
     else:
+        if b"\x00" in raw[:65536]:
+            # NUL bytes never occur in a text table: an Excel workbook, a zip, a broken download...
+            raise InputError(
+                f"{path} is not a text table: it contains NUL bytes (binary data, e.g. an Excel workbook or "
+                "a damaged file). Export it as CSV (UTF-8) or Parquet, or correct its format in the sources "
+                "manifest.")
         text, encoding = decode_text(raw)
         frame = _read_text(text, format, path)
         frame.attrs["encoding"] = encoding
@@ -164,6 +170,14 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
             f"{path} cannot be read as a table with separator {separator!r}: {error}. Check that every "
             "line has the same number of fields and that quotes are closed."
         ) from None
+    header_names = [name.strip() for name in next(csv.reader(io.StringIO(text.split("\n", 1)[0]),
+                                                              delimiter=separator), [])]
+    repeated = sorted({name for name in header_names if name and header_names.count(name) > 1})
+    if repeated:
+        # pandas would silently rename the second one to "name.1" and the schema would drop it.
+        raise InputError(
+            f"{path}: the header (line {offset + 1}) names column(s) {', '.join(map(repr, repeated))} more than "
+            "once, so it is unclear which one holds the data. Rename or remove the duplicate column(s).")
     cells.columns = [str(name).strip() for name in cells.columns]
     # Count physical lines by "\n" only (str.splitlines would also split on rare separators).
     n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
@@ -173,12 +187,17 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
         # Quoted fields span several lines: ask the csv module where each record starts.
         # This path only runs for such files; ordinary files keep the vectorised path above.
         reader = csv.reader(io.StringIO(text), delimiter=separator)
-        next(reader)
         starts = []
-        previous_end = reader.line_num
-        for _record in reader:
-            starts.append(previous_end + 1)
+        try:
+            next(reader)
             previous_end = reader.line_num
+            for _record in reader:
+                starts.append(previous_end + 1)
+                previous_end = reader.line_num
+        except csv.Error as error:
+            raise InputError(
+                f"{path}, line {reader.line_num + offset}: cannot be split into fields ({error}). Check that quotes "
+                "are closed and that the file is a text table (CSV), not a binary file.") from None
         source_row = np.asarray(starts[: len(cells)])
     cells.insert(0, "source_row", np.asarray(source_row, dtype="int64") + offset)
     # Cells are text at this point; a row is empty when every cell is blank.
@@ -190,7 +209,17 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
     return cells
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path, raw: bytes = b"") -> pd.DataFrame:
+    # A Parquet file starts and ends with b"PAR1": say which end is wrong, not only pyarrow's words.
+    if raw and raw[:4] != _PARQUET_MAGIC:
+        first = raw.split(b"\n", 1)[0][:80].decode("latin-1")
+        raise InputError(
+            f"{path} is not a Parquet file (it does not start with 'PAR1'; its first line reads {first!r}). "
+            "If it is a CSV file, set format = \"csv\" (or \"csv_nl\", \"auto\") in the sources manifest "
+            "or rename it; otherwise export it again as Parquet.")
+    if raw and raw[-4:] != _PARQUET_MAGIC:
+        raise InputError(f"{path} is an incomplete Parquet file (its end marker 'PAR1' is missing: the file "
+                         "was cut off while being written or copied). Copy or export it again.")
     try:
         frame = pd.read_parquet(path, engine="pyarrow")
     except Exception as error:  # pyarrow raises several unrelated types for a bad file
@@ -218,6 +247,9 @@ def _rename(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> pd.Data
             "first line of the file after any '#' comment lines."
         )
     present = {source: target for source, target in columns.items() if source in frame.columns}
+    # A CBS marker column follows its value column, so the marker's reason stays attached to the field.
+    present.update({f"{source}__marker": f"{target}__marker" for source, target in list(present.items())
+                    if f"{source}__marker" in frame.columns})
     clash = [target for source, target in present.items() if target in frame.columns and target not in present]
     if clash:
         raise InputError(

@@ -49,11 +49,16 @@ def read_sources_manifest(path: str | Path) -> list[SourceSpec]:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"sources manifest {path} not found; pass an existing sources.toml (or use --demo)")
+        what = "is a directory, not a file" if path.is_dir() else "not found"
+        raise InputError(f"sources manifest {path} {what}; pass an existing sources.toml (or use --demo)")
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not valid TOML ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); TOML files must be UTF-8. "
+                         "Save the file as UTF-8 (e.g. from a Latin-1/Windows-1252 editor) and run again.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax at that line (strings need quotes, "
+                         "each file a [[source]] table).") from None
     entries = document.get("source")
     if not isinstance(entries, list) or not entries:
         raise InputError(f"{path}: no [[source]] tables found; list every input file as a [[source]] table")
@@ -73,6 +78,11 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         missing = [k for k in ("name", "path", "table") if k not in entry]
         if missing:
             raise InputError(f"{label}: missing key(s) {missing}")
+        wrong = [k for k in ("name", "path", "table", "format", "description", "code_column")
+                 if k in entry and not isinstance(entry[k], str)]
+        if wrong:
+            raise InputError(f"{label}: {wrong[0]} = {entry[wrong[0]]!r} is not a string; write it in quotes, "
+                             f'e.g. {wrong[0]} = "..."')
         name = str(entry["name"])
         if name in seen:
             raise InputError(f"{label}: source name {name!r} is used twice; names must be unique")
@@ -88,7 +98,8 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         file = Path(entry["path"])
         file = file if file.is_absolute() else base / file
         if not file.is_file():
-            raise InputError(f"{label} ({name}): file {file} not found; check the path (relative to {base})")
+            what = "is a directory, not a file" if file.is_dir() else "not found"
+            raise InputError(f"{label} ({name}): file {file} {what}; check the path (relative to {base})")
         specs.append(SourceSpec(name=name, path=file, table=entry["table"], format=fmt, columns=dict(columns),
                                 code_column=str(entry.get("code_column", "municipality")),
                                 description=str(entry.get("description", ""))))
