@@ -79,6 +79,16 @@ def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> l
     return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()  # plain values print cleanly
 
 
+def _per_unit(values: np.ndarray, order: np.ndarray, unit_codes: np.ndarray, first_rows: np.ndarray,
+              unit_labels, *, what: str, advice: str) -> np.ndarray:
+    """One value per unit from a row column, refusing units whose value changes over time."""
+    offenders = _varying_units(values[order], unit_codes, unit_labels)
+    if offenders:
+        raise IdentificationError(f"att_gt: {what} varies within unit for {len(offenders)} unit(s) "
+                                  f"(e.g. {offenders[:5]}); {advice}")
+    return values[first_rows]
+
+
 def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str], weights: str | None, control: str,
                    anticipation: int, cluster: str | None = None) -> DidPanel:
@@ -102,30 +112,19 @@ def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohor
     first_rows = order[np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])]
 
     # treatment must be absorbing: one first-treatment period per unit
-    cohort_values = data[cohort].fillna(0).to_numpy(float)
-    offenders = _varying_units(cohort_values[order], unit_codes, unit_labels)
-    if offenders:
-        raise IdentificationError(
-            f"att_gt: column {cohort!r} varies within unit for {len(offenders)} unit(s) "
-            f"(e.g. {offenders[:5]}); treatment must be absorbing (one first-treatment period per "
-            "unit). Recode switching units (e.g. to their first adoption) or drop them."
-        )
-    unit_cohort = cohort_values[first_rows]
-    del cohort_values
-    if weights:
-        weight_values = data[weights].to_numpy(float)
-        offenders = _varying_units(weight_values[order], unit_codes, unit_labels)
-        if offenders:
-            raise IdentificationError(
-                f"att_gt: weights column {weights!r} varies within unit (e.g. "
-                f"{offenders[:5]}); use one weight per unit."
-            )
-        unit_weights = weight_values[first_rows]
-        del weight_values
-    else:
-        unit_weights = np.ones(n_units)
-    unit_cluster = (None if cluster is None else
-                    _unit_clusters(data, cluster, order, unit_codes, first_rows, unit_labels))
+    per_unit = dict(order=order, unit_codes=unit_codes, first_rows=first_rows, unit_labels=unit_labels)
+    unit_cohort = _per_unit(
+        data[cohort].fillna(0).to_numpy(float), **per_unit, what=f"column {cohort!r}",
+        advice="treatment must be absorbing (one first-treatment period per unit). Recode "
+               "switching units (e.g. to their first adoption) or drop them.")
+    unit_weights = np.ones(n_units) if not weights else _per_unit(
+        data[weights].to_numpy(float), **per_unit, what=f"weights column {weights!r}",
+        advice="use one weight per unit.")
+    # a person who moves would be in two clusters; influence values are per unit
+    unit_cluster = None if cluster is None else _per_unit(
+        pd.factorize(data[cluster], sort=True)[0], **per_unit, what=f"cluster column {cluster!r}",
+        advice="each unit needs one cluster. For residents who move, assign the municipality of a "
+               "fixed moment (e.g. the first year observed) to a new column and cluster on that.")
     del unit_codes, first_rows
 
     # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
@@ -164,21 +163,6 @@ def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohor
     return DidPanel(periods=periods, cohort=unit_cohort, outcome=outcome_matrix, covariates=cov,
                     covariates_constant=constant, weights=unit_weights,
                     units=np.asarray(unit_labels), notes=notes, cluster_codes=unit_cluster)
-
-
-def _unit_clusters(data: pd.DataFrame, cluster: str, order: np.ndarray, unit_codes: np.ndarray,
-                   first_rows: np.ndarray, unit_labels) -> np.ndarray:
-    """Cluster code per unit; a unit must stay in one cluster (influence values are per unit)."""
-    codes = pd.factorize(data[cluster], sort=True)[0]
-    offenders = _varying_units(codes[order], unit_codes, unit_labels)
-    if offenders:
-        raise IdentificationError(
-            f"att_gt: cluster column {cluster!r} varies within unit for {len(offenders)} unit(s) "
-            f"(e.g. {offenders[:5]}); each unit needs one cluster. For residents who move, assign "
-            "the municipality of a fixed moment (e.g. the first year observed) to a new column "
-            "and cluster on that."
-        )
-    return codes[first_rows]
 
 
 def _design(panel: DidPanel, rows: np.ndarray, period_index: int) -> np.ndarray:
