@@ -23,7 +23,7 @@ class AggregateResults(Results):
 
     def __init__(self, kind: str, key: str | None, estimate: float, std_error: float,
                  table: pd.DataFrame, influence: np.ndarray, notes: list[str],
-                 key_influence: np.ndarray | None = None) -> None:
+                 key_influence: np.ndarray | None = None, clusters=None) -> None:
         super().__init__()
         self.kind, self.key = kind, key
         self.estimate, self.std_error = float(estimate), float(std_error)
@@ -32,9 +32,20 @@ class AggregateResults(Results):
         self.influence = influence
         #: (n_units, n_keys) influence functions of the per-key estimates (None for "simple")
         self.key_influence = key_influence
+        #: cluster membership of the influence rows (None: units are the clusters)
+        self.clusters = clusters
         self._table = table
         self.title = f"Aggregated ATT ({kind}): overall {self.estimate:.4f} (SE {self.std_error:.4f})"
         self.notes.extend(notes)
+
+    def key_vcov(self) -> np.ndarray:
+        """Analytic covariance (n_keys x n_keys) of the per-key estimates, from their influence
+        functions: ``IF'IF / n^2``, or CR1 on cluster sums when ``att_gt`` was clustered."""
+        if self.key_influence is None:
+            raise IdentificationError("key_vcov() needs per-key estimates (not kind='simple').")
+        if self.clusters is not None:
+            return self.clusters.vcov(self.key_influence)
+        return self.key_influence.T @ self.key_influence / self.key_influence.shape[0] ** 2
 
     def tidy(self) -> pd.DataFrame:
         if self.key is None:
@@ -45,7 +56,7 @@ class AggregateResults(Results):
     def to_event_study(self):
         """This dynamic aggregation as an :class:`EventStudyResults` for :func:`pretrend_test`
         and :func:`honest_did`: estimates by event time with their covariance from the
-        influence functions (``IF' IF / n**2``, the analytic one also when bootstrapped).
+        influence functions (:meth:`key_vcov`, the analytic one also when bootstrapped).
 
         Event times whose estimate is zero by construction (the universal base period's
         reference cells, zero variance) become the ``reference`` rather than estimates.
@@ -55,8 +66,7 @@ class AggregateResults(Results):
         if self.kind != "dynamic" or self.key_influence is None:
             raise IdentificationError("to_event_study() needs kind='dynamic'; use "
                                       "att_gt(...).aggregate('dynamic').")
-        n = self.key_influence.shape[0]
-        vcov = self.key_influence.T @ self.key_influence / n ** 2
+        vcov = self.key_vcov()
         table = self._table
         reference = (np.diag(vcov) <= 0) & (table["estimate"].to_numpy() == 0)
         keep = ~reference
@@ -66,8 +76,9 @@ class AggregateResults(Results):
             vcov=vcov[np.ix_(keep, keep)], nobs=self.nobs,
             reference=tuple(table["event_time"].to_numpy()[reference].tolist()),
             estimate=self.estimate, std_error=self.std_error)
+        clustering = self.clusters.note() if self.clusters is not None else "clustered by unit"
         result.notes.append("Covariance of the event-time estimates from the influence functions "
-                            "(analytic, clustered by unit).")
+                            f"(analytic, {clustering}).")
         return result
 
     def plot(self, ax=None):
@@ -145,7 +156,7 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
     share_by_cohort = np.array([np.mean(weights * (unit_cohort == g)) for g in cohorts])
     pg = share_by_cohort[np.searchsorted(cohorts, cohort)]
     event = time - cohort
-    boot, seed = attgt.bootstrap, attgt.seed
+    boot, seed, clusters = attgt.bootstrap, attgt.seed, attgt.clusters
     tag = {"simple": 1, "group": 2, "dynamic": 3, "calendar": 4}[kind]
     if boot is None:
         notes = ["Intervals: pointwise 95%, analytic SEs from influence functions "
@@ -155,12 +166,15 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
                  "overall interval pointwise 95%"
                  + ("" if kind == "simple" else f", per-{KINDS[kind]} intervals simultaneous "
                     "(sup-t) 95% bands") + "."]
+    if clusters is not None:
+        notes.append(f"Standard errors {clusters.note()}.")
 
     if kind == "simple":
         keepers = np.flatnonzero((cohort <= time) & (time <= cohort + max_e))
         estimate, influence = _combine(attgt, keepers, pg, with_wif=True)
-        se, _ = standard_errors(influence[:, None], boot, seed, tag)
-        result = AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes)
+        se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
+        result = AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes,
+                                  clusters=clusters)
         result.nobs = attgt.nobs
         return result
 
@@ -209,15 +223,16 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
         overall = float(estimates.mean())
         influence = by_key.mean(axis=1)
 
-    key_se, crit = standard_errors(by_key, boot, seed, tag * 10)
+    key_se, crit = standard_errors(by_key, boot, seed, tag * 10, clusters)
     if boot is None:
         crit = _NORMAL_CRIT
-    overall_se, _ = standard_errors(influence[:, None], boot, seed, tag)
+    overall_se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
     name = KINDS[kind]
     table = pd.DataFrame({name: keys, "estimate": estimates, "std_error": key_se,
                           "conf_low": estimates - crit * key_se,
                           "conf_high": estimates + crit * key_se})
-    result = AggregateResults(kind, name, overall, overall_se[0], table, influence, notes, key_influence=by_key)
+    result = AggregateResults(kind, name, overall, overall_se[0], table, influence, notes,
+                              key_influence=by_key, clusters=clusters)
     result.nobs = attgt.nobs
     return result
 

@@ -22,6 +22,7 @@ import pandas as pd
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.checks import (OptionError, nonnegative_weights, numeric_column,
                                           require_frame, show)
+from effectmeting.estimate.clustering import Clusters, clusters_from_codes
 from effectmeting.estimate.did_timing import comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.drdid import ESTIMATORS, PropensityFit, fit_logit
 from effectmeting.estimate.multiplier_bootstrap import multiplier_bootstrap
@@ -42,6 +43,7 @@ class DidPanel:
     weights: np.ndarray            # n_units
     units: np.ndarray              # unit labels, row order
     notes: list[str] = field(default_factory=list)
+    cluster_codes: np.ndarray | None = None  # per unit, codes of the cluster column (or None)
 
 
 def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -53,13 +55,15 @@ def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
 
 
 def _check_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
-                 covariates: Sequence[str], weights: str | None, panel: bool) -> None:
+                 covariates: Sequence[str], weights: str | None, panel: bool,
+                 cluster: str | None = None) -> None:
     """Refuse missing columns and missing values (nothing dropped silently); NA cohorts mean
     never treated.  The frame is not copied: the estimators read the columns they need."""
-    columns = [outcome, unit, time, cohort, *covariates] + ([weights] if weights else [])
+    optional = ([weights] if weights else []) + ([cluster] if cluster else [])
+    columns = [outcome, unit, time, cohort, *covariates, *optional]
     _require_columns(data, columns)
     # the unit column identifies panel units only; repeated cross-sections do not use it
-    checked = [outcome, *([unit] if panel else []), time, *covariates, *([weights] if weights else [])]
+    checked = [outcome, *([unit] if panel else []), time, *covariates, *optional]
     for column in checked:
         bad = data[column].isna()
         if bad.any():
@@ -114,12 +118,22 @@ def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> l
     """Labels of units whose ``values`` (already in unit order) are not constant, unit order."""
     same_unit = unit_codes[1:] == unit_codes[:-1]
     changes = same_unit & (values[1:] != values[:-1])
-    return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()
+    return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()  # plain values print cleanly
+
+
+def _per_unit(values: np.ndarray, order: np.ndarray, unit_codes: np.ndarray, first_rows: np.ndarray,
+              unit_labels, *, what: str, advice: str) -> np.ndarray:
+    """One value per unit from a row column, refusing units whose value changes over time."""
+    offenders = _varying_units(values[order], unit_codes, unit_labels)
+    if offenders:
+        raise IdentificationError(f"att_gt: {what} varies within unit for {len(offenders)} unit(s) "
+                                  f"(e.g. {offenders[:5]}); {advice}")
+    return values[first_rows]
 
 
 def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
                    covariates: Sequence[str], weights: str | None, control: str,
-                   anticipation: int) -> DidPanel:
+                   anticipation: int, cluster: str | None = None) -> DidPanel:
     """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``).
 
     Memory: columns are read one at a time and reordered straight into the units x periods
@@ -140,28 +154,19 @@ def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohor
     first_rows = order[np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])]
 
     # treatment must be absorbing: one first-treatment period per unit
-    cohort_values = data[cohort].fillna(0).to_numpy(float)
-    offenders = _varying_units(cohort_values[order], unit_codes, unit_labels)
-    if offenders:
-        raise IdentificationError(
-            f"att_gt: column {cohort!r} varies within unit for {len(offenders)} unit(s) "
-            f"(e.g. {offenders[:5]}); treatment must be absorbing (one first-treatment period per "
-            "unit). Recode switching units (e.g. to their first adoption) or drop them."
-        )
-    unit_cohort = cohort_values[first_rows]
-    del cohort_values
-    if weights:
-        weight_values = data[weights].to_numpy(float)
-        offenders = _varying_units(weight_values[order], unit_codes, unit_labels)
-        if offenders:
-            raise IdentificationError(
-                f"att_gt: weights column {weights!r} varies within unit (e.g. "
-                f"{offenders[:5]}); use one weight per unit."
-            )
-        unit_weights = weight_values[first_rows]
-        del weight_values
-    else:
-        unit_weights = np.ones(n_units)
+    per_unit = dict(order=order, unit_codes=unit_codes, first_rows=first_rows, unit_labels=unit_labels)
+    unit_cohort = _per_unit(
+        data[cohort].fillna(0).to_numpy(float), **per_unit, what=f"column {cohort!r}",
+        advice="treatment must be absorbing (one first-treatment period per unit). Recode "
+               "switching units (e.g. to their first adoption) or drop them.")
+    unit_weights = np.ones(n_units) if not weights else _per_unit(
+        data[weights].to_numpy(float), **per_unit, what=f"weights column {weights!r}",
+        advice="use one weight per unit.")
+    # a person who moves would be in two clusters; influence values are per unit
+    unit_cluster = None if cluster is None else _per_unit(
+        pd.factorize(data[cluster], sort=True)[0], **per_unit, what=f"cluster column {cluster!r}",
+        advice="each unit needs one cluster. For residents who move, assign the municipality of a "
+               "fixed moment (e.g. the first year observed) to a new column and cluster on that.")
     del unit_codes, first_rows
 
     # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
@@ -194,11 +199,12 @@ def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohor
         outcome_matrix = outcome_matrix[:, keep_periods]
         cov = cov[:, keep_periods] if cov is not None and not constant else cov
     unit_cohort, unit_weights, unit_labels = timing.cohort[keep], unit_weights[keep], unit_labels[keep]
+    unit_cluster = None if unit_cluster is None else unit_cluster[keep]
     periods = periods[keep_periods]
     notes.extend(timing.notes)
     return DidPanel(periods=periods, cohort=unit_cohort, outcome=outcome_matrix, covariates=cov,
                     covariates_constant=constant, weights=unit_weights,
-                    units=np.asarray(unit_labels), notes=notes)
+                    units=np.asarray(unit_labels), notes=notes, cluster_codes=unit_cluster)
 
 
 def _design(panel: DidPanel, rows: np.ndarray, period_index: int) -> np.ndarray:
@@ -278,7 +284,8 @@ class AttGtResults(Results):
     title = "Group-time average treatment effects ATT(g,t) (Callaway & Sant'Anna 2021)"
 
     def __init__(self, *, cohort, time, estimate, post, influence, panel, nobs: int,
-                 bootstrap: int | None, seed: int | None, settings: dict) -> None:
+                 bootstrap: int | None, seed: int | None, settings: dict,
+                 clusters: Clusters | None = None) -> None:
         super().__init__()
         self.cohort, self.time, self.estimate, self.post = cohort, time, estimate, post
         #: n x n_cells influence functions; n = units (panel) or rows (cross-sections)
@@ -289,7 +296,10 @@ class AttGtResults(Results):
         self.n_units = len(panel.cohort)
         self.nobs = nobs
         self.bootstrap, self.seed, self.settings = bootstrap, seed, settings
-        self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0)
+        #: cluster membership of the influence rows (None: each unit/row its own cluster)
+        self.clusters = clusters
+        self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0,
+                                                          clusters=clusters)
         self.notes.extend(panel.notes)
 
     def tidy(self) -> pd.DataFrame:
@@ -335,11 +345,19 @@ class AttGtResults(Results):
 
 
 def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | None,
-                    tag: int) -> tuple[np.ndarray, float]:
+                    tag: int, clusters: Clusters | None = None) -> tuple[np.ndarray, float]:
     """Analytic SEs ``sqrt(mean(IF^2)/n)`` with the normal critical value, or multiplier-bootstrap
-    SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams)."""
+    SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams).
+    With ``clusters`` the variance sums influence values within cluster first (CR1, see
+    :mod:`.clustering`) and the bootstrap draws one multiplier per cluster."""
     n = influence.shape[0]
-    if bootstrap is None:
+    if clusters is not None:
+        if bootstrap is None:
+            se = np.sqrt(np.diag(clusters.vcov(influence)))
+            se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
+            return se, float(confidence_interval(0.0, 1.0)[1])
+        influence = clusters.bootstrap_influence(influence)
+    elif bootstrap is None:
         # column sums of squares without an n x n_cells temporary (influence ** 2)
         se = np.sqrt(np.einsum("ij,ij->j", influence, influence)) / n
         se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
@@ -352,7 +370,8 @@ def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | No
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
            control: str = "never", covariates: Sequence[str] | None = None, method: str = "dr",
            base_period: str = "varying", anticipation: int = 0, weights: str | None = None,
-           panel: bool = True, bootstrap: int | None = None, seed: int | None = None) -> AttGtResults:
+           panel: bool = True, bootstrap: int | None = None, seed: int | None = None,
+           cluster: str | None = None) -> AttGtResults:
     """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, as R ``did::att_gt``.
 
     Parameters
@@ -373,18 +392,24 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     bootstrap: None for analytic SEs and pointwise 95% intervals; an integer number of
         multiplier-bootstrap draws (Rademacher, as R did) for bootstrap SEs and simultaneous
         (sup-t) 95% bands.  ``seed`` makes the draws reproducible.
+    cluster: optional column of a coarser cluster (e.g. the municipality of person-level units),
+        constant within unit.  Analytic variances then sum influence values within cluster
+        (CR1, as diff-diff's ``cluster=``) and the bootstrap draws one weight per cluster (R
+        ``did``'s ``clustervars``); see :mod:`effectmeting.estimate.clustering`.  Without it,
+        units (panel) or rows (cross-sections) are the clusters, as in R ``did``.
 
     Units first treated in the first period are dropped with a warning (as R did); the result's
-    ``influence`` is an n_units x n_cells array (clustered by unit).
+    ``influence`` is an n_units x n_cells array (per unit, also when clustered: the variance
+    collapses it by ``result.clusters``).
     """
     _check_options(control, method, base_period, anticipation, bootstrap)
     require_frame(data, "att_gt")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel)
+    _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel, cluster)
     data = _numeric_columns(data, outcome, time, cohort, covariates, weights)
     if panel:
         prepared = _prepare_panel(data, outcome, unit, time, cohort, covariates, weights,
-                                  control, anticipation)
+                                  control, anticipation, cluster)
         cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
             prepared, control, method, base_period, anticipation)
         nobs = len(prepared.cohort) * len(prepared.periods)
@@ -393,24 +418,30 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
                                                                 prepare_cross_sections)
 
         prepared = prepare_cross_sections(data, outcome, time, cohort, covariates, weights,
-                                          control, anticipation)
+                                          control, anticipation, cluster)
         cohort_arr, time_arr, att, post, influence, notes = estimate_cells_rc(
             prepared, control, method, base_period, anticipation)
         nobs = len(prepared.cohort)
     if len(att) == 0:
         raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.")
+    clusters = (None if cluster is None else
+                clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt"))
     result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,
                           influence=influence, panel=prepared, nobs=nobs, bootstrap=bootstrap, seed=seed,
                           settings=dict(control=control, method=method, base_period=base_period,
-                                        anticipation=anticipation, covariates=covariates))
+                                        anticipation=anticipation, covariates=covariates,
+                                        cluster=cluster),
+                          clusters=clusters)
     result.notes.extend(notes)
+    entities = f"{result.n_units} units" if panel else f"repeated cross-sections: {result.n_units} rows"
+    clustering = (clusters.note() if clusters is not None else
+                  "clustered by unit" if panel else "each row its own cluster")
     result.notes.append(
         f"Comparison: {'never-treated' if control == 'never' else 'not-yet-treated'} units; "
         f"method {method}; base period {base_period}; anticipation {anticipation}; "
-        + (f"{result.n_units} units, clustered by unit." if panel else
-           f"repeated cross-sections: {result.n_units} rows, each its own cluster."))
+        f"{entities}, {clustering}.")
     result.notes.append(
         "Intervals: pointwise 95%, analytic SEs from influence functions." if bootstrap is None else
         f"Intervals: simultaneous (sup-t) 95% bands, multiplier bootstrap ({bootstrap} draws, "
-        f"Rademacher weights, seed {seed}).")
+        f"Rademacher weights{', one per cluster' if clusters is not None else ''}, seed {seed}).")
     return result

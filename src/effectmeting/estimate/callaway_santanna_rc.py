@@ -27,11 +27,12 @@ class CrossSections:
     covariates: np.ndarray | None  # rows x k
     weights: np.ndarray
     notes: list[str] = field(default_factory=list)
+    cluster_codes: np.ndarray | None = None  # per row, codes of the cluster column (or None)
 
 
 def prepare_cross_sections(frame: pd.DataFrame, outcome: str, time: str, cohort: str,
                            covariates: Sequence[str], weights: str | None, control: str,
-                           anticipation: int) -> CrossSections:
+                           anticipation: int, cluster: str | None = None) -> CrossSections:
     """Arrays per row after R did's cohort rules (missing values were refused by the caller)."""
     period_index, periods = pd.factorize(frame[time], sort=True)
     periods = np.asarray(periods)
@@ -47,6 +48,7 @@ def prepare_cross_sections(frame: pd.DataFrame, outcome: str, time: str, cohort:
         covariates=frame[list(covariates)].to_numpy(float)[keep] if covariates else None,
         weights=frame[weights].to_numpy(float)[keep] if weights else np.ones(int(keep.sum())),
         notes=list(timing.notes),
+        cluster_codes=None if cluster is None else pd.factorize(frame[cluster], sort=True)[0][keep],
     )
 
 

@@ -121,8 +121,7 @@ def cs_pretrend_wald(dynamic) -> dict:
     if not pre.any() or dynamic.key_influence is None:
         return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment event times"}
     b = table["estimate"].to_numpy()[pre]
-    influence = dynamic.key_influence[:, pre]
-    vcov = influence.T @ influence / influence.shape[0] ** 2
+    vcov = dynamic.key_vcov()[np.ix_(pre, pre)]
     rank = int(np.linalg.matrix_rank(vcov))
     statistic = float(b @ np.linalg.pinv(vcov) @ b)
     times = ",".join(str(int(e)) for e in table["event_time"].to_numpy()[pre])
