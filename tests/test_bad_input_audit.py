@@ -218,3 +218,11 @@ def test_output_directory_that_is_a_file_and_negative_demo_seed_exit_2(tmp_path)
 def test_validate_directory_says_directory(tmp_path):
     status, err = _cli(["validate", str(tmp_path), "--schema", "population"])
     assert status == 2 and "is a directory, not a file" in err
+
+
+def test_harmonisation_error_names_the_file_not_only_the_source_label(tmp_path):
+    # GM0363 (Amsterdam) exists; Weesp's GM0457 ended on 2022-03-24, so it did not exist in 2023.
+    path = _write(tmp_path / "bevolking_2023.csv", HEADER + "GM0457,2023,20000,4000,16000\n")
+    with pytest.raises(HarmonisationError, match=r"bevolking_2023\.csv \(source 'pop'\): 1 row\(s\) name a "
+                                                 r"municipality that did not exist"):
+        harmonise([{"name": "pop", "path": str(path), "table": "population"}], reference_year=2023)

@@ -89,7 +89,11 @@ def harmonise(
         if table == "price_index":
             continue
         for spec, frame in items:
-            mapped.setdefault(table, []).append(to_reference_year(frame, table=table, source=spec.name, **options))
+            try:
+                mapped.setdefault(table, []).append(to_reference_year(frame, table=table, source=spec.name, **options))
+            except HarmonisationError as error:  # name the file, not only the source label
+                detail = str(error).removeprefix(f"{spec.name}: ")
+                raise HarmonisationError(f"{spec.path} (source {spec.name!r}): {detail}") from None
 
     data = _wide(mapped)
     cost_columns = [c for c in data.columns if c.startswith("cost_")]
