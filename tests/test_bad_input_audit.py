@@ -226,3 +226,14 @@ def test_harmonisation_error_names_the_file_not_only_the_source_label(tmp_path):
     with pytest.raises(HarmonisationError, match=r"bevolking_2023\.csv \(source 'pop'\): 1 row\(s\) name a "
                                                  r"municipality that did not exist"):
         harmonise([{"name": "pop", "path": str(path), "table": "population"}], reference_year=2023)
+
+
+def test_transition_naming_codes_that_did_not_exist_is_refused(tmp_path):
+    """A reversed row (Heerhugowaard+Langedijk = Dijk en Waard GM1942 "back" to Heerhugowaard's
+    GM0398 on 2016-01-01) would send data to a code that did not exist; it is refused."""
+    from effectmeting.harmonise.transitions import load_transitions
+
+    path = _write(tmp_path / "transitions.csv", "effective,old_code,new_code,weight,kind\n"
+                                                "2016-01-01,GM1942,GM0398,1.0,merged\n")
+    with pytest.raises(HarmonisationError, match=r"transitions\.csv.*GM1942 did not exist in 2015.*check the direction"):
+        load_transitions(path)

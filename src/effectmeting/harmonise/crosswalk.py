@@ -64,13 +64,13 @@ def _population_per_row(rows: pd.DataFrame, column: str, population: pd.DataFram
     return pd.to_numeric(joined[column], errors="coerce").to_numpy(dtype="float64")
 
 
-def _load_steps(transitions, weights, boundary, boundary_threshold, audit, source) -> pd.DataFrame:
+def _load_steps(transitions, weights, boundary, boundary_threshold, audit, source, register) -> pd.DataFrame:
     if transitions is None:
         table = load_transitions(audit=audit)
     elif isinstance(transitions, (str, Path)):
-        table = load_transitions(transitions, audit=audit)
+        table = load_transitions(transitions, audit=audit, register=register)
     else:
-        table = _validate(transitions, "transitions frame", audit)
+        table = _validate(transitions, "transitions frame", audit, register=register)
     if isinstance(weights, pd.DataFrame):
         table = apply_population_weights(table, weights, audit)
     elif weights != "address":
@@ -159,7 +159,7 @@ def to_reference_year(
         audit.note(stage="crosswalk", source=source, detail="no data rows to harmonise")
         kept = [c for c in rows.columns if c not in dropped_columns]
         return rows[kept].astype({c: "float64" for c in by_rule["sum"] + by_rule["weighted_mean"]})
-    steps = _load_steps(transitions, weights, boundary, boundary_threshold, audit, source)
+    steps = _load_steps(transitions, weights, boundary, boundary_threshold, audit, source, register)
     present = rows[["year", "municipality"]].drop_duplicates().rename(columns={"municipality": "code"})
 
     later = present[present["year"] > reference_year]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from effectmeting.errors import HarmonisationError, InputError
 from effectmeting.harmonise.audit import AuditLog
-from effectmeting.harmonise.register import data_path
+from effectmeting.harmonise.register import FIRST_YEAR, LAST_YEAR, codes_valid_in, data_path, load_municipalities
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,31 @@ def _check_and_renormalise(table: pd.DataFrame, where: str, audit: AuditLog | No
     return table
 
 
-def _validate(table: pd.DataFrame, where: str, audit: AuditLog | None) -> pd.DataFrame:
+def _register_problems(table: pd.DataFrame, register: pd.DataFrame | None) -> list[str]:
+    """Within the register (bundled 2015-2024 unless given): the old code must exist the year before
+    the change and the new code in the year of it.  Why: a reversed or mistyped row (GM1942 -> GM0381 on
+    2016-01-01) would otherwise send data to a municipality that did not exist and lose it."""
+    year = table["effective"].dt.year
+    inside = (year > FIRST_YEAR) & (year <= LAST_YEAR)
+    if not inside.any():
+        return []
+    register = load_municipalities() if register is None else register
+    rows = table[inside]
+    valid = set(zip(*codes_valid_in(pd.concat([year[inside] - 1, year[inside]]).drop_duplicates(),
+                                    register)[["year", "code"]].to_numpy().T))
+    problems = []
+    for when, old, new in zip(rows["effective"], rows["old_code"], rows["new_code"]):
+        if (when.year - 1, old) not in valid:
+            problems.append(f"{when.date()} {old}->{new}: {old} did not exist in {when.year - 1}")
+        if (when.year, new) not in valid:
+            problems.append(f"{when.date()} {old}->{new}: {new} does not exist in {when.year}")
+    if problems:
+        problems[-1] += " (check the direction old_code -> new_code and the effective date)"
+    return problems
+
+
+def _validate(table: pd.DataFrame, where: str, audit: AuditLog | None, *, check_register: bool = True,
+              register: pd.DataFrame | None = None) -> pd.DataFrame:
     missing = {"effective", "old_code", "new_code", "weight", "kind"} - set(table.columns)
     if missing:
         raise InputError(f"{where}: transitions lack column(s) {sorted(missing)}")
@@ -72,6 +96,8 @@ def _validate(table: pd.DataFrame, where: str, audit: AuditLog | None) -> pd.Dat
                  for c, n, k in zip(bad_kind["old_code"], bad_kind["new_code"], bad_kind["kind"])]
     dup = table[table.duplicated(["effective", "old_code", "new_code"], keep=False)]
     problems += [f"duplicated row {e.date()} {c}->{n}" for e, c, n in zip(dup["effective"], dup["old_code"], dup["new_code"])]
+    if check_register:
+        problems += _register_problems(table, register)
     if problems:
         raise HarmonisationError(f"{where}: invalid transitions: " + "; ".join(problems[:30]))
     table = _check_and_renormalise(table, where, audit)
@@ -79,19 +105,24 @@ def _validate(table: pd.DataFrame, where: str, audit: AuditLog | None) -> pd.Dat
     return table.sort_values(["effective", "old_code", "new_code"], ignore_index=True)
 
 
-def load_transitions(path: str | Path | None = None, *, audit: AuditLog | None = None) -> pd.DataFrame:
+def load_transitions(path: str | Path | None = None, *, audit: AuditLog | None = None,
+                     register: pd.DataFrame | None = None) -> pd.DataFrame:
     """Transitions ``effective, old_code, new_code, weight, kind, year`` (bundled 2017-2023 by default).
+
+    A user's table is checked against ``register`` (default: the bundled one): every old code must
+    exist the year before its change and every new code in the year of it.
 
     Weights of one old municipality on one date must sum to 1: within 0.01 they are rescaled
     exactly (logged, and noted in ``audit`` if given), otherwise :class:`HarmonisationError`.
     ``year`` is the year of the new division (``effective.year``).
     """
+    bundled = path is None  # consistent with the bundled register by construction (tested)
     path = Path(path) if path is not None else data_path(TRANSITIONS_FILE)
     stat = path.stat() if path.exists() else None
     if stat is None:
         raise InputError(f"transitions file {path} not found")
     table = _read_transitions(str(path), stat.st_mtime_ns, stat.st_size)
-    return _validate(table.copy(), str(path), audit)
+    return _validate(table.copy(), str(path), audit, check_register=not bundled, register=register)
 
 
 @lru_cache(maxsize=8)
