@@ -17,7 +17,8 @@ from effectmeting.errors import InputError
 from effectmeting.report.i18n import t, taakveld_label
 from effectmeting.report.number_format import format_number
 from effectmeting.report.style import (NEUTRAL, SERIES_COLORS, FigureSpec, NumberFormatter, apply_style,
-                                       axis_label, finish_figure, new_figure, series_style, set_year_axis)
+                                       axis_label, finish_figure, legend_below, new_figure, series_style,
+                                       set_year_axis, wrap_row_label)
 
 ESTIMATE_COLUMNS = ("estimate", "conf_low", "conf_high")
 
@@ -30,6 +31,11 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...] | list[str], what: st
 
 def _ci_text(level: float, lang: str) -> str:
     return t("confidence_interval", lang, level=format_number(level * 100, lang, 0))
+
+
+def _interval_note(level: float, lang: str) -> str:
+    """Reading aid under a forest-type figure: what the horizontal lines are."""
+    return t("note_interval_lines", lang, ci=_ci_text(level, lang))
 
 
 def _interval_errors(frame: pd.DataFrame) -> np.ndarray:
@@ -61,10 +67,14 @@ def event_study_plot(frames: Mapping[str, pd.DataFrame], *, outcome_label: str, 
     count = len(frames)
     offsets = np.linspace(-width / 2, width / 2, count) if count > 1 else np.zeros(1)
     with apply_style():
-        figure, axes = new_figure()
+        figure, axes = new_figure(12.0)  # room for the legend below the plot
         axes.axhline(0.0, color="black", linewidth=0.8, zorder=1)
         axes.axvline(-0.5, color=NEUTRAL, linewidth=0.9, linestyle=":", zorder=1)
         observed_times: set[int] = set()
+        # the reference period is drawn when an estimator is normalised there (reports no point),
+        # even if another estimator (e.g. Callaway-Sant'Anna's year-on-year pre-periods) reports one
+        normalised = reference_period is not None and any(
+            reference_period not in set(frame["event_time"].astype(int)) for frame in frames.values())
         post_means = []
         for index, (estimator, frame) in enumerate(frames.items()):
             frame = frame.sort_values("event_time", kind="mergesort")
@@ -76,7 +86,7 @@ def event_study_plot(frames: Mapping[str, pd.DataFrame], *, outcome_label: str, 
                           elinewidth=1.1, markersize=4.5, label=estimator, zorder=3)
             post = frame.loc[frame["event_time"] >= 0, "estimate"]
             post_means.append(f"{estimator} {format_number(post.mean(), lang, 2)}")
-        if reference_period is not None and reference_period not in observed_times:
+        if normalised:
             axes.plot([reference_period], [0.0], "o", mfc="white", mec="black", markersize=5,
                       label=t("reference_period", lang), zorder=3)
             observed_times.add(int(reference_period))
@@ -89,8 +99,9 @@ def event_study_plot(frames: Mapping[str, pd.DataFrame], *, outcome_label: str, 
         handles, texts = axes.get_legend_handles_labels()
         # estimators first, the reference-period marker last
         order = sorted(range(len(texts)), key=lambda i: texts[i] == t("reference_period", lang))
-        axes.legend([handles[i] for i in order], [texts[i] for i in order], loc="best",
-                    title=_ci_text(level, lang))
+        # below the plot: inside ("best") it can cover an interval bar, which it does not avoid
+        legend_below(axes, [handles[i] for i in order], [texts[i] for i in order], ncols=min(3, len(texts)),
+                     title=_ci_text(level, lang))
         times_all = sorted(observed_times)
         alt = alt_text or t("alt_event_study", lang, outcome=outcome_label, unit=unit,
                             ci=_ci_text(level, lang), first=times_all[0], last=times_all[-1],
@@ -138,7 +149,8 @@ def cohort_trends_plot(panel_data: pd.DataFrame, *, outcome: str, cohort_col: st
         for index, cohort_year in enumerate(cohorts):
             never = pd.isna(cohort_year)
             label = t("never_adopted", lang) if never else t("cohort_label", lang, year=int(cohort_year))
-            style = series_style(index)
+            # black is the never-adopters' colour: no adopting cohort may get it
+            style = series_style(index, reserve_black=True)
             color = "black" if never else style["color"]
             series = means[cohort_year]
             axes.plot(means.index, series.to_numpy(float), color=color,
@@ -153,7 +165,7 @@ def cohort_trends_plot(panel_data: pd.DataFrame, *, outcome: str, cohort_col: st
         set_year_axis(axes)
         axes.yaxis.set_major_formatter(NumberFormatter(lang, percent=percent))
         # below the plot: with many cohorts a legend inside covers the lines
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=min(4, len(cohorts) + 1))
+        legend_below(axes, ncols=min(4, len(cohorts) + 1))
         alt = alt_text or t("alt_cohort_trends", lang, outcome=outcome_label, unit=unit,
                             first=int(years.min()), last=int(years.max()), n=len(cohorts),
                             groups="; ".join(group_texts))
@@ -215,8 +227,8 @@ def forest_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl", label_col: s
             for group, color in color_of.items():
                 axes.plot([], [], "o", color=color, label=group)
             # below the plot: group names (outcomes with units) are long and would cover points
-            axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=1)
-        axes.set_yticks(positions, labels)
+            legend_below(axes, ncols=1)
+        axes.set_yticks(positions, [wrap_row_label(label) for label in labels])
         axes.grid(axis="x")
         axes.grid(axis="y", visible=False)
         axes.xaxis.set_major_formatter(NumberFormatter(lang))
@@ -225,12 +237,12 @@ def forest_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl", label_col: s
         return finish_figure(figure, axes, title=title,
                              xlabel=axis_label(xlabel or t("effect", lang), unit),
                              ylabel=ylabel or t("column.label", lang),
-                             source=source, lang=lang, name=name, alt_text=alt)
+                             source=source, lang=lang, name=name, alt_text=alt, note=_interval_note(level, lang))
 
 
 def faceted_forest_plot(tidy: pd.DataFrame, *, panel_col: str, unit_col: str, label_col: str, lang: str = "nl",
                         title: str, ylabel: str, source: str | None = None, name: str = "forest",
-                        alt_text: str) -> FigureSpec:
+                        alt_text: str, level: float = 0.95, note: str = "") -> FigureSpec:
     """One forest panel per value of ``panel_col`` (e.g. per outcome), stacked, each with its own
     x-axis in its own unit (``unit_col``): estimates in different units never share an axis.
 
@@ -246,11 +258,11 @@ def faceted_forest_plot(tidy: pd.DataFrame, *, panel_col: str, unit_col: str, la
     sizes = [int((frame[panel_col].astype(str) == p).sum()) for p in panels]
     color_of = {label: SERIES_COLORS[i % len(SERIES_COLORS)]
                 for i, label in enumerate(dict.fromkeys(frame[label_col].astype(str)))}
-    height = 2.4 + sum(1.6 + 0.6 * size for size in sizes)
+    height = 2.4 + sum(1.7 + 0.7 * size for size in sizes)
     with apply_style():
         figure, first = new_figure(height)
         first.remove()
-        grid = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": [s + 1.6 for s in sizes]})
+        grid = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": [s + 1.7 for s in sizes]})
         axes_list = list(grid[:, 0])
         for axes, panel in zip(axes_list, panels):
             part = frame[frame[panel_col].astype(str) == panel].reset_index(drop=True)
@@ -265,10 +277,11 @@ def faceted_forest_plot(tidy: pd.DataFrame, *, panel_col: str, unit_col: str, la
             axes.xaxis.set_major_formatter(NumberFormatter(lang))
             axes.set_title(panel, loc="left", fontsize="medium", fontweight="bold")
             axes.set_xlabel(axis_label(t("effect", lang), str(part[unit_col].iloc[0]) or None))
-            axes.set_ylabel(ylabel)
         last = axes_list[-1]
+        note = _interval_note(level, lang) + (f" {note}" if note else "")
+        # one y label for the stack: repeated on every (short) panel it would not fit beside it
         return finish_figure(figure, last, title=title, xlabel=last.get_xlabel(), ylabel=ylabel, source=source,
-                             lang=lang, name=name, alt_text=alt_text)
+                             lang=lang, name=name, alt_text=alt_text, note=note, figure_ylabel=True)
 
 
 def cost_by_domain_plot(frame: pd.DataFrame, *, lang: str = "nl", kind: str = "lines",
@@ -309,20 +322,26 @@ def cost_by_domain_plot(frame: pd.DataFrame, *, lang: str = "nl", kind: str = "l
         figure, axes = new_figure(13.0)
         years = values.index.to_numpy(float)
         if kind == "area":
-            axes.stackplot(years, values.to_numpy().T, labels=labels,
-                           colors=[series_style(i)["color"] for i in range(values.shape[1])],
-                           alpha=0.9, linewidth=0.3, edgecolor="white")
+            # the first column is stacked on top, so the legend (read top to bottom) lists the
+            # layers in the order they appear in the plot
+            colors = [series_style(i)["color"] for i in range(values.shape[1])]
+            layers = axes.stackplot(years, values.to_numpy().T[::-1], labels=labels[::-1], colors=colors[::-1],
+                                    alpha=0.9, linewidth=0.3, edgecolor="white")
+            handles = layers[::-1]
         else:
             for index, (column, label) in enumerate(zip(values.columns, labels)):
                 style = series_style(index)
                 axes.plot(years, values[column].to_numpy(), color=style["color"],
                           linestyle=style["linestyle"], marker=style["marker"], markersize=3.5, label=label)
         set_year_axis(axes)
-        axes.yaxis.set_major_formatter(NumberFormatter(lang, prefix="€\u00a0"))
+        axes.yaxis.set_major_formatter(NumberFormatter(lang, euro=True))
         # below the plot: taakveld names are long and would squeeze the axes from the side
         # long names in one column: two columns of them would squeeze the axes to a strip
         two = len(labels) > 3 and max(len(label) for label in labels) <= 30
-        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncols=2 if two else 1)
+        if kind == "area":
+            legend_below(axes, list(handles), labels, ncols=2 if two else 1)
+        else:
+            legend_below(axes, ncols=2 if two else 1)
         last = values.iloc[-1]
         items = "; ".join(f"{label} {format_number(v, lang, 0)}" for label, v in zip(labels, last))
         alt = alt_text or t("alt_cost_by_domain", lang, kind=t(f"kind_{kind}", lang), unit=unit,
@@ -371,14 +390,16 @@ def cost_effect_summary_plot(tidy: pd.DataFrame, *, unit: str, lang: str = "nl",
         axes.set_ylim(0.5, len(frame) + 0.5)
         if is_total.any():
             axes.axhline(positions[is_total.to_numpy()].max() + 0.5, color=NEUTRAL, linewidth=0.6)
-        axes.set_yticks(positions, labels)
+        axes.set_yticks(positions, [wrap_row_label(label) for label in labels])
         for tick, flag in zip(axes.get_yticklabels(), is_total):
             tick.set_fontweight("bold" if flag else "normal")
         axes.grid(axis="x")
         axes.grid(axis="y", visible=False)
-        axes.xaxis.set_major_formatter(NumberFormatter(lang, prefix="€\u00a0"))
+        # whole or round amounts (no 2,5 steps): euro tick labels are wide and must not touch
+        axes.xaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 5, 10]))
+        axes.xaxis.set_major_formatter(NumberFormatter(lang, euro=True))
         alt = alt_text or t("alt_cost_effects", lang, unit=unit, ci=_ci_text(level, lang),
                             items=_items_text(frame, labels, lang))
         return finish_figure(figure, axes, title=title, xlabel=axis_label(t("effect", lang), unit),
                              ylabel=t("cost_line", lang), source=source, lang=lang, name=name,
-                             alt_text=alt)
+                             alt_text=alt, note=_interval_note(level, lang))

@@ -128,6 +128,13 @@ def _provenance_html(provenance: dict, lang: str) -> str:
             f'<dl class="provenance">{items}</dl>\n</section>')
 
 
+def _package_version() -> str:
+    """effectmeting's version (the package attribute, so an editable install reports the source's)."""
+    import effectmeting
+
+    return str(getattr(effectmeting, "__version__", "")).strip()
+
+
 def build_report(sections: list[Section], *, lang: str = "nl", title: str, provenance: dict,
                  figure_format: str = "png") -> str:
     """The report as one HTML string.
@@ -198,7 +205,8 @@ def build_report(sections: list[Section], *, lang: str = "nl", title: str, prove
         *body,
         _provenance_html(provenance, lang),
         "</main>",
-        f"<footer>{html.escape(t('generated_by', lang))}</footer>",
+        # the version closes the provenance: the same inputs with another version may give other numbers
+        f"<footer>{html.escape(t('generated_by', lang))} {html.escape(_package_version())}</footer>",
         "</body>",
         "</html>",
     ]

@@ -47,6 +47,10 @@ NL: dict[str, str] = {
     "kind_lines": "Lijndiagram",
     "kind_area": "Gestapeld vlakdiagram",
     "municipalities_short": "gem.",
+    "note_interval_lines": "Horizontale lijnen: {ci}.",
+    "terciles": "tercielen",
+    "title_forest_subgroups_by": "Effect na invoering per subgroep: {by}; schatter {estimator}",
+    "note_subgroups_missing": "Niet getoond (te weinig gemeenten of geen vergelijkingsgemeenten): {groups}.",
     # table columns
     "column.label": "Uitkomst",
     "column.term": "Term",
@@ -116,7 +120,6 @@ NL: dict[str, str] = {
     "column.deprivation_index": "Achterstandsindex",
     "column.deprivation_index_tercile": "Achterstandsindex (tercielen)",
     "column.population_total": "Inwoners",
-    "title_forest_subgroups": "Effect na invoering per subgroep: {by}",
     "caption_subgroups": "Effect per subgroep ({by}), schatter {estimator}; toets op gelijke effecten",
     "subgroup_test": "{outcome}: toets of de effecten tussen de subgroepen gelijk zijn: p = {p}.",
     "subgroup_missing": ("{n} subgroepschattingen ontbreken (–): in die subgroep zijn te weinig gemeenten of geen "
@@ -157,6 +160,10 @@ EN: dict[str, str] = {
     "kind_lines": "Line chart",
     "kind_area": "Stacked area chart",
     "municipalities_short": "mun.",
+    "note_interval_lines": "Horizontal lines: {ci}.",
+    "terciles": "terciles",
+    "title_forest_subgroups_by": "Effect after adoption by subgroup: {by}; estimator {estimator}",
+    "note_subgroups_missing": "Not shown (too few municipalities or no comparison municipalities): {groups}.",
     "column.label": "Outcome",
     "column.term": "Term",
     "column.outcome": "Outcome",
@@ -223,7 +230,6 @@ EN: dict[str, str] = {
     "column.deprivation_index": "Deprivation index",
     "column.deprivation_index_tercile": "Deprivation index (terciles)",
     "column.population_total": "Inhabitants",
-    "title_forest_subgroups": "Effect after adoption by subgroup: {by}",
     "caption_subgroups": "Effect by subgroup ({by}), estimator {estimator}; test of equal effects",
     "subgroup_test": "{outcome}: test that the effects are equal across subgroups: p = {p}.",
     "subgroup_missing": ("{n} subgroup estimates are missing (–): the subgroup has too few municipalities or no "

@@ -237,6 +237,21 @@ def design_label(design: str, lang: str = "nl") -> str:
     return _capitalise(f"{dimension_text}: {humanise(value).lower()}")
 
 
+#: tercile values of :func:`effectmeting.study.add_terciles` columns
+TERCILES: dict[str, tuple[str, str]] = {"low": ("laag", "low"), "middle": ("midden", "middle"),
+                                        "high": ("hoog", "high")}
+
+
+def subgroup_value_label(by: str, value: object, lang: str = "nl") -> str:
+    """Readable value of a subgroup column: the tercile values of a ``*_tercile`` column
+    (``low``/``middle``/``high`` -> ``"laag"``/``"midden"``/``"hoog"``); anything else unchanged
+    (size classes such as ``10k-20k`` and urbanity 1-5 are explained by the column label)."""
+    text = str(value).strip()
+    if str(by).endswith("_tercile") and text in TERCILES:
+        return _pick(TERCILES[text], lang)
+    return text
+
+
 def comparison_label(kind: str, lang: str = "nl") -> str:
     """Bacon comparison type in words; unknown types unchanged."""
     return _pick(COMPARISONS[kind], lang) if kind in COMPARISONS else str(kind)
@@ -250,7 +265,13 @@ def pretrend_test_label(code: str, lang: str = "nl") -> str:
 def column_label(column: str, lang: str = "nl") -> str:
     """Table header for a tidy-frame column: the ``column.*`` catalogue entry, else humanised."""
     key = f"column.{column}"
-    return t(key, lang) if has_label(key, lang) else humanise(column)
+    if has_label(key, lang):
+        return t(key, lang)
+    if str(column).endswith("_tercile"):  # add_terciles(panel, column): "Stedelijkheid (tercielen)"
+        base = str(column)[: -len("_tercile")]
+        name = column_label(base, lang) if has_label(f"column.{base}", lang) else outcome_label(base, lang)
+        return f"{name.partition(' (')[0]} ({t('terciles', lang)})"
+    return humanise(column)
 
 
 def label(name: str, lang: str = "nl") -> str:
@@ -262,6 +283,6 @@ def label(name: str, lang: str = "nl") -> str:
         return estimator_label(text, lang)
     if text in COST_LINES:
         return cost_line_label(text, lang)
-    if has_label(f"column.{text}", lang):
+    if has_label(f"column.{text}", lang) or text.endswith("_tercile"):
         return column_label(text, lang)
     return outcome_label(text, lang)

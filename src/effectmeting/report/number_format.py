@@ -78,6 +78,23 @@ def format_percent(value: object, lang: str = "nl", digits: int = 1, *, fraction
     return text + (NBSP + "%" if lang == "nl" else "%")
 
 
+def euro_prefix(lang: str = "nl") -> str:
+    """The euro sign before an amount: ``"€ "`` (with a non-breaking space) in Dutch, as in
+    ``€ 1.400``; ``"€"`` without space in English, as in ``€1,400``."""
+    return "\u20ac" + NBSP if check_language(lang) == "nl" else "\u20ac"
+
+
+def format_euro(value: object, lang: str = "nl", digits: int = 0, *, minus: str = "-") -> str:
+    """An amount of euros: ``-1234.5`` -> ``"-€ 1.235"`` (nl, 0 digits) or ``"-€1,235"`` (en);
+    missing -> ``"–"``.  The sign goes before the euro sign."""
+    if is_missing(value):
+        check_language(lang)
+        return MISSING
+    text = format_number(value, lang, digits, minus=minus)
+    sign = minus if text.startswith(minus) and minus else ""
+    return sign + euro_prefix(lang) + text[len(sign):]
+
+
 def format_p_value(value: object, lang: str = "nl", digits: int = 3) -> str:
     """p-values with ``digits`` decimals; below ``10**-digits`` shown as ``"<0,001"``/``"<0.001"``."""
     check_language(lang)

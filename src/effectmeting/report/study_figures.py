@@ -11,9 +11,10 @@ import pandas as pd
 
 from effectmeting.errors import InputError
 from effectmeting.report.figures import (cohort_trends_plot, cost_by_domain_plot, event_study_plot,
-                                         faceted_forest_plot, forest_plot)
+                                         faceted_forest_plot)
 from effectmeting.report.i18n import t
-from effectmeting.report.labels import cost_line_label, estimator_label, label, outcome_label, unit_label
+from effectmeting.report.labels import (cost_line_label, estimator_label, label, outcome_label,
+                                        subgroup_value_label, unit_label)
 from effectmeting.report.number_format import format_number
 from effectmeting.report.style import FigureSpec
 from effectmeting.report.summary import headline_estimator
@@ -129,25 +130,40 @@ def study_subgroup_forest_plot(study, units: dict[str, str], *, lang: str = "nl"
     """Effect per subgroup of the local circumstance ``study`` was split by (``by``), per outcome,
     for the headline estimator; None when the study has no estimable subgroup estimates.
 
-    Rows are the subgroup values (e.g. size classes), colours the outcomes (with their units);
-    subgroups that could not be estimated are left out of the figure (the table lists them).
+    One panel per outcome with its own axis in that outcome's unit (outcomes are counted in
+    different units, so they never share an axis); rows are the subgroup values in readable form
+    (tercile values translated), coloured alike in every panel.  Subgroups that could not
+    be estimated are left out of the panels and named in the note under the figure (the table
+    lists them with the reason).
     """
     table, estimator = subgroup_estimates(study)
-    table = table.dropna(subset=["estimate"]) if len(table) else table
-    if table.empty:
+    if table.empty or table["estimate"].isna().all():
         return None
-    by = label(study.settings["by"], lang)
+    by_column = study.settings["by"]
+    by = label(by_column, lang)
     frame = table.assign(
-        row=table["value"].astype(str),
-        outcome_name=[outcome_label(o, lang) + (f" ({unit_label(units[o], lang)})" if units.get(o) else "")
-                      for o in table["outcome"]])
+        row=table["value"].map(lambda v: subgroup_value_label(by_column, v, lang)),
+        outcome_name=table["outcome"].map(lambda o: outcome_label(o, lang)),
+        unit_name=table["outcome"].map(lambda o: unit_label(units.get(o, ""), lang)))
+    missing = frame[frame["estimate"].isna()]
+    shown = frame.dropna(subset=["estimate"]).reset_index(drop=True)
     separator = t("interval_separator", lang)
     items = "; ".join(f"{row.outcome_name}, {row.row}: {format_number(row.estimate, lang, 2)} "
                       f"[{format_number(row.conf_low, lang, 2)}{separator}{format_number(row.conf_high, lang, 2)}]"
-                      for row in frame.itertuples(index=False))
+                      + (f" {row.unit_name}" if row.unit_name else "")
+                      for row in shown.itertuples(index=False))
     alt = t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
-            n=len(frame), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
-    return forest_plot(frame, unit="", lang=lang, label_col="row", group_col="outcome_name",
-                       xlabel=t("forest_axis", lang), ylabel=by,
-                       title=t("title_forest_subgroups", lang, by=by) + f" ({estimator_label(estimator, lang)})",
-                       source=source, name=name, alt_text=alt)
+            n=len(shown), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
+    note = ""
+    if len(missing):
+        per_outcome = {outcome: ", ".join(part["row"]) for outcome, part in missing.groupby("outcome_name", sort=False)}
+        if len(set(per_outcome.values())) == 1 and len(per_outcome) == frame["outcome_name"].nunique():
+            groups = next(iter(per_outcome.values()))  # the same subgroups for every outcome: name them once
+        else:
+            groups = "; ".join(f"{outcome}: {rows}" for outcome, rows in per_outcome.items())
+        note = t("note_subgroups_missing", lang, groups=groups)
+        alt += " " + note
+    return faceted_forest_plot(shown, panel_col="outcome_name", unit_col="unit_name", label_col="row", lang=lang,
+                               title=t("title_forest_subgroups_by", lang, by=by,
+                                       estimator=estimator_label(estimator, lang)),
+                               ylabel=by, source=source, name=name, alt_text=alt, note=note)

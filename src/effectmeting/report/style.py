@@ -26,11 +26,12 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.transforms import ScaledTranslation
 
 from effectmeting.errors import AnalysisConfigError
 from effectmeting.report.i18n import t
 from effectmeting.report.number_format import (NBSP, UNICODE_MINUS, check_language, decimals_for_ticks,
-                                         format_number)
+                                               format_euro, format_number)
 
 #: Okabe-Ito colours by name.
 OKABE_ITO: dict[str, str] = {
@@ -59,6 +60,8 @@ SOURCE_FONT_SIZE = 7.0
 SVG_HASH_SALT = "effectmeting"
 #: characters per line of a figure title before it wraps (bold 11 pt on a 16 cm figure)
 TITLE_WIDTH_CHARS = 62
+#: characters per line of the note under the source line (7 pt on a 16 cm figure)
+SOURCE_WIDTH_CHARS = 110
 
 STYLE_RC: dict[str, object] = {
     # the font shipped with matplotlib: identical glyphs (and bytes) on every machine
@@ -107,12 +110,19 @@ def apply_style() -> Iterator[None]:
         yield
 
 
-def series_style(index: int) -> dict[str, object]:
+def series_style(index: int, *, reserve_black: bool = False) -> dict[str, object]:
     """Colour, line style and marker for the ``index``-th series (cycles after 8 colours
-    with a new line style, so 9+ series stay distinguishable)."""
+    with a new line style, so 9+ series stay distinguishable).
+
+    ``reserve_black=True`` leaves black out of the cycle, for figures where black already
+    means something else (the never-adopters' reference line), so no series can be mistaken
+    for it; yellow goes too (a thin yellow line is hard to see on white), so the six strong
+    colours repeat with the next line style from the seventh series on."""
+    colors = ([c for c in SERIES_COLORS if c not in (OKABE_ITO["black"], OKABE_ITO["yellow"])] if reserve_black
+              else SERIES_COLORS)
     return {
-        "color": SERIES_COLORS[index % len(SERIES_COLORS)],
-        "linestyle": SERIES_LINESTYLES[(index // len(SERIES_COLORS)) % len(SERIES_LINESTYLES)],
+        "color": colors[index % len(colors)],
+        "linestyle": SERIES_LINESTYLES[(index // len(colors)) % len(SERIES_LINESTYLES)],
         "marker": SERIES_MARKERS[index % len(SERIES_MARKERS)],
     }
 
@@ -121,14 +131,17 @@ class NumberFormatter(Formatter):
     """Tick labels in Dutch or English number style, locale-independent.
 
     ``digits=None`` chooses the fewest decimals that show every tick exactly; ``percent=True``
-    treats values as fractions (0.12 -> ``12 %``); ``prefix``/``suffix`` add e.g. ``"€ "``.
+    treats values as fractions (0.12 -> ``12 %``); ``euro=True`` writes amounts in the
+    language's euro style (``€ 1.400`` / ``€1,400``, the minus before the euro sign);
+    ``prefix``/``suffix`` add other text.
     """
 
     def __init__(self, lang: str = "nl", digits: int | None = None, *, percent: bool = False,
-                 prefix: str = "", suffix: str = "") -> None:
+                 euro: bool = False, prefix: str = "", suffix: str = "") -> None:
         self.lang = check_language(lang)
         self.digits = digits
         self.percent = percent
+        self.euro = euro
         self.prefix = prefix
         self.suffix = suffix
         self._tick_values = np.array([], dtype=float)
@@ -145,6 +158,8 @@ class NumberFormatter(Formatter):
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         value = x * 100.0 if self.percent else x
+        if self.euro:
+            return self.prefix + format_euro(value, self.lang, self._digits(), minus=UNICODE_MINUS) + self.suffix
         text = format_number(value, self.lang, self._digits(), minus=UNICODE_MINUS)
         if self.percent:
             text += NBSP + "%" if self.lang == "nl" else "%"
@@ -217,12 +232,16 @@ def new_figure(height_cm: float = DEFAULT_HEIGHT_CM) -> tuple[Figure, Axes]:
 
 
 def finish_figure(figure: Figure, axes: Axes, *, title: str, xlabel: str, ylabel: str,
-                  source: str | None, lang: str, name: str, alt_text: str) -> FigureSpec:
+                  source: str | None, lang: str, name: str, alt_text: str, note: str = "",
+                  figure_ylabel: bool = False) -> FigureSpec:
     """Add title, axis labels and the source line; return the :class:`FigureSpec`.
 
     ``source`` is the data source without prefix (``"CBS StatLine"``); ``None`` uses the
-    catalogue's "own calculations" text.  Empty title, labels or alt text are refused:
-    every figure must be understandable on its own.
+    catalogue's "own calculations" text.  ``note`` (optional) is a reading aid printed on a
+    line below the source (e.g. what the horizontal lines are).  ``figure_ylabel=True`` puts
+    the y label once at the figure's left edge (stacked panels that share what their rows are)
+    instead of on ``axes``.  Empty title, labels or alt text are refused: every figure must be
+    understandable on its own.
     """
     for what, text in (("title", title), ("xlabel", xlabel), ("ylabel", ylabel), ("alt_text", alt_text)):
         if not str(text).strip():
@@ -234,19 +253,90 @@ def finish_figure(figure: Figure, axes: Axes, *, title: str, xlabel: str, ylabel
     figure.suptitle(textwrap.fill(title, TITLE_WIDTH_CHARS), x=0.01, ha="left", fontsize=BASE_FONT_SIZE + 2,
                     fontweight="bold")
     axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
+    if figure_ylabel:
+        figure.supylabel(ylabel, fontsize=BASE_FONT_SIZE)
+    else:
+        axes.set_ylabel(ylabel)
     # supxlabel, not a free figure.text: constrained layout reserves room for it below
     # everything else (including legends placed "outside lower"), so nothing overlaps it
-    figure.supxlabel(f"{t('source', lang)}: {source_text}", x=0.01, ha="left",
+    # the note wraps like the title: a one-line note longer than the figure would be cut off
+    note_text = "\n" + textwrap.fill(note, SOURCE_WIDTH_CHARS) if note else ""
+    figure.supxlabel(f"{t('source', lang)}: {source_text}{note_text}", x=0.01, ha="left",
                      fontsize=SOURCE_FONT_SIZE, color=NEUTRAL)
     figure._effectmeting_alt = alt_text  # also reachable from a bare Figure
     # Lay out once, then freeze: constrained layout starts from the previous positions, so a
     # second savefig of the same figure would shift artists by tiny amounts and the PNG/SVG
     # bytes would depend on how often (and in which format) the figure was saved before.
     figure.draw_without_rendering()
+    if _wrap_long_axis_labels(figure):  # too long for its axes: into the title or off the edge
+        figure.draw_without_rendering()
     figure.set_layout_engine("none")
     return FigureSpec(figure=figure, alt_text=alt_text, name=name, title=title,
                       source=source_text, lang=lang)
+
+
+#: distance from the axes' bottom edge to a legend placed below it: room for the tick labels
+#: and the axis label (8.5 + 9 pt text plus tick and label pads, about 0.95 cm)
+LEGEND_GAP_CM = 1.05
+
+
+def legend_below(axes: Axes, handles: list | None = None, labels: list[str] | None = None, *,
+                 ncols: int = 1, title: str | None = None):
+    """Legend centred below the axes, a fixed physical distance (:data:`LEGEND_GAP_CM`) under
+    the axes' bottom edge, so it never covers data, tick labels or the axis label, whatever the
+    axes' height (an offset in axes units, as ``bbox_to_anchor=(0.5, -0.14)``, overlaps the
+    axis label on short axes).  Constrained layout makes room for it above the source line."""
+    offset = ScaledTranslation(0.0, -LEGEND_GAP_CM / CM_PER_INCH, axes.figure.dpi_scale_trans)
+    args = (handles, labels) if handles is not None else ()
+    return axes.legend(*args, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                       bbox_transform=axes.transAxes + offset, ncols=ncols, title=title)
+
+
+def _wrap_long_axis_labels(figure: Figure) -> bool:
+    """Wrap every axis label longer than its axes (after a layout pass): a y label taller than
+    the axes runs into the title, an x label wider than the axes off the figure's edge (long
+    row labels of a forest plot make the axes narrow).  First break before the unit in
+    brackets, then at ever narrower widths until it fits (or reaches 12 characters a line).
+    Returns whether any label changed."""
+    changed = False
+    for axes in figure.axes:
+        if not axes.get_visible():
+            continue
+        box = axes.get_window_extent()
+        for label, room, setter in ((axes.yaxis.label, box.height, axes.set_ylabel),
+                                    (axes.xaxis.label, box.width, axes.set_xlabel)):
+            text = label.get_text()
+            if not text or "\n" in text:
+                continue
+            extent = label.get_window_extent()
+            if max(extent.width, extent.height) <= room:
+                continue
+            head, bracket, tail = text.partition(" (")
+            candidates = ([f"{head}\n({tail}"] if bracket else []) + [
+                textwrap.fill(text, width) for width in range(len(text) // 2, 11, -4)]
+            for candidate in candidates:
+                setter(candidate)
+                extent = label.get_window_extent()
+                if max(extent.width, extent.height) <= room:
+                    break
+            changed = True
+    return changed
+
+
+#: characters per line of a row label of a forest-type figure before it wraps
+ROW_LABEL_CHARS = 34
+
+
+def wrap_row_label(label: str, width: int = ROW_LABEL_CHARS) -> str:
+    """A long row label on two or more lines (first before a bracket: ``"Ondersteuning
+    volwassenen\n(taakvelden 6.6, 6.71, 6.81)"``), so row labels do not squeeze the axes to a strip."""
+    text = str(label)
+    if len(text) <= width or "\n" in text:
+        return text
+    head, bracket, tail = text.partition(" (")
+    if bracket and len(head) <= width and len(tail) < width:
+        return f"{head}\n({tail}"
+    return textwrap.fill(text, width)
 
 
 def set_year_axis(axes: Axes) -> None:

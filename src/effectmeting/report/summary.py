@@ -14,7 +14,7 @@ import pandas as pd
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, outcome_label,
                                         person_label, unit_label)
-from effectmeting.report.number_format import format_number, format_p_value
+from effectmeting.report.number_format import format_euro, format_number, format_p_value
 
 #: the headline estimator and why (see ``headline``): heterogeneity-robust, never-/not-yet-treated controls
 HEADLINE = "cs"
@@ -159,7 +159,7 @@ def cost_per_outcome_sentence(table: pd.DataFrame, *, cost_line: str, outcome: s
     key = "ratio_" + ("more" if more_people else "less") + "_" + ("more" if cost > 0 else "less")
 
     def euro(value: float) -> str:
-        return ("€\u00a0" if lang == "nl" else "€") + format_number(value, lang, 0)
+        return format_euro(value, lang, 0)
 
     # the ratio is signed; the sentence carries the direction, so the interval is mirrored with it
     sign = 1.0 if float(ratio["estimate"]) >= 0 else -1.0

@@ -15,6 +15,7 @@ import pandas as pd
 
 from effectmeting.errors import InputError
 from effectmeting.report.i18n import has_label, t
+from effectmeting.report.labels import column_label
 from effectmeting.report.number_format import (MISSING, check_language, format_number, format_p_value,
                                          format_percent)
 
@@ -38,7 +39,8 @@ def _column_title(column: str, lang: str, level: float) -> str:
     key = f"column.{column}"
     if column == "conf_interval":
         return t(key, lang, level=format_number(level * 100, lang, 0))
-    return t(key, lang) if has_label(key, lang) else column
+    # a column without a catalogue entry still gets a readable header (never the raw name)
+    return t(key, lang) if has_label(key, lang) else column_label(column, lang)
 
 
 def _format_column(values: pd.Series, lang: str, digits: int) -> pd.Series:
@@ -105,8 +107,21 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
                   "\u00a0": "~", "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
+#: characters pdflatex cannot typeset from UTF-8 input without extra packages: the combining macron
+#: of "M̄" (the sensitivity table), the euro sign and the typographic minus
+_LATEX_UNICODE = {"\u0304": None, "\u20ac": r"\texteuro{}", "\u2212": "$-$"}
+
+
 def _latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+    out = []
+    for ch in text:
+        if ch == "\u0304" and out:  # combining macron: put the bar over the preceding letter
+            out[-1] = r"$\bar{" + out[-1] + "}$"
+        elif ch in _LATEX_UNICODE:
+            out.append(_LATEX_UNICODE[ch] or "")
+        else:
+            out.append(_LATEX_SPECIAL.get(ch, ch))
+    return "".join(out)
 
 
 def table_to_latex(frame: pd.DataFrame, caption: str = "") -> str:
