@@ -173,3 +173,12 @@ def test_callaway_santanna_recovers_truth_from_harmonised_panel(panel, demo, des
                                       cohort="cohort", control="never"), "simple")
         assert abs(result.estimate - truth[outcome]["att"]) < 3 * result.std_error, (outcome, result.estimate)
 
+
+
+def test_cost_rates_declare_constant_euros_of_the_price_base_year(demo_panel):
+    """Report axes read units from panel.variables: cost per inhabitant must carry its price year."""
+    from effectmeting.report.labels import unit_label
+
+    units = demo_panel.variables.set_index("name")["unit"]
+    assert units["cost_6_72_per_inhabitant"] == "constant euros of 2023 per inhabitant per year"
+    assert unit_label(units["cost_6_72_per_inhabitant"], "nl") == "euro per inwoner per jaar, prijzen 2023"

@@ -512,7 +512,8 @@ def test_png_embedded_is_the_saved_png(figures_nl):
 # -- label registry (report.labels) ------------------------------------------------------------
 from effectmeting.report import labels as labels_module  # noqa: E402
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, humanise,  # noqa: E402
-                                        label, outcome_label, person_label, unit_label)
+                                        label, outcome_label, person_label, subgroup_value_label,
+                                        unit_label)
 
 
 @pytest.mark.parametrize("function, name, nl, en", [
@@ -855,10 +856,12 @@ def test_subgroup_forest_and_table_from_a_study_with_by(demo_panel):
     spec = study_subgroup_forest_plot(study, units, lang="nl")
     assert spec is not None and "Gemeentegrootte" in spec.title
     for value, estimate in zip(cs["value"], cs["estimate"]):  # estimable subgroups only, each with its estimate
+        value = subgroup_value_label("size_class", value, "nl")  # "10.000–20.000"
         shown = f", {value}: {format_number(estimate, 'nl', 2)}" if pd.notna(estimate) else f", {value}:"
         assert (shown in spec.alt_text) == pd.notna(estimate), (value, spec.alt_text)
     table, lines = _subgroups_display(study, units, "nl")
     assert len(table) == len(cs) and "Gemeentegrootte (inwoners)" in table.columns
+    assert "10.000\u201320.000" in set(table["Gemeentegrootte (inwoners)"])
     assert (table["Schatting"] == "–").sum() == int(cs["estimate"].isna().sum())
     test = study.subgroups["tests"].query("estimator == 'cs'").iloc[0]
     assert any(format_p_value(test["p_value"], "nl") in line for line in lines)

@@ -296,8 +296,9 @@ def test_subgroup_forest_has_one_panel_per_outcome_in_its_own_unit():
                                                        "Lasten taakveld 6.72 Maatwerkdienstverlening 18-"]
     note = " ".join(spec.figure._supxlabel.get_text().split("\n")[1:])  # the note is wrapped
     # the same subgroup is missing for both outcomes: named once
-    assert note.endswith("Niet getoond (te weinig gemeenten of geen vergelijkingsgemeenten): <10k.")
-    assert "<10k" not in [tick.get_text() for tick in axes[0].get_yticklabels()]
+    assert note.endswith("Niet getoond (te weinig gemeenten of geen vergelijkingsgemeenten): < 10.000.")
+    ticks = [tick.get_text() for tick in axes[0].get_yticklabels()]
+    assert "< 10.000" not in ticks and "10.000\u201320.000" in ticks  # Dutch number format
     assert spec.figure._supylabel.get_text() == "Gemeentegrootte (inwoners)"
     rows = [(line.get_xdata()[0], line.get_ydata()[0]) for line in axes[0].get_lines() if line.get_marker() == "o"]
     assert sorted(x for x, _ in rows) == [2.0, 3.0]  # estimates 1 + k for the two estimable subgroups
@@ -308,6 +309,8 @@ def test_tercile_subgroups_are_translated():
     assert subgroup_value_label("deprivation_index_tercile", "low", "nl") == "laag"
     assert subgroup_value_label("deprivation_index_tercile", "middle", "en") == "middle"
     assert subgroup_value_label("urbanity", "3", "nl") == "3"
+    assert subgroup_value_label("size_class", "100k+", "nl") == "100.000 of meer"
+    assert subgroup_value_label("size_class", "100k+", "en") == "100k+"
     spec = study_subgroup_forest_plot(fake_study("deprivation_index_tercile", ("low", "middle", "high")), UNITS)
     ticks = {tick.get_text() for tick in spec.figure.axes[0].get_yticklabels()}
     assert ticks == {"midden", "hoog"}

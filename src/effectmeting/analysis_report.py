@@ -19,7 +19,7 @@ from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensi
 from effectmeting.report.figures import cost_effect_summary_plot
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, label, outcome_label,
-                                        person_label, unit_label)
+                                        person_label, subgroup_value_label, unit_label)
 from effectmeting.report.number_format import format_number, format_p_value
 from effectmeting.report.study_figures import (domain_cost_plot, domain_costs_by_year, study_cohort_trends_plot,
                                                study_event_study_plot, study_forest_plot, study_subgroup_forest_plot,
@@ -70,7 +70,8 @@ def _subgroups_display(study, units: dict[str, str], lang: str) -> tuple[pd.Data
     frame = pd.DataFrame({
         "outcome": [outcome_label(o, lang) + (f", {unit_label(units[o], lang)}" if units.get(o) else "")
                     for o in table["outcome"]],
-        by: table["value"].astype(str), **{c: table[c] for c in ("estimate", "conf_low", "conf_high", "n_units")}})
+        by: [subgroup_value_label(by, value, lang) for value in table["value"]],
+        **{c: table[c] for c in ("estimate", "conf_low", "conf_high", "n_units")}})
     tests = study.subgroups["tests"]
     tests = tests[(tests["estimator"] == estimator) & tests["p_value"].notna()]
     lines = [t("subgroup_test", lang, outcome=outcome_label(row.outcome, lang), p=format_p_value(row.p_value, lang))

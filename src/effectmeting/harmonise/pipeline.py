@@ -255,7 +255,8 @@ def _variables(data: pd.DataFrame, rates: dict, price_base_year: int, provenance
             unit, source, description = described[column]
         elif column in rates:
             numerator, denominator, scale = rates[column]
-            unit = ("euros per inhabitant" if scale == 1.0 else f"per {scale:,.0f} {denominator}")
+            unit = (f"constant euros of {price_base_year} per inhabitant per year" if scale == 1.0
+                    else f"per {scale:,.0f} {denominator}")
             source, description = "derived", f"{numerator} / {denominator} x {scale:g}, after harmonisation"
         elif column.startswith("cost_"):
             unit, source = f"constant euros of {price_base_year}", by_table.get("costs", "")

@@ -242,13 +242,23 @@ TERCILES: dict[str, tuple[str, str]] = {"low": ("laag", "low"), "middle": ("midd
                                         "high": ("hoog", "high")}
 
 
+#: size classes (harmonise.panel.SIZE_CLASS_LABELS) in Dutch number format; English keeps the
+#: compact "10k-20k" (a list of "10,000-20,000" would be ambiguous with its own commas)
+SIZE_CLASSES_NL: dict[str, str] = {"<10k": "< 10.000", "10k-20k": "10.000\u201320.000",
+                                   "20k-50k": "20.000\u201350.000", "50k-100k": "50.000\u2013100.000",
+                                   "100k+": "100.000 of meer"}
+
+
 def subgroup_value_label(by: str, value: object, lang: str = "nl") -> str:
     """Readable value of a subgroup column: the tercile values of a ``*_tercile`` column
-    (``low``/``middle``/``high`` -> ``"laag"``/``"midden"``/``"hoog"``); anything else unchanged
-    (size classes such as ``10k-20k`` and urbanity 1-5 are explained by the column label)."""
+    (``low``/``middle``/``high`` -> ``"laag"``/``"midden"``/``"hoog"``), size classes in Dutch
+    number format in Dutch (``10k-20k`` -> ``"10.000–20.000"``); anything else unchanged
+    (urbanity 1-5 is explained by the column label)."""
     text = str(value).strip()
     if str(by).endswith("_tercile") and text in TERCILES:
         return _pick(TERCILES[text], lang)
+    if by == "size_class" and lang == "nl" and text in SIZE_CLASSES_NL:
+        return SIZE_CLASSES_NL[text]
     return text
 
 
