@@ -3,18 +3,17 @@
 Design: 342 municipalities x 300 residents (102,600 persons) x 10 years = 1.03 M rows; adoption
 per municipality in 4 cohorts + never; a yearly shock per municipality; doubly robust without
 covariates; never-treated comparison; analytic standard errors clustered by municipality, then
-the dynamic aggregation.  Both packages are warmed up once and timed as the best of ``REPEATS``.
+the dynamic aggregation.  Both packages are warmed up once and timed as the best of 3 runs.
 Run:  python benchmarks/bench_persons.py
 """
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
 
-MUNICIPALITIES, PERSONS, YEARS, REPEATS, SEED = 342, 300, 10, 3, 20261123
+MUNICIPALITIES, PERSONS, YEARS, SEED = 342, 300, 10, 20261123
 
 
 def make_data() -> pd.DataFrame:
@@ -31,18 +30,9 @@ def make_data() -> pd.DataFrame:
                          "municipality": np.repeat(municipality, YEARS)})
 
 
-def best_time(function) -> float:
-    function()
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main() -> None:
     import diff_diff
+    from bench_att_gt import best_time  # warm-up + best of 3 (scripts run from benchmarks/)
 
     from effectmeting import att_gt
 
