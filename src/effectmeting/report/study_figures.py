@@ -59,6 +59,18 @@ def study_cohort_trends_plot(study, data: pd.DataFrame, outcome: str, *, unit: s
                               name=name or f"cohort_trends_{outcome}")
 
 
+def _forest_alt_text(frame: pd.DataFrame, label_col: str, lang: str) -> str:
+    """Alt text of a faceted forest plot: every row as "outcome, label: estimate [low–high] unit"."""
+    separator = t("interval_separator", lang)
+    items = "; ".join(f"{row['outcome_name']}, {row[label_col]}: {format_number(row['estimate'], lang, 2)} "
+                      f"[{format_number(row['conf_low'], lang, 2)}{separator}"
+                      f"{format_number(row['conf_high'], lang, 2)}]"
+                      + (f" {row['unit_name']}" if row["unit_name"] else "")
+                      for row in frame.to_dict("records"))
+    return t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
+             n=len(frame), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
+
+
 def study_forest_plot(overall: pd.DataFrame, units: dict[str, str], *, lang: str = "nl",
                       source: str | None = None, name: str = "forest") -> FigureSpec:
     """Overall effect per outcome and estimator: one panel per outcome with its own axis and unit
@@ -72,13 +84,7 @@ def study_forest_plot(overall: pd.DataFrame, units: dict[str, str], *, lang: str
     frame = frame.assign(outcome_name=frame["outcome"].map(lambda o: outcome_label(o, lang)),
                          unit_name=frame["outcome"].map(lambda o: unit_label(units.get(o, ""), lang)),
                          estimator_name=frame["estimator"].map(lambda e: estimator_label(e, lang)))
-    separator = t("interval_separator", lang)
-    items = "; ".join(f"{row.outcome_name}, {row.estimator_name}: {format_number(row.estimate, lang, 2)} "
-                      f"[{format_number(row.conf_low, lang, 2)}{separator}{format_number(row.conf_high, lang, 2)}]"
-                      + (f" {row.unit_name}" if row.unit_name else "")
-                      for row in frame.itertuples(index=False))
-    alt = t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
-            n=len(frame), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
+    alt = _forest_alt_text(frame, "estimator_name", lang)
     # the design is named by the section heading; in the title it would run off the figure
     return faceted_forest_plot(frame, panel_col="outcome_name", unit_col="unit_name", label_col="estimator_name",
                                lang=lang, title=t("title_forest_design", lang),
@@ -147,13 +153,7 @@ def study_subgroup_forest_plot(study, units: dict[str, str], *, lang: str = "nl"
         unit_name=table["outcome"].map(lambda o: unit_label(units.get(o, ""), lang)))
     missing = frame[frame["estimate"].isna()]
     shown = frame.dropna(subset=["estimate"]).reset_index(drop=True)
-    separator = t("interval_separator", lang)
-    items = "; ".join(f"{row.outcome_name}, {row.row}: {format_number(row.estimate, lang, 2)} "
-                      f"[{format_number(row.conf_low, lang, 2)}{separator}{format_number(row.conf_high, lang, 2)}]"
-                      + (f" {row.unit_name}" if row.unit_name else "")
-                      for row in shown.itertuples(index=False))
-    alt = t("alt_forest", lang, ci=t("confidence_interval", lang, level=format_number(95, lang, 0)),
-            n=len(shown), unit=t("forest_axis", lang).split("(")[-1].rstrip(")"), items=items)
+    alt = _forest_alt_text(shown, "row", lang)
     note = ""
     if len(missing):
         per_outcome = {outcome: ", ".join(part["row"]) for outcome, part in missing.groupby("outcome_name", sort=False)}
