@@ -48,7 +48,7 @@ def main() -> None:
     import diff_diff
     import moderndid
 
-    from effectmeting.estimate.callaway_santanna import att_gt
+    from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
     data = make_data()
     warnings.simplefilter("ignore")

@@ -72,7 +72,7 @@ def main() -> None:
 
     import pyfixest as pf
 
-    from effectmeting.estimate.feols import feols
+    from effectmeting.estimate.fixest.feols import feols
 
     data = make_panel(args.units, args.years)
     print(f"TWFE {FORMULA}, cluster by unit; {len(data):,} rows ({args.units:,} units x {args.years} years)")

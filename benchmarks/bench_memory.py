@@ -56,12 +56,12 @@ def _load(name: str):
 def _setup(case: str):
     """Return (input DataFrame, zero-argument call) with imports done and data built."""
     if case == "feols":
-        from effectmeting.estimate.feols import feols
+        from effectmeting.estimate.fixest.feols import feols
 
         bench = _load("bench_feols")
         data = bench.make_panel(100_000, 10)
         return data, lambda: feols(bench.FORMULA, data, vcov={"cluster": "unit"})
-    from effectmeting.estimate.callaway_santanna import att_gt
+    from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
     data = _load("bench_att_gt").make_data()
     return data, lambda: att_gt(data, outcome="y", unit="unit", time="year", cohort="first_treat",

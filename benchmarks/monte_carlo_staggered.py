@@ -66,12 +66,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.event_study import event_study_twfe
-from effectmeting.estimate.feols import feols
-from effectmeting.estimate.imputation import imputation_did
-from effectmeting.estimate.results import confidence_interval
-from effectmeting.estimate.sun_abraham import sun_abraham
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.staggered.event_study import event_study_twfe
+from effectmeting.estimate.fixest.feols import feols
+from effectmeting.estimate.staggered.imputation import imputation_did
+from effectmeting.estimate.core.results import confidence_interval
+from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 from effectmeting.sources.simulate import simulate_staggered_panel
 
 EVENT_TIMES = (0, 1, 2, 3)

@@ -39,7 +39,7 @@ def _inputs(panel):
 
 def write_demo_report(panel, out: Path, lang: str = "nl") -> tuple[Path, pd.DataFrame]:
     """Write the demo outputs into ``out`` in ``lang``; return report.html's path and the estimates."""
-    from effectmeting.analysis_report import write_outputs
+    from effectmeting.report.study_report import write_outputs
 
     studies, estimates, costs = _inputs(panel)
     config = types.SimpleNamespace(language=lang, reference_year=2023, price_base_year=2023, multiplicity="holm",

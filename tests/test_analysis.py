@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from effectmeting.analysis import ESTIMATE_COLUMNS, run_analysis
-from effectmeting.analysis_config import load_analysis
+from effectmeting.analysis.run import ESTIMATE_COLUMNS, run_analysis
+from effectmeting.analysis.config import load_analysis
 from effectmeting.cli import main
 from effectmeting.errors import AnalysisConfigError
 

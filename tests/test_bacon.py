@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.bacon import bacon_decomposition
+from effectmeting.estimate.staggered.bacon import bacon_decomposition
 
 causaldata = pytest.importorskip("causaldata")
 diff_diff = pytest.importorskip("diff_diff")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from effectmeting.analysis_config import load_analysis
+from effectmeting.analysis.config import load_analysis
 from effectmeting.cli import main
 from effectmeting.errors import AnalysisConfigError, HarmonisationError, InputError, SchemaValidationError
 from effectmeting.harmonise.crosswalk import to_reference_year

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
 md = pytest.importorskip("moderndid")
 dd = pytest.importorskip("diff_diff")
@@ -253,7 +253,7 @@ def test_rc_two_by_two_matches_drdid_port(method):
     (``drdid_rc``, ``std_ipw_did_rc``, ``reg_did_rc``): ATT and influence function to 1e-10."""
     from moderndid.drdid.estimators import drdid_rc, reg_did_rc, std_ipw_did_rc
 
-    from effectmeting.estimate.drdid_rc import ESTIMATORS_RC
+    from effectmeting.estimate.callaway_santanna.drdid_rc import ESTIMATORS_RC
 
     rng = np.random.default_rng(1)
     n = 800

@@ -19,7 +19,7 @@ from effectmeting.costs.lines import DOMAINS, TAAKVELDEN, taakveld_column
 from effectmeting.costs.per_outcome import _unbounded_set
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import HarmonisationError, IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
 ROLE = "role=gives_help"
 

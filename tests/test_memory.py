@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.feols import feols
-from effectmeting.estimate.within import demean
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.fixest.feols import feols
+from effectmeting.estimate.core.within import demean
 
 TARGET_RATIO = 3.0
 

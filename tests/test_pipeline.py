@@ -157,8 +157,8 @@ def test_callaway_santanna_recovers_truth_from_harmonised_panel(panel, demo, des
     Cells listed here are moved by at most the design itself (the demo plants the two designs'
     effects on disjoint outcomes; expertise has none), so the estimate must lie within 3 SE.
     """
-    from effectmeting.estimate.aggregate import aggregate
-    from effectmeting.estimate.callaway_santanna import att_gt
+    from effectmeting.estimate.callaway_santanna.aggregate import aggregate
+    from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
     truth = json.loads(demo[1]["truth"].read_text(encoding="utf-8"))["designs"][design]["outcomes"]
     dimension, treated = design.split("=")

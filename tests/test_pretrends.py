@@ -27,10 +27,10 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.event_study import event_study_twfe
-from effectmeting.estimate.pretrends import honest_did, honest_did_sensitivity, pretrend_test
-from effectmeting.estimate.staggered_panel import EventStudyResults
-from effectmeting.estimate.sun_abraham import sun_abraham
+from effectmeting.estimate.staggered.event_study import event_study_twfe
+from effectmeting.estimate.sensitivity.pretrends import honest_did, honest_did_sensitivity, pretrend_test
+from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 
 diff_diff = pytest.importorskip("diff_diff")
 

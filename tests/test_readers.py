@@ -262,7 +262,7 @@ def test_leading_comment_block_is_skipped_and_lines_still_counted(tmp_path):
 def test_bundled_register_with_source_comment_reads(tmp_path):
     from importlib.resources import files
 
-    frame = read_table(files("effectmeting") / "data" / "municipalities.csv")
+    frame = read_table(files("effectmeting.reference") / "data" / "municipalities.csv")
     assert {"code", "name", "valid_from", "valid_to"} <= set(frame.columns)
     assert frame["source_row"].iloc[0] == 3  # line 1 '# source: ...', line 2 header
 

@@ -845,7 +845,7 @@ def test_demo_report_names_the_municipalities_the_merger_rule_affected(demo_repo
 def test_subgroup_forest_and_table_from_a_study_with_by(demo_panel):
     """A study split by size class gets a subgroup forest plot (estimable subgroups only), a table
     of every subgroup ('–' where not estimable) under Dutch headers, and the equality test's p."""
-    from effectmeting.analysis_report import _subgroups_display
+    from effectmeting.report.study_report import _subgroups_display
     from effectmeting.report.study_figures import study_subgroup_forest_plot
     from effectmeting.study import design_effect
 
@@ -885,7 +885,7 @@ def test_cost_section_names_its_estimator_and_warns_for_twfe(demo_panel, tmp_pat
     warning first (they are for contrast only)."""
     from types import SimpleNamespace
 
-    from effectmeting.analysis_report import _cost_section
+    from effectmeting.report.study_report import _cost_section
     from report_demo import _inputs
 
     costs = dict(_inputs(demo_panel)[2])

@@ -171,8 +171,8 @@ def test_demo_report_outputs_render_in_chromium(browser, demo_panel, tmp_path):
 @pytest.mark.slow
 def test_demo_report_renders_in_chromium(browser, tmp_path):
     """The full ``analyses/demo.toml`` run (~11 s) opened in the browser."""
-    from effectmeting.analysis import run_analysis
-    from effectmeting.analysis_config import load_analysis
+    from effectmeting.analysis.run import run_analysis
+    from effectmeting.analysis.config import load_analysis
 
     result = run_analysis(ROOT / "analyses" / "demo.toml", tmp_path / "run", quiet=True)
     title = load_analysis(ROOT / "analyses" / "demo.toml").title

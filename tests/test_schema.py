@@ -90,12 +90,13 @@ def _constraint_cases():
 CASES = _constraint_cases()
 
 
-def test_bundled_schemas_equal_the_documented_ones():
-    documented = sorted(p.name for p in (ROOT / "data_schema").glob("*.json"))
-    bundled = sorted(p.name for p in (ROOT / "src/effectmeting/data_schema").glob("*.json"))
-    assert documented == bundled == sorted(f"{n}.json" for n in SCHEMA_NAMES)
-    for name in documented:
-        assert (ROOT / "data_schema" / name).read_bytes() == (ROOT / "src/effectmeting/data_schema" / name).read_bytes()
+def test_schemas_exist_once_and_data_schema_links_to_them():
+    """One copy: the package's reference/schemas; the repository's data_schema/ is a link to it."""
+    link = ROOT / "data_schema"
+    bundled = ROOT / "src/effectmeting/reference/schemas"
+    assert link.is_symlink() and link.resolve() == bundled.resolve()
+    assert sorted(p.name for p in bundled.glob("*.json")) == sorted(f"{n}.json" for n in SCHEMA_NAMES)
+    assert not (ROOT / "src/effectmeting/data_schema").exists()
 
 
 @pytest.mark.parametrize("table", SCHEMA_NAMES)

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import InputError
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.imputation import imputation_did
-from effectmeting.estimate.sun_abraham import sun_abraham
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.staggered.imputation import imputation_did
+from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 from effectmeting.sources.simulate import simulate_staggered_panel
 
 KEYS = dict(outcome="y", unit="unit", time="time", cohort="cohort")

@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.sources import demo_model
 from effectmeting.study import TIDY_COLUMNS, add_terciles, design_effect, holm, romano_wolf
 from effectmeting.study.multiplicity import (
@@ -407,8 +407,8 @@ def test_twfe_with_few_municipalities_uses_the_wild_cluster_bootstrap():
     (equal to wild_cluster_bootstrap on the same fit, 1e-12), with a note and no warning."""
     import warnings
 
-    from effectmeting.estimate.feols import feols
-    from effectmeting.estimate.wild_bootstrap import wild_cluster_bootstrap
+    from effectmeting.estimate.fixest.feols import feols
+    from effectmeting.estimate.fixest.wild_bootstrap import wild_cluster_bootstrap
     from effectmeting.sources.simulate import simulate_staggered_panel
     from effectmeting.study.estimators import COHORT, TIME, UNIT, WILD_DRAWS, run_twfe
 

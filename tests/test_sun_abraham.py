@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.event_study import event_study_twfe
-from effectmeting.estimate.sun_abraham import sun_abraham
+from effectmeting.estimate.staggered.event_study import event_study_twfe
+from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 
 diff_diff = pytest.importorskip("diff_diff")
 pf = pytest.importorskip("pyfixest")

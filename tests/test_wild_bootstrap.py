@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.feols import feols
-from effectmeting.estimate.randomization import randomization_inference
-from effectmeting.estimate.wild_bootstrap import wcr_pvalue_curve, wild_cluster_bootstrap
+from effectmeting.estimate.fixest.feols import feols
+from effectmeting.estimate.fixest.randomization import randomization_inference
+from effectmeting.estimate.fixest.wild_bootstrap import wcr_pvalue_curve, wild_cluster_bootstrap
 
 wildboottest = pytest.importorskip("wildboottest.wildboottest")
 numba = pytest.importorskip("numba")  # wildboottest's dependency

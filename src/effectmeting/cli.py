@@ -73,7 +73,7 @@ def _seed(seed: int | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from effectmeting.analysis import run_analysis
+    from effectmeting.analysis.run import run_analysis
 
     out = _output_dir(args.out if args.out is not None else Path("results") / args.analysis.stem)
     result = run_analysis(args.analysis, out, quiet=args.quiet)

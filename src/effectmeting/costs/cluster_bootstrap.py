@@ -5,10 +5,10 @@ frequency weight (a multinomial count).  Without covariates the doubly-robust AT
 is a difference of weighted means of outcome changes (cohort minus comparison units), and the
 "simple" aggregate weights post-treatment cells by cohort shares.  All of that is matrix algebra
 in the weights, so ``B`` bootstrap draws cost a few ``B x n`` matrix products per cell instead
-of ``B`` calls of :func:`~effectmeting.estimate.callaway_santanna.att_gt`.
+of ``B`` calls of :func:`~effectmeting.estimate.callaway_santanna.att_gt.att_gt`.
 
 With weights all equal to one the result equals ``att_gt(...).aggregate("simple").estimate``
-(same cohort recoding, cells and base periods via :mod:`effectmeting.estimate.did_timing`).
+(same cohort recoding, cells and base periods via :mod:`effectmeting.estimate.callaway_santanna.timing`).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from effectmeting.estimate.did_timing import comparison_mask, iter_cells, recode_cohorts
+from effectmeting.estimate.callaway_santanna.timing import comparison_mask, iter_cells, recode_cohorts
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Effects of a design choice on cost lines: overall ATT, event-time effects, cumulative net cost.
 
 Estimators (``estimator=``): ``"cs"`` Callaway & Sant'Anna (2021) ATT(g,t) per cost line
-(:func:`effectmeting.estimate.callaway_santanna.att_gt`) aggregated as R ``did::aggte``;
+(:func:`effectmeting.estimate.callaway_santanna.att_gt.att_gt`) aggregated as R ``did::aggte``;
 ``"sa"`` Sun & Abraham (2021); ``"imputation"`` Borusyak, Jaravel & Spiess (2024); ``"twfe"``
 two-way fixed effects, biased under heterogeneous effects and shown for contrast only (see
 :mod:`.estimators`).  Unit of every effect: constant euros (price base year of the panel) per
@@ -28,8 +28,8 @@ from effectmeting.costs.line_fits import ESTIMATORS, LineFits, cumulative, stand
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL, cost_lines
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.aggregate import _combine  # one definition of the aggregation weights
-from effectmeting.estimate.results import Results
+from effectmeting.estimate.callaway_santanna.aggregate import _combine  # one definition of the aggregation weights
+from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import Panel
 
 _Z = 1.959963984540054

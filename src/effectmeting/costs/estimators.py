@@ -1,7 +1,7 @@
 """One entry point per task for the four estimators of the cost modules: effects with influence values,
 bootstrap point estimates, and the overall effect with its SE (for the power simulation).
 
-* ``cs``: :func:`effectmeting.estimate.callaway_santanna.att_gt` per line (the reference
+* ``cs``: :func:`effectmeting.estimate.callaway_santanna.att_gt.att_gt` per line (the reference
   implementation, R ``did``-equivalent), aggregated as R ``aggte``;
 * ``sa``/``twfe``: :mod:`.regression_fits`; ``imputation``: :mod:`.imputation_fits` -- re-derivations
   that fit all lines at once and return per-municipality influence values, checked against
@@ -72,7 +72,7 @@ def cs_fits(frame: pd.DataFrame, lines: list[str], *, control: str, covariates: 
             balance_e: int | None, units: np.ndarray) -> tuple[LineFits, dict]:
     """Callaway-Sant'Anna per line with influence values ``psi / n`` (n = units; SE = sqrt(sum phi^2))."""
     from effectmeting.costs.effects import event_time_influence
-    from effectmeting.estimate.callaway_santanna import att_gt
+    from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
     attgt, overall, event, phi_overall, phi_event, event_times = {}, [], [], [], [], None
     for line in lines:  # one estimation per cost line

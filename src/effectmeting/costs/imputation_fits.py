@@ -1,6 +1,6 @@
 """Imputation (Borusyak, Jaravel & Spiess 2024) effects of several cost lines with cluster influence values.
 
-A documented re-derivation of :func:`effectmeting.estimate.imputation.imputation_did` (no
+A documented re-derivation of :func:`effectmeting.estimate.staggered.imputation.imputation_did` (no
 covariates, every horizon, clustered by municipality, leave-one-out refinement) on a balanced
 units x periods array, for all cost lines at once and with unit frequency weights:
 

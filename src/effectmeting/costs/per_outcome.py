@@ -30,7 +30,7 @@ from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.results import Results
+from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import Panel
 
 LEVEL = 0.95

@@ -1,8 +1,8 @@
 """Sun-Abraham and TWFE effects of several cost lines at once, with per-municipality cluster scores.
 
-A documented re-derivation of :func:`effectmeting.estimate.sun_abraham.sun_abraham` (control
+A documented re-derivation of :func:`effectmeting.estimate.staggered.sun_abraham.sun_abraham` (control
 ``"never"``, no covariates) and of the TWFE regressions (static ``y ~ D | unit + year`` for the
-overall effect; :func:`effectmeting.estimate.event_study.event_study_twfe` with a window holding
+overall effect; :func:`effectmeting.estimate.staggered.event_study.event_study_twfe` with a window holding
 every event time for the event-time effects), on a *balanced* units x periods array:
 
 * The regressors are the same for every cost line, so all lines are solved in one

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import HarmonisationError
-from effectmeting.harmonise.register import load_municipalities
+from effectmeting.reference.register import load_municipalities
 
 # Everyday names that differ from the official (CBS) name; keys are already in simplified form.
 ALIASES: dict[str, str] = {

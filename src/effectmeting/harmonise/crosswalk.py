@@ -22,7 +22,7 @@ import pandas as pd
 from effectmeting.errors import HarmonisationError
 from effectmeting.harmonise.audit import AuditLog
 from effectmeting.harmonise.combine import combine_design, combine_sum, combine_weighted_mean
-from effectmeting.harmonise.register import (FIRST_YEAR, LAST_YEAR, check_codes_exist, codes_valid_in,
+from effectmeting.reference.register import (FIRST_YEAR, LAST_YEAR, check_codes_exist, codes_valid_in,
                                              load_municipalities)
 from effectmeting.harmonise.transitions import (_validate, apply_population_weights, backward_blockers,
                                                 compose, load_transitions, prepare_steps)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from effectmeting.errors import HarmonisationError, InputError
 from effectmeting.harmonise.audit import AuditLog
-from effectmeting.harmonise.register import FIRST_YEAR, LAST_YEAR, codes_valid_in, data_path, load_municipalities
+from effectmeting.reference.register import FIRST_YEAR, LAST_YEAR, codes_valid_in, data_path, load_municipalities
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from scipy import stats
 from effectmeting.costs.estimators import check_options, overall_with_se
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.results import Results
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import KEY_COLUMNS, Panel
 
 TIDY_COLUMNS = ["outcome", "n_adopters", "years", "mde", "se", "rejection_rate_at_mde",

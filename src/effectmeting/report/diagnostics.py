@@ -76,7 +76,7 @@ def bacon_summary(diagnostics: dict, lang: str) -> tuple[pd.DataFrame, list[str]
 def _event_study(study, outcome: str):
     """The first usable event study of ``outcome`` (estimator code, results restricted to event
     times from :data:`FIRST_PRE_PERIOD` on), or ``(None, None)``."""
-    from effectmeting.estimate.staggered_panel import EventStudyResults
+    from effectmeting.estimate.core.event_study_results import EventStudyResults
 
     for estimator in SENSITIVITY_ESTIMATORS:
         if estimator == "twfe":

@@ -1,6 +1,6 @@
 """Report prose catalogues (Dutch and English) used through :func:`effectmeting.report.i18n.t`.
 
-Sentences of the HTML report (:mod:`effectmeting.analysis_report`, :mod:`effectmeting.report.summary`,
+Sentences of the HTML report (:mod:`effectmeting.report.study_report`, :mod:`effectmeting.report.summary`,
 :mod:`effectmeting.report.diagnostics`) are filled from numbers formatted in the report language,
 never translated from English strings.  Kept apart from the figure and table labels of
 :mod:`effectmeting.report.i18n` because this is long text, not short labels.

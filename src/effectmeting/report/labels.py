@@ -94,7 +94,7 @@ CATEGORIES: dict[tuple[str, str], tuple[str, str]] = {
     ("scope", "separate_counters"): ("aparte loketten per domein", "separate counters per domain"),
     ("scope", "all_domains"): ("alle domeinen in één team", "all domains in one team"),
 }
-#: Bacon comparison types (as :class:`~effectmeting.estimate.bacon.BaconResults` names them)
+#: Bacon comparison types (as :class:`~effectmeting.estimate.staggered.bacon.BaconResults` names them)
 COMPARISONS: dict[str, tuple[str, str]] = {
     "Treated vs Untreated": ("Invoerders vergeleken met nooit-invoerders",
                              "Adopters compared with never-adopters"),

@@ -1,19 +1,19 @@
 """Load the Frictionless Table Schemas that describe every input table.
 
-The JSON files live in ``data_schema/`` at the top of the repository (documentation of the
-data) and, as an identical copy, inside the package (``effectmeting/data_schema/``) so that an
-installed package finds them too.  A test keeps the two copies identical.
+The JSON files live once, in the package (``effectmeting/reference/schemas/``) so that an
+installed package finds them; ``data_schema/`` at the top of the repository is a link to that
+folder (documentation of the data next to the code).
 """
 from __future__ import annotations
 
 import json
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from effectmeting.errors import InputError
+from effectmeting.reference import schema_directory as reference_schema_directory
 
 #: Tables with a bundled schema, in data-flow order.
 SCHEMA_NAMES: tuple[str, ...] = (
@@ -33,7 +33,7 @@ DEFAULT_MISSING_VALUES: tuple[str, ...] = ("",)
 
 def schema_directory() -> Path:
     """Directory of the bundled schema JSON files (inside the installed package)."""
-    return Path(str(resources.files("effectmeting") / "data_schema"))
+    return reference_schema_directory()
 
 
 @lru_cache(maxsize=None)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import InputError
-from effectmeting.harmonise.register import codes_valid_in, load_municipalities
+from effectmeting.reference.register import codes_valid_in, load_municipalities
 
 REFERENCE_YEAR = 2023
 
@@ -47,7 +47,7 @@ def demo_transitions() -> pd.DataFrame:
     Boundary corrections are left out: the bundled ones move at most 3.9 % of addresses, below the
     threshold at which harmonisation (``boundary="ignore"``) keeps a municipality whole.
     """
-    from effectmeting.harmonise.register import data_path
+    from effectmeting.reference.register import data_path
 
     bundled = pd.read_csv(data_path("municipal_transitions_2017_2023.csv"), comment="#", dtype=str)
     bundled["weight"] = bundled["weight"].astype(float)

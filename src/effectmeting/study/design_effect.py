@@ -12,8 +12,8 @@ from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
 from effectmeting.designs.mergers import merged_municipalities
 from effectmeting.designs.treatments import derive_treatment
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.feols import feols
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.fixest.feols import feols
 from effectmeting.study import diagnostics as diag
 from effectmeting.study import estimators as est
 from effectmeting.study import multiplicity as mt

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import EffectmetingError
-from effectmeting.estimate.bacon import bacon_decomposition
-from effectmeting.estimate.pretrends import pretrend_test
+from effectmeting.estimate.staggered.bacon import bacon_decomposition
+from effectmeting.estimate.sensitivity.pretrends import pretrend_test
 from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun, cs_pretrend_wald
 
 PRETREND_COLUMNS = ["outcome", "estimator", "test", "statistic", "df", "p_value", "note"]

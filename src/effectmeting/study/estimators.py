@@ -20,13 +20,13 @@ import pandas as pd
 from scipy import stats
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna import att_gt
-from effectmeting.estimate.dcdh import dcdh
-from effectmeting.estimate.event_study import event_study_twfe
-from effectmeting.estimate.feols import FEW_CLUSTERS, feols
-from effectmeting.estimate.imputation import imputation_did
-from effectmeting.estimate.sun_abraham import sun_abraham
-from effectmeting.estimate.wild_bootstrap import wild_cluster_bootstrap
+from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.dcdh.estimator import dcdh
+from effectmeting.estimate.staggered.event_study import event_study_twfe
+from effectmeting.estimate.fixest.feols import FEW_CLUSTERS, feols
+from effectmeting.estimate.staggered.imputation import imputation_did
+from effectmeting.estimate.staggered.sun_abraham import sun_abraham
+from effectmeting.estimate.fixest.wild_bootstrap import wild_cluster_bootstrap
 
 UNIT, TIME, COHORT = "municipality", "year", "first_adoption_year"
 ROW_COLUMNS = ["aggregation", "key", "estimate", "std_error", "conf_low", "conf_high", "p_value", "n_units"]

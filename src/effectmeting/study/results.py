@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
-from effectmeting.estimate.results import Results, _format_frame
+from effectmeting.estimate.core.results import Results, _format_frame
 from effectmeting.study.spec import ESTIMATORS
 
 TIDY_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",

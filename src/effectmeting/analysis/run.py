@@ -1,0 +1,221 @@
+"""Run an analysis file end to end: harmonise -> designs -> estimate -> costs -> report.
+
+:func:`run_analysis` writes into ``out_dir``:
+
+* ``estimates.csv`` — every design study's ``tidy()`` rows (columns :data:`ESTIMATE_COLUMNS`),
+  sorted by design (file order), then as :meth:`DesignEffectStudy.tidy` sorts; floats written
+  with ``%.10g`` so re-runs are byte-identical;
+* ``cost_effects.csv`` / ``cost_per_outcome.csv`` when ``[costs]`` is given;
+* ``tables/`` (md, tex, html), ``figures/`` (PNG 200 dpi + SVG), ``report.html``;
+* ``audit.csv`` (fate of every input row), ``manifest.json`` (input SHA-256s, versions, the
+  analysis file, seed, timings per stage) and, on demo data, ``truth.json``.
+
+Disclosure: estimate rows based on fewer than ``min_cell_size`` municipalities have their
+numbers left empty (``n_units`` kept) and are counted in the report's caveats.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.analysis.config import AnalysisConfig, check_against_panel, load_analysis
+from effectmeting.errors import AnalysisConfigError, IdentificationError
+
+ESTIMATE_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
+                    "conf_high", "p_value", "n_units"]
+NUMBER_COLUMNS = ["estimate", "std_error", "conf_low", "conf_high", "p_value"]
+FLOAT_FORMAT = "%.10g"
+
+
+@dataclasses.dataclass
+class RunResult:
+    """What :func:`run_analysis` produced: the output directory, the estimates, timings (seconds)."""
+
+    out_dir: Path
+    estimates: pd.DataFrame
+    timings: dict[str, float]
+    studies: dict
+    files: list[Path]
+    notes: list[str]
+
+
+class _Clock:
+    """Wall-clock seconds per stage, with a progress line on stderr unless quiet."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet, self.timings, self._start = quiet, {}, None
+
+    def start(self, stage: str, text: str) -> None:
+        self._stage, self._start = stage, time.perf_counter()
+        if not self.quiet:
+            print(f"[effectmeting run] {text} ...", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        self.timings[self._stage] = round(time.perf_counter() - self._start, 3)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower()
+
+
+def _load_panel(config: AnalysisConfig, out: Path):
+    from effectmeting.harmonise.pipeline import harmonise
+
+    truth = None
+    sources = config.sources
+    if config.demo:
+        from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+
+        made = generate_demo(out / "demo_sources", seed=config.demo_seed or DEFAULT_SEED)
+        sources, truth = Path(made["sources"]), Path(made["truth"])
+    panel = harmonise(sources, reference_year=config.reference_year, price_base_year=config.price_base_year,
+                      design_rule=config.design_rule)
+    return panel, Path(sources), truth
+
+
+def _study(panel, design, config: AnalysisConfig):
+    """One [[design]]: K's design_effect, once per ``by`` column (subgroup rows of later ones appended)."""
+    from effectmeting.study import add_terciles, design_effect
+
+    by_columns = []
+    for column in design.by:
+        values = panel.data[column].dropna().unique()
+        if len(values) > 10 and pd.api.types.is_numeric_dtype(panel.data[column]):
+            panel = add_terciles(panel, column)  # a continuous column: terciles of its first-year value
+            column = f"{column}_tercile"
+        by_columns.append(column)
+    kwargs = dict(design=design.name, outcomes=design.outcomes, estimator=design.estimators,
+                  control=design.control, covariates=design.covariates, bootstrap=config.bootstrap,
+                  seed=config.seed, multiplicity=config.multiplicity, switchers=design.switchers)
+    try:
+        main = design_effect(panel, by=by_columns[0] if by_columns else None, **kwargs)
+        rows = [main.tidy()]
+        for column in by_columns[1:]:
+            extra = design_effect(panel, by=column, **kwargs)
+            part = extra.tidy()
+            rows.append(part[part["aggregation"] == "subgroup"])
+            main.notes.extend(n for n in extra.notes if column in n)
+    except IdentificationError as exc:
+        raise AnalysisConfigError(f"{config.path}: {design.path}: {exc}") from None
+    return main, pd.concat(rows, ignore_index=True)
+
+
+def _suppress(table: pd.DataFrame, min_cell_size: int) -> tuple[pd.DataFrame, int]:
+    small = table["n_units"] < min_cell_size
+    table = table.copy()
+    table.loc[small, NUMBER_COLUMNS] = np.nan
+    return table, int(small.sum())
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    return path
+
+
+def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) -> RunResult:
+    """Carry out the analysis file ``path`` and write every output into ``out_dir`` (created).
+
+    Raises :class:`AnalysisConfigError` for a bad analysis file (also for outcomes, covariates or
+    cost lines that the harmonised panel lacks, checked before estimating) and the pipeline's own
+    errors (InputError, SchemaValidationError, ...) for bad source data.
+    """
+    clock = _Clock(quiet)
+    clock.start("config", f"reading {path}")
+    config = load_analysis(path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clock.stop()
+
+    clock.start("harmonise", "harmonising the sources" + (" (demo data)" if config.demo else ""))
+    panel, sources, truth = _load_panel(config, out)
+    cost_columns = None
+    if config.costs is not None:
+        from effectmeting.costs import cost_lines
+
+        cost_columns = list(cost_lines(panel).columns)
+    check_against_panel(config, panel, cost_columns)
+    clock.stop()
+
+    clock.start("estimate", f"estimating {len(config.designs)} design(s)")
+    studies, parts = {}, []
+    for design in config.designs:
+        study, rows = _study(panel, design, config)
+        studies[design.name] = study
+        parts.append(rows)
+    estimates = pd.concat(parts, ignore_index=True)[ESTIMATE_COLUMNS]
+    estimates, suppressed = _suppress(estimates, config.min_cell_size)
+    clock.stop()
+
+    costs = None
+    if config.costs is not None:
+        clock.start("costs", f"cost effects of {config.costs.design}")
+        costs = _costs(panel, config)
+        clock.stop()
+
+    clock.start("report", "writing tables, figures and report.html")
+    files = [_write_csv(estimates, out / "estimates.csv")]
+    if costs is not None:
+        files.append(_write_csv(costs["effects"], out / "cost_effects.csv"))
+        if len(costs["per_outcome"]):
+            files.append(_write_csv(costs["per_outcome"], out / "cost_per_outcome.csv"))
+    panel.audit.to_csv(out / "audit.csv")
+    files.append(out / "audit.csv")
+    if truth is not None:
+        shutil.copyfile(truth, out / "truth.json")
+        files.append(out / "truth.json")
+    from effectmeting.report.study_report import write_outputs
+
+    notes = [n for s in studies.values() for n in s.notes]
+    if suppressed:
+        notes.append(f"Disclosure: {suppressed} estimate rows rest on fewer than {config.min_cell_size} "
+                     "municipalities; their numbers are left empty")
+    files += write_outputs(out, config, panel, studies, estimates, costs, notes, clock.timings)
+    clock.stop()
+
+    from effectmeting.manifest import write_manifest
+
+    inputs = [Path(s["path"]) for s in panel.sources] + [sources, config.path]
+    write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
+                   settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
+                             "demo": config.demo, "demo_seed": config.demo_seed},
+                   extra={"timings_seconds": clock.timings,
+                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"]})
+    files.append(out / "manifest.json")
+    if not quiet:
+        total = sum(clock.timings.values())
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in clock.timings.items())
+        print(f"[effectmeting run] done in {total:.1f} s ({stages}); outputs in {out}", file=sys.stderr)
+    return RunResult(out_dir=out, estimates=estimates, timings=clock.timings, studies=studies, files=files,
+                     notes=notes)
+
+
+def _costs(panel, config: AnalysisConfig) -> dict:
+    """L's cost_effect and cost_per_outcome for ``[costs]``."""
+    from effectmeting.costs import cost_effect, cost_per_outcome
+
+    request = config.costs
+    # the cost effects compare with the same municipalities as the design's outcome effects
+    control = next(d.control for d in config.designs if d.name == request.design)
+    try:
+        effect = cost_effect(panel, design=request.design, lines=request.lines, horizon=request.horizon,
+                             estimator=request.estimator, control=control)
+        ratios = []
+        for line, outcome in request.cost_per_outcome:
+            result = cost_per_outcome(panel, design=request.design, cost_line=line, outcome=outcome,
+                                      bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator,
+                                      control=control)
+            ratios.append(result)
+    except IdentificationError as exc:
+        raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
+    effects = effect.tidy().assign(design=request.design, estimator=request.estimator, control=control)
+    per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator, control=control,
+                                              cost_line=r.cost_line, outcome=r.outcome, n_units=r.n_units)
+                              for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
+    return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}

@@ -1,0 +1,447 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, ATT(g, t).
+
+``att_gt`` follows R ``did::att_gt`` (version 2.x) cell by cell: the same comparison groups
+(never-treated or not-yet-treated), the same base periods ("varying": the period before ``t``
+for pre-treatment cells and ``g - 1 - anticipation`` for post-treatment cells; "universal":
+always ``g - 1 - anticipation``), the same 2x2 estimators (see :mod:`.drdid`) and the same
+influence functions, so analytic standard errors agree with R to printed precision.
+
+Data are reshaped once into a units x periods outcome matrix; every cell is then a handful of
+array operations over units (no loop over units or rows).  Propensity-score fits are reused
+across cells that share the same treated cohort, comparison units and covariate values.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column,
+                                          require_frame, show)
+from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
+from effectmeting.estimate.callaway_santanna.timing import comparison_mask, iter_cells, recode_cohorts
+from effectmeting.estimate.callaway_santanna.drdid import ESTIMATORS, PropensityFit, fit_logit
+from effectmeting.estimate.core.multiplier_bootstrap import multiplier_bootstrap
+from effectmeting.estimate.core.results import Results, confidence_interval
+
+ALPHA = 0.05
+
+
+@dataclass
+class DidPanel:
+    """Balanced panel in array form: one row per unit, one column per period."""
+
+    periods: np.ndarray            # sorted distinct periods (original values)
+    cohort: np.ndarray             # first treated period per unit, 0 = never treated
+    outcome: np.ndarray            # n_units x n_periods
+    covariates: np.ndarray | None  # n_units x n_periods x k (n_units x 1 x k if constant), or None
+    covariates_constant: bool      # True when covariates do not vary within unit
+    weights: np.ndarray            # n_units
+    units: np.ndarray              # unit labels, row order
+    notes: list[str] = field(default_factory=list)
+    cluster_codes: np.ndarray | None = None  # per unit, codes of the cluster column (or None)
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise IdentificationError(
+            f"att_gt: column(s) {missing} not in the data; available columns: {list(data.columns)}."
+        )
+
+
+def _check_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+                 covariates: Sequence[str], weights: str | None, panel: bool,
+                 cluster: str | None = None) -> None:
+    """Refuse missing columns and missing values (nothing dropped silently); NA cohorts mean
+    never treated.  The frame is not copied: the estimators read the columns they need."""
+    optional = ([weights] if weights else []) + ([cluster] if cluster else [])
+    columns = [outcome, unit, time, cohort, *covariates, *optional]
+    _require_columns(data, columns)
+    # the unit column identifies panel units only; repeated cross-sections do not use it
+    checked = [outcome, *([unit] if panel else []), time, *covariates, *optional]
+    for column in checked:
+        bad = data[column].isna()
+        if bad.any():
+            rows = list(data.index[bad][:5])
+            raise IdentificationError(
+                f"att_gt: column {column!r} has {int(bad.sum())} missing value(s) (first rows "
+                f"{rows}); drop or impute these rows before estimating (nothing is dropped silently)."
+            )
+
+
+def _numeric_columns(data: pd.DataFrame, outcome: str, time: str, cohort: str,
+                     covariates: Sequence[str], weights: str | None) -> pd.DataFrame:
+    """Refuse text that is not a number, infinite values, negative weights and negative
+    cohorts; numeric text (``"2015"``) is converted.  Returns ``data`` itself unless a column
+    had to be converted (then a shallow frame with the converted columns)."""
+    converted = {}
+    for column in dict.fromkeys([outcome, time, cohort, *covariates, *([weights] if weights else [])]):
+        what = ("first treated periods (0 or NA for never treated)" if column == cohort else "numbers")
+        values = numeric_column(data[column], "att_gt", allow_missing=column == cohort, what=what)
+        if column == weights:
+            nonnegative_weights(values, data[column], "att_gt")
+        if column == cohort and (values < 0).any():
+            row = data.index[int(np.flatnonzero(values < 0)[0])]
+            raise IdentificationError(
+                f"att_gt: column {cohort!r} has negative values (row {show(row)}: "
+                f"{values[values < 0][0]:g}); a cohort is the first treated period (> 0), with 0 or "
+                "NA for never treated. Number periods from 1 (e.g. calendar years)")
+        if not (pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column])):
+            if column == time and np.array_equal(values, np.round(values)):
+                values = values.astype(np.int64)  # "2015" -> 2015, reported as such
+            converted[column] = values
+    return data.assign(**converted) if converted else data
+
+
+def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap) -> None:
+    """Refuse option values att_gt does not know, with the accepted ones."""
+    if control not in ("never", "notyet"):
+        raise OptionError(f"att_gt: control={control!r}; use 'never' or 'notyet'.")
+    if method not in ESTIMATORS:
+        raise OptionError(f"att_gt: method={method!r}; use 'dr', 'ipw' or 'reg'.")
+    if base_period not in ("varying", "universal"):
+        raise OptionError(f"att_gt: base_period={base_period!r}; use 'varying' or 'universal'.")
+    if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
+        raise OptionError(f"att_gt: anticipation={anticipation!r} must be a whole number of periods >= 0.")
+    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
+                                  or bootstrap < 2):
+        raise OptionError(f"att_gt: bootstrap={bootstrap!r}; use None (analytic standard errors) or a "
+                          "number of multiplier-bootstrap draws such as 999.")
+
+
+def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> list:
+    """Labels of units whose ``values`` (already in unit order) are not constant, unit order."""
+    same_unit = unit_codes[1:] == unit_codes[:-1]
+    changes = same_unit & (values[1:] != values[:-1])
+    return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()  # plain values print cleanly
+
+
+def _per_unit(values: np.ndarray, order: np.ndarray, unit_codes: np.ndarray, first_rows: np.ndarray,
+              unit_labels, *, what: str, advice: str) -> np.ndarray:
+    """One value per unit from a row column, refusing units whose value changes over time."""
+    offenders = _varying_units(values[order], unit_codes, unit_labels)
+    if offenders:
+        raise IdentificationError(f"att_gt: {what} varies within unit for {len(offenders)} unit(s) "
+                                  f"(e.g. {offenders[:5]}); {advice}")
+    return values[first_rows]
+
+
+def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
+                   covariates: Sequence[str], weights: str | None, control: str,
+                   anticipation: int, cluster: str | None = None) -> DidPanel:
+    """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``).
+
+    Memory: columns are read one at a time and reordered straight into the units x periods
+    matrices; only per-unit values (cohort, weight) are kept from the other columns.
+    """
+    notes: list[str] = []
+    unit_codes, unit_labels = pd.factorize(data[unit], sort=True)
+    period_codes, periods = pd.factorize(data[time], sort=True)
+    periods = np.asarray(periods)
+    n_rows, n_units, n_periods = len(data), len(unit_labels), len(periods)
+    cells = unit_codes.astype(np.int64)
+    cells *= n_periods
+    cells += period_codes
+    del period_codes
+    # rows in (unit, period) order; for a balanced panel row u * n_periods + p is cell (u, p)
+    order = np.argsort(cells, kind="stable")
+    unit_codes = unit_codes[order]
+    first_rows = order[np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])]
+
+    # treatment must be absorbing: one first-treatment period per unit
+    per_unit = dict(order=order, unit_codes=unit_codes, first_rows=first_rows, unit_labels=unit_labels)
+    unit_cohort = _per_unit(
+        data[cohort].fillna(0).to_numpy(float), **per_unit, what=f"column {cohort!r}",
+        advice="treatment must be absorbing (one first-treatment period per unit). Recode "
+               "switching units (e.g. to their first adoption) or drop them.")
+    unit_weights = np.ones(n_units) if not weights else _per_unit(
+        data[weights].to_numpy(float), **per_unit, what=f"weights column {weights!r}",
+        advice="use one weight per unit.")
+    # a person who moves would be in two clusters; influence values are per unit
+    unit_cluster = None if cluster is None else _per_unit(
+        pd.factorize(data[cluster], sort=True)[0], **per_unit, what=f"cluster column {cluster!r}",
+        advice="each unit needs one cluster. For residents who move, assign the municipality of a "
+               "fixed moment (e.g. the first year observed) to a new column and cluster on that.")
+    del unit_codes, first_rows
+
+    # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
+    if n_rows != n_units * n_periods or np.any(np.bincount(cells, minlength=n_rows) != 1):
+        raise IdentificationError(
+            f"att_gt: the panel is not balanced ({n_rows} rows for {n_units} units x "
+            f"{n_periods} periods, or duplicate unit-period rows). With panel=True every unit must "
+            "be observed exactly once in every period: balance the panel (keep units observed in "
+            "all periods) or pass panel=False to treat the data as repeated cross-sections."
+        )
+    del cells
+    outcome_matrix = np.take(data[outcome].to_numpy(float), order).reshape(n_units, n_periods)
+    cov = None
+    constant = True
+    if covariates:
+        cov = np.empty((n_units, n_periods, len(covariates)))
+        for j, name in enumerate(covariates):
+            cov[:, :, j] = np.take(data[name].to_numpy(float), order).reshape(n_units, n_periods)
+        constant = bool(np.all(cov == cov[:, :1, :]))
+        if constant:  # one period holds every value; keep only that (n_units x 1 x k)
+            cov = cov[:, :1, :].copy()
+    del order
+
+    timing = recode_cohorts(unit_cohort, periods, anticipation, control, "unit")
+    keep, keep_periods = timing.keep, timing.keep_periods
+    if not keep.all():
+        outcome_matrix = outcome_matrix[keep]
+        cov = cov[keep] if cov is not None else None
+    if not keep_periods.all():
+        outcome_matrix = outcome_matrix[:, keep_periods]
+        cov = cov[:, keep_periods] if cov is not None and not constant else cov
+    unit_cohort, unit_weights, unit_labels = timing.cohort[keep], unit_weights[keep], unit_labels[keep]
+    unit_cluster = None if unit_cluster is None else unit_cluster[keep]
+    periods = periods[keep_periods]
+    notes.extend(timing.notes)
+    return DidPanel(periods=periods, cohort=unit_cohort, outcome=outcome_matrix, covariates=cov,
+                    covariates_constant=constant, weights=unit_weights,
+                    units=np.asarray(unit_labels), notes=notes, cluster_codes=unit_cluster)
+
+
+def _design(panel: DidPanel, rows: np.ndarray, period_index: int) -> np.ndarray:
+    intercept = np.ones((len(rows), 1))
+    if panel.covariates is None:
+        return intercept
+    return np.hstack([intercept, panel.covariates[rows, period_index, :]])
+
+
+def _estimate_cells(panel: DidPanel, control: str, method: str, base_period: str,
+                    anticipation: int):
+    """Estimate every (cohort, period) cell of R ``did::compute.att_gt`` on the unit panel."""
+    periods, unit_cohort = panel.periods, panel.cohort
+    n = len(unit_cohort)
+    estimator = ESTIMATORS[method]
+    cohorts = np.unique(unit_cohort[unit_cohort > 0])
+    cells = list(iter_cells(periods, cohorts, control, base_period, anticipation))
+    influence = np.zeros((n, len(cells)), order="F")  # column writes stay contiguous
+    kept: list[tuple] = []
+    pscore_cache: dict[tuple, PropensityFit] = {}
+    skipped: list[str] = []
+    for cell in cells:
+        if cell.reference:
+            kept.append((cell, 0.0))
+            continue
+        control_rows = comparison_mask(unit_cohort, cell)
+        if not control_rows.any():
+            skipped.append(f"({cell.cohort:g}, {periods[cell.current]})")
+            continue
+        treated_rows = unit_cohort == cell.cohort
+        rows = np.flatnonzero(treated_rows | control_rows)
+        treated = treated_rows[rows].astype(float)
+        delta_y = panel.outcome[rows, cell.current] - panel.outcome[rows, cell.base]
+        # time-varying covariates: values in the earlier of the two periods (R did panel2cs2)
+        cov_period = -1 if panel.covariates_constant else min(cell.base, cell.current)
+        design = _design(panel, rows, max(cov_period, 0))
+        weights = panel.weights[rows]
+        fit = None
+        if method in ("dr", "ipw"):
+            # the logit depends only on who is compared and on their covariate values
+            key = (cell.cohort, cell.horizon, cov_period)
+            fit = pscore_cache.get(key)
+            if fit is None:
+                fit = fit_logit(treated, design, weights / weights.mean())
+                pscore_cache[key] = fit
+        att, inf = estimator(delta_y, treated, design, weights, pscore_fit=fit)
+        # R did: rescale the 2x2 influence function from the cell's units to all units
+        influence[rows, len(kept)] = (n / len(rows)) * inf
+        kept.append((cell, att))
+    return _cell_arrays(kept, periods, influence, skipped)
+
+
+def _cell_arrays(kept, periods, influence, skipped):
+    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells.
+
+    ``influence`` is Fortran-ordered; its first ``len(kept)`` columns are returned as a view
+    (still Fortran-contiguous), not copied: the n x n_cells matrix is the largest array of
+    ``att_gt`` and a copy would double it."""
+    notes = []
+    if skipped:
+        message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
+                   "not identified and left out.")
+        warnings.warn(message, stacklevel=4)
+        notes.append(message)
+    cohort_values = np.array([cell.cohort for cell, _ in kept])
+    if np.issubdtype(periods.dtype, np.integer):  # report cohorts in the time column's type
+        cohort_values = cohort_values.astype(periods.dtype)
+    return (cohort_values, np.array([periods[cell.current] for cell, _ in kept]),
+            np.array([att for _, att in kept], dtype=float),
+            np.array([cell.post and not cell.reference for cell, _ in kept]),
+            influence[:, :len(kept)], notes)
+
+
+class AttGtResults(Results):
+    """Group-time ATTs with unit-level influence functions; aggregate with ``.aggregate(kind)``."""
+
+    title = "Group-time average treatment effects ATT(g,t) (Callaway & Sant'Anna 2021)"
+
+    def __init__(self, *, cohort, time, estimate, post, influence, panel, nobs: int,
+                 bootstrap: int | None, seed: int | None, settings: dict,
+                 clusters: Clusters | None = None) -> None:
+        super().__init__()
+        self.cohort, self.time, self.estimate, self.post = cohort, time, estimate, post
+        #: n x n_cells influence functions; n = units (panel) or rows (cross-sections)
+        self.influence = influence
+        self.unit_cohort = panel.cohort
+        self.unit_weights = panel.weights
+        self.periods = panel.periods
+        self.n_units = len(panel.cohort)
+        self.nobs = nobs
+        self.bootstrap, self.seed, self.settings = bootstrap, seed, settings
+        #: cluster membership of the influence rows (None: each unit/row its own cluster)
+        self.clusters = clusters
+        self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0,
+                                                          clusters=clusters)
+        self.notes.extend(panel.notes)
+
+    def tidy(self) -> pd.DataFrame:
+        low = self.estimate - self.crit_value * self.std_error
+        high = self.estimate + self.crit_value * self.std_error
+        return pd.DataFrame({"cohort": self.cohort, "time": self.time, "estimate": self.estimate,
+                             "std_error": self.std_error, "conf_low": low, "conf_high": high})
+
+    def plot(self, ax=None):
+        """ATT(g,t) by period, one panel per cohort (as R ``did::ggdid``): pre-treatment cells
+        grey, post-treatment blue, with the table's intervals (simultaneous when bootstrapped).
+        Returns the matplotlib Figure; ``ax`` (one Axes) draws every cohort into it instead."""
+        from matplotlib.figure import Figure
+
+        table = self.tidy()
+        cohorts = list(dict.fromkeys(table["cohort"]))
+        if ax is None:
+            figure = Figure(figsize=(7, 2.2 * len(cohorts)))
+            axes = np.atleast_1d(figure.subplots(len(cohorts), 1, sharex=True, squeeze=False)[:, 0])
+        else:
+            figure, axes = ax.figure, [ax] * len(cohorts)
+        for axis, g in zip(axes, cohorts):
+            part = table[table["cohort"] == g]
+            post = part["time"] >= g
+            for mask, colour, label in ((~post, "tab:grey", "pre-treatment"), (post, "tab:blue", "post-treatment")):
+                cells = part[mask]
+                axis.errorbar(cells["time"], cells["estimate"],
+                              yerr=[cells["estimate"] - cells["conf_low"], cells["conf_high"] - cells["estimate"]],
+                              fmt="o", color=colour, capsize=3, label=label)
+            axis.axhline(0.0, color="black", linewidth=0.8)
+            axis.set_ylabel(f"ATT, cohort {g}")
+        axes[0].set_title(self.title)
+        axes[0].legend(frameon=False)
+        axes[-1].set_xlabel("period")
+        return figure
+
+    def aggregate(self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
+                  balance_e: int | None = None):
+        """Aggregate ATT(g,t) as R ``did::aggte``: kind = simple, group, dynamic or calendar."""
+        from effectmeting.estimate.callaway_santanna.aggregate import aggregate
+
+        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
+
+
+def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | None,
+                    tag: int, clusters: Clusters | None = None) -> tuple[np.ndarray, float]:
+    """Analytic SEs ``sqrt(mean(IF^2)/n)`` with the normal critical value, or multiplier-bootstrap
+    SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams).
+    With ``clusters`` the variance sums influence values within cluster first (CR1, see
+    :mod:`.clustering`) and the bootstrap draws one multiplier per cluster."""
+    n = influence.shape[0]
+    if clusters is not None:
+        if bootstrap is None:
+            se = np.sqrt(np.diag(clusters.vcov(influence)))
+            se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
+            return se, float(confidence_interval(0.0, 1.0)[1])
+        influence = clusters.bootstrap_influence(influence)
+    elif bootstrap is None:
+        # column sums of squares without an n x n_cells temporary (influence ** 2)
+        se = np.sqrt(np.einsum("ij,ij->j", influence, influence)) / n
+        se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
+        return se, float(confidence_interval(0.0, 1.0)[1])
+    stream = None if seed is None else [seed, tag]
+    result = multiplier_bootstrap(influence, bootstrap, stream, alpha=ALPHA)
+    return result.std_error, result.crit_value
+
+
+def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
+           control: str = "never", covariates: Sequence[str] | None = None, method: str = "dr",
+           base_period: str = "varying", anticipation: int = 0, weights: str | None = None,
+           panel: bool = True, bootstrap: int | None = None, seed: int | None = None,
+           cluster: str | None = None) -> AttGtResults:
+    """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, as R ``did::att_gt``.
+
+    Parameters
+    ----------
+    data: long panel, one row per unit and period.
+    outcome, unit, time: column names; ``time`` is numeric (e.g. year), equally spaced.
+    cohort: first treated period per unit (same units as ``time``); 0 or NA = never treated.
+    control: "never" (never-treated units) or "notyet" (never + not-yet-treated units).
+    covariates: column names entering the propensity score / outcome regression linearly.
+        Time-varying covariates are taken in the earlier of a cell's two periods (the base
+        period, except for universal-base cells before it), as R did does.
+    method: "dr" (doubly robust, DRDID ``drdid_panel``), "ipw" or "reg".
+    base_period: "varying" or "universal" (see module docstring).
+    anticipation: number of periods before ``cohort`` in which units may already react.
+    weights: optional column of (time-invariant) sampling weights.
+    panel: True for a balanced panel (influence functions per unit); False for repeated
+        cross-sections (DRDID ``*_rc`` estimators, influence functions per row).
+    bootstrap: None for analytic SEs and pointwise 95% intervals; an integer number of
+        multiplier-bootstrap draws (Rademacher, as R did) for bootstrap SEs and simultaneous
+        (sup-t) 95% bands.  ``seed`` makes the draws reproducible.
+    cluster: optional column of a coarser cluster (e.g. the municipality of person-level units),
+        constant within unit.  Analytic variances then sum influence values within cluster
+        (CR1, as diff-diff's ``cluster=``) and the bootstrap draws one weight per cluster (R
+        ``did``'s ``clustervars``); see :mod:`effectmeting.estimate.core.clustering`.  Without it,
+        units (panel) or rows (cross-sections) are the clusters, as in R ``did``.
+
+    Units first treated in the first period are dropped with a warning (as R did); the result's
+    ``influence`` is an n_units x n_cells array (per unit, also when clustered: the variance
+    collapses it by ``result.clusters``).
+    """
+    _check_options(control, method, base_period, anticipation, bootstrap)
+    require_frame(data, "att_gt")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel, cluster)
+    data = _numeric_columns(data, outcome, time, cohort, covariates, weights)
+    if panel:
+        prepared = _prepare_panel(data, outcome, unit, time, cohort, covariates, weights,
+                                  control, anticipation, cluster)
+        cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
+            prepared, control, method, base_period, anticipation)
+        nobs = len(prepared.cohort) * len(prepared.periods)
+    else:
+        from effectmeting.estimate.callaway_santanna.repeated_cross_sections import (estimate_cells_rc,
+                                                                prepare_cross_sections)
+
+        prepared = prepare_cross_sections(data, outcome, time, cohort, covariates, weights,
+                                          control, anticipation, cluster)
+        cohort_arr, time_arr, att, post, influence, notes = estimate_cells_rc(
+            prepared, control, method, base_period, anticipation)
+        nobs = len(prepared.cohort)
+    if len(att) == 0:
+        raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.")
+    clusters = (None if cluster is None else
+                clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt"))
+    result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,
+                          influence=influence, panel=prepared, nobs=nobs, bootstrap=bootstrap, seed=seed,
+                          settings=dict(control=control, method=method, base_period=base_period,
+                                        anticipation=anticipation, covariates=covariates,
+                                        cluster=cluster),
+                          clusters=clusters)
+    result.notes.extend(notes)
+    entities = f"{result.n_units} units" if panel else f"repeated cross-sections: {result.n_units} rows"
+    clustering = (clusters.note() if clusters is not None else
+                  "clustered by unit" if panel else "each row its own cluster")
+    result.notes.append(
+        f"Comparison: {'never-treated' if control == 'never' else 'not-yet-treated'} units; "
+        f"method {method}; base period {base_period}; anticipation {anticipation}; "
+        f"{entities}, {clustering}.")
+    result.notes.append(
+        "Intervals: pointwise 95%, analytic SEs from influence functions." if bootstrap is None else
+        f"Intervals: simultaneous (sup-t) 95% bands, multiplier bootstrap ({bootstrap} draws, "
+        f"Rademacher weights{', one per cluster' if clusters is not None else ''}, seed {seed}).")
+    return result

@@ -1,0 +1,65 @@
+"""Pre-trend diagnostics on an event-study result: a joint Wald test of the pre-period
+coefficients, and (re-exported from :mod:`effectmeting.estimate.sensitivity.honest_did`) Rambachan & Roth
+(2023) sensitivity analysis.
+
+Both take any :class:`EventStudyResults` (``event_time``, ``estimates``, ``vcov``; reference
+event time ``-1`` normalised to zero and absent from the estimates).
+
+* :func:`pretrend_test`: Wald statistic ``b' V^-1 b`` over the pre-period estimates, chi-square
+  with as many degrees of freedom as pre-period coefficients.
+* :func:`honest_did` / :func:`honest_did_sensitivity`: relative magnitudes (ARP conditional /
+  least-favourable hybrid confidence set, as HonestDiD's default ``"C-LF"``) and smoothness
+  (optimal FLCI); see :mod:`effectmeting.estimate.sensitivity.honest_did` for exactly what is implemented.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.sensitivity.honest_did import (  # noqa: F401  (re-exported public API)
+    HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
+)
+from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.event_study_results import EventStudyResults, as_event_study
+
+__all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDiDSensitivityResults",
+           "honest_did", "honest_did_sensitivity"]
+
+
+class PretrendTestResults(Results):
+    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = count)."""
+
+    title = "Joint pre-trend test (H0: all pre-period coefficients are zero)"
+
+    def __init__(self, statistic: float, df: int, event_times: list[int]) -> None:
+        super().__init__()
+        self.statistic = float(statistic)
+        self.df = int(df)
+        self.p_value = float(stats.chi2.sf(statistic, df))
+        self.event_times = event_times
+
+    def tidy(self) -> pd.DataFrame:
+        return pd.DataFrame({"test": ["wald_chi2"], "statistic": [self.statistic], "df": [self.df],
+                             "p_value": [self.p_value],
+                             "event_times": [",".join(str(e) for e in self.event_times)]})
+
+
+def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = None) -> PretrendTestResults:
+    """Wald statistic ``b' V^-1 b`` over the pre-period (``event_time < 0``) estimates.
+
+    ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
+    an estimate and is never part of the test.  ``result`` may also be
+    ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`).
+    """
+    result = as_event_study(result, "pretrend_test")
+    chosen = result.event_time < 0 if event_times is None else np.isin(result.event_time, event_times)
+    if event_times is not None and any(e >= 0 for e in event_times):
+        raise ValueError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")
+    if not chosen.any():
+        raise IdentificationError("the event-study result has no pre-period coefficients to test")
+    b = result.estimates[chosen]
+    v = result.vcov[np.ix_(chosen, chosen)]
+    statistic = float(b @ np.linalg.solve(v, b))
+    return PretrendTestResults(statistic, int(chosen.sum()), result.event_time[chosen].tolist())
