@@ -208,12 +208,7 @@ def derive_treatment(
     codes, names, year, order = _sorted_units(rows)
     treated, other, missing = (flag[order] for flag in _flags(spec, rows["value"], treated_value, reference_value,
                                                               threshold))
-    duplicate = (codes[1:] == codes[:-1]) & (year[1:] == year[:-1])
-    if duplicate.any():
-        where = np.flatnonzero(duplicate)[:MESSAGE_UNITS]
-        pairs = ", ".join(f"{names[codes[i]]} {year[i]}" for i in where)  # message only, at most 10
-        raise DesignError(f"{dimension}: {int(duplicate.sum())} duplicate (municipality, year) row(s), e.g. {pairs}; "
-                          "a design history has one value per municipality, year and dimension")
+    _refuse_duplicate_years(codes, year, names, dimension)
     excluded = [empty_excluded()]
     if missing.any():  # NA design values count as years without a recorded design
         audit.note(stage="designs", source="designs", variable=label, municipality=names[codes[missing]].tolist(),
@@ -239,23 +234,38 @@ def derive_treatment(
         excluded.append(gap_excluded)
 
     units, path, unit_of_row = timing_tables(names, codes, year, treated)
-    at_start = units.loc[units["treated_at_start"], ["municipality", "first_adoption_year"]]
-    if len(at_start):
-        start_year = at_start["first_adoption_year"].astype(str)
-        first = int(year.min())
-        late = (at_start["first_adoption_year"] > first).to_numpy()
-        detail = np.where(
-            late,
-            f"{label} already when its history starts (" + start_year + f"), later than the data ({first}): an "
-            "absorbing estimator would take that as its adoption year; use absorbing(treated_at_start='exclude')",
-            f"{label} already in the first year of the data (" + start_year + "): adoption year unknown, no "
-            "pre-period (flagged treated_at_start; DiD estimators drop it)")
-        audit.note(stage="designs", source="designs", variable=label, municipality=at_start["municipality"].tolist(),
-                   year=at_start["first_adoption_year"].tolist(), detail=detail.tolist())
+    _note_treated_at_start(units, int(year.min()), label, audit)
     excluded_frame = pd.concat(excluded, ignore_index=True)[EXCLUDED_COLUMNS]
     return TreatmentTiming(dimension=dimension, label=label, treated_value=treated_value,
                            reference_value=reference_value, threshold=None if threshold is None else float(threshold),
                            units=units, path=path, excluded=excluded_frame, audit=audit, _unit_of_row=unit_of_row)
+
+
+def _refuse_duplicate_years(codes: np.ndarray, year: np.ndarray, names: np.ndarray, dimension: str) -> None:
+    """A design history has one value per municipality and year (rows sorted by unit, year)."""
+    duplicate = (codes[1:] == codes[:-1]) & (year[1:] == year[:-1])
+    if duplicate.any():
+        where = np.flatnonzero(duplicate)[:MESSAGE_UNITS]
+        pairs = ", ".join(f"{names[codes[i]]} {year[i]}" for i in where)  # message only, at most 10
+        raise DesignError(f"{dimension}: {int(duplicate.sum())} duplicate (municipality, year) row(s), e.g. {pairs}; "
+                          "a design history has one value per municipality, year and dimension")
+
+
+def _note_treated_at_start(units: pd.DataFrame, first: int, label: str, audit: AuditLog) -> None:
+    """Audit note for municipalities already treated when their history starts (adoption year unknown)."""
+    at_start = units.loc[units["treated_at_start"], ["municipality", "first_adoption_year"]]
+    if not len(at_start):
+        return
+    start_year = at_start["first_adoption_year"].astype(str)
+    late = (at_start["first_adoption_year"] > first).to_numpy()
+    detail = np.where(
+        late,
+        f"{label} already when its history starts (" + start_year + f"), later than the data ({first}): an "
+        "absorbing estimator would take that as its adoption year; use absorbing(treated_at_start='exclude')",
+        f"{label} already in the first year of the data (" + start_year + "): adoption year unknown, no "
+        "pre-period (flagged treated_at_start; DiD estimators drop it)")
+    audit.note(stage="designs", source="designs", variable=label, municipality=at_start["municipality"].tolist(),
+               year=at_start["first_adoption_year"].tolist(), detail=detail.tolist())
 
 
 def _handle_gaps(codes, year, treated, step, names, label, gaps, audit):

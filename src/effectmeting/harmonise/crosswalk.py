@@ -114,13 +114,50 @@ def to_reference_year(
     source = source or str(frame.attrs.get("source_file", table))
     register = load_municipalities() if register is None else register
     rules = aggregation_rules(table, aggregation)
+    _check_reference_year(reference_year)
+    _record_set_aside(audit, source, frame.attrs.get("set_aside"))
+
+    rows, source_rows, ignored = _numbered_rows(frame, audit, source)
+    by_rule = _columns_by_rule(rows, rules, ignored, source, table)
+    dropped_columns = by_rule["none"] + ignored
+    if dropped_columns:
+        audit.note(stage="crosswalk", source=source, variable=dropped_columns,
+                   detail=[f"column {c} not carried to the reference year (aggregation none / provenance)"
+                           for c in dropped_columns])
+    extra_keys = [c for c in by_rule["key"] if c not in ("municipality", "year")]
+    rows["year"] = rows["year"].astype("int64")
+    _check_codes_and_keys(rows, source_rows, extra_keys, register, source)
+
+    if rows.empty:
+        audit.note(stage="crosswalk", source=source, detail="no data rows to harmonise")
+        kept = [c for c in rows.columns if c not in dropped_columns]
+        return rows[kept].astype({c: "float64" for c in by_rule["sum"] + by_rule["weighted_mean"]})
+    steps = _load_steps(transitions, weights, boundary, boundary_threshold, audit, source, register)
+    mapping = _mapping_to_reference(rows, steps, reference_year, register, source)
+    flows, out, n_groups = _flows_and_groups(rows, mapping, extra_keys)
+    incomplete = _incomplete_groups(mapping, flows, n_groups)
+    if incomplete.any():
+        info = flows.drop_duplicates("group").set_index("group").loc[np.flatnonzero(incomplete)]
+        audit.note(stage="crosswalk", source=source, municipality=info["municipality_to"].tolist(),
+                   year=info["year"].tolist(),
+                   detail=["predecessors missing in the data: sum and weighted_mean cells set to NA"] * len(info))
+
+    overruled_all = _combine_columns(out, rows, flows, n_groups, incomplete, by_rule, rules, population,
+                                     population_column, design_rule)
+    _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys)
+    out.attrs = {"source_file": source, "reference_year": reference_year, "table": table}
+    return out
+
+
+def _check_reference_year(reference_year: int) -> None:
     if not FIRST_YEAR <= reference_year <= LAST_YEAR:
         raise HarmonisationError(f"reference_year {reference_year} is outside the municipality register "
                                  f"({FIRST_YEAR}-{LAST_YEAR}); choose a reference year from {FIRST_YEAR} to "
                                  f"{LAST_YEAR} (usually the latest year of the data)")
 
-    _record_set_aside(audit, source, frame.attrs.get("set_aside"))
 
+def _numbered_rows(frame: pd.DataFrame, audit: AuditLog, source: str) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """The rows with a fresh index, their source row numbers and the provenance columns not carried."""
     rows = frame.reset_index(drop=True)
     rows.attrs = {}  # a DataFrame in attrs (set_aside) breaks pandas' concat/merge attribute checks
     if "source_row" in rows.columns:
@@ -129,6 +166,12 @@ def to_reference_year(
         source_rows = np.arange(1, len(rows) + 1)
         audit.note(stage="crosswalk", source=source, detail="no source_row column: rows numbered 1..n in frame order")
     ignored = [c for c in rows.columns if c == "source_row" or c.endswith("__marker")]
+    return rows, source_rows, ignored
+
+
+def _columns_by_rule(rows: pd.DataFrame, rules: dict, ignored: list[str], source: str,
+                     table: str) -> dict[str, list[str]]:
+    """Rule -> the columns it combines; refuses columns without a rule and unknown rules."""
     unknown = [c for c in rows.columns if c not in rules and c not in ignored]
     if unknown:
         raise HarmonisationError(
@@ -141,13 +184,12 @@ def to_reference_year(
     bad_rules = sorted({rules[c][0] for c in rows.columns if c in rules} - set(RULES))
     if bad_rules:
         raise HarmonisationError(f"{source}: unknown aggregation rule(s) {bad_rules}; use one of {list(RULES)}")
-    dropped_columns = by_rule["none"] + ignored
-    if dropped_columns:
-        audit.note(stage="crosswalk", source=source, variable=dropped_columns,
-                   detail=[f"column {c} not carried to the reference year (aggregation none / provenance)"
-                           for c in dropped_columns])
-    extra_keys = [c for c in by_rule["key"] if c not in ("municipality", "year")]
-    rows["year"] = rows["year"].astype("int64")
+    return by_rule
+
+
+def _check_codes_and_keys(rows: pd.DataFrame, source_rows: np.ndarray, extra_keys: list[str],
+                          register: pd.DataFrame, source: str) -> None:
+    """Every code exists in its year, and no key (municipality, year, other keys) repeats."""
     check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
     dup = rows.duplicated(["municipality", "year", *extra_keys], keep=False)
     if dup.any():
@@ -155,13 +197,15 @@ def to_reference_year(
             f"{source}: rows {source_rows[dup.to_numpy()][:20].tolist()} repeat the key "
             f"{['municipality', 'year', *extra_keys]}; remove duplicates before harmonising.")
 
-    if rows.empty:
-        audit.note(stage="crosswalk", source=source, detail="no data rows to harmonise")
-        kept = [c for c in rows.columns if c not in dropped_columns]
-        return rows[kept].astype({c: "float64" for c in by_rule["sum"] + by_rule["weighted_mean"]})
-    steps = _load_steps(transitions, weights, boundary, boundary_threshold, audit, source, register)
-    present = rows[["year", "municipality"]].drop_duplicates().rename(columns={"municipality": "code"})
 
+def _mapping_to_reference(rows: pd.DataFrame, steps: pd.DataFrame, reference_year: int,
+                          register: pd.DataFrame, source: str) -> pd.DataFrame:
+    """(year, source_code) -> (municipality_to, weight, kind, path) for every code in the data.
+
+    Refuses data that would have to be mapped backwards (after a merger or split the reference year
+    precedes) and codes that no transition takes to a municipality of the reference year.
+    """
+    present = rows[["year", "municipality"]].drop_duplicates().rename(columns={"municipality": "code"})
     later = present[present["year"] > reference_year]
     blockers = backward_blockers(steps, later, reference_year)
     if len(blockers):
@@ -190,7 +234,13 @@ def to_reference_year(
             f"{source}: no transition takes {listing} to a municipality of {reference_year}; the bundled "
             "transitions cover 1 January 2017-2023. Supply transitions=... with the missing herindeling "
             "or drop those years.")
+    return mapping
 
+
+def _flows_and_groups(rows: pd.DataFrame, mapping: pd.DataFrame,
+                      extra_keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Each input row's flows to reference municipalities, numbered by output cell (``group``),
+    and the output frame's key columns, one row per group."""
     flows = rows[["municipality", "year", *extra_keys]].assign(_row=np.arange(len(rows))).merge(
         mapping.rename(columns={"weight": "flow_weight"}), left_on=["year", "municipality"],
         right_on=["year", "source_code"], how="inner")
@@ -199,20 +249,20 @@ def to_reference_year(
     n_groups = int(flows["group"].max()) + 1 if len(flows) else 0
     out = (flows.drop_duplicates("group").sort_values("group")[group_keys]
            .rename(columns={"municipality_to": "municipality"}).reset_index(drop=True))
+    return flows, out, n_groups
 
-    incomplete = _incomplete_groups(mapping, flows, n_groups)
-    if incomplete.any():
-        info = flows.drop_duplicates("group").set_index("group").loc[np.flatnonzero(incomplete)]
-        audit.note(stage="crosswalk", source=source, municipality=info["municipality_to"].tolist(),
-                   year=info["year"].tolist(),
-                   detail=["predecessors missing in the data: sum and weighted_mean cells set to NA"] * len(info))
 
+def _combine_columns(out: pd.DataFrame, rows: pd.DataFrame, flows: pd.DataFrame, n_groups: int,
+                     incomplete: np.ndarray, by_rule: dict[str, list[str]], rules: dict,
+                     population: pd.DataFrame | None, population_column: str,
+                     design_rule: str) -> list[pd.DataFrame]:
+    """Fill ``out`` column by column by each column's rule; returns the overruled design rows."""
     for column in by_rule["sum"]:
         values = combine_sum(pd.to_numeric(rows[column], errors="coerce"), flows, n_groups)
         values[incomplete] = np.nan
         out[column] = values
     needs_population = bool(by_rule["weighted_mean"] or by_rule["design"])
-    population_rows = {}
+    population_rows: dict[str, np.ndarray] = {}
     for column in by_rule["weighted_mean"]:
         weight_column = rules[column][1] or population_column
         if weight_column not in population_rows:
@@ -230,9 +280,7 @@ def to_reference_year(
         out[column] = chosen.to_numpy()
         if len(overruled):
             overruled_all.append(overruled.assign(column=column))
-    _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys)
-    out.attrs = {"source_file": source, "reference_year": reference_year, "table": table}
-    return out
+    return overruled_all
 
 
 def _record_set_aside(audit: AuditLog, source: str, set_aside) -> None:

@@ -117,60 +117,9 @@ def validate(frame: pd.DataFrame, schema_name: str | Path, *, source_file: str |
     failures: list[pd.DataFrame] = []
 
     key = primary_key(schema)
-    required_fields = [
-        f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required", False) or f["name"] in key
-    ]
-    missing_columns = [name for name in required_fields if name not in work.columns]
-    if missing_columns:
-        present = [str(c) for c in work.columns if c != "source_row"]
-        found = ", ".join(present) or "(none)"
-        if len(present) == 1 and any(sep in present[0] for sep in ";,\t|"):
-            # One column whose name holds separators: the file was split on the wrong character.
-            found += (" (one column whose name contains separators: the file uses another separator or "
-                      "notation than the format read; set the right format, e.g. csv_nl for ';' with decimal "
-                      "commas, or save the file with ',' separators)")
-        failures.append(
-            pd.DataFrame(
-                {
-                    "file": file,
-                    "row": pd.NA,
-                    "field": missing_columns,
-                    "value": "(column missing)",
-                    "problem": f"required column is missing; columns found: {found}",
-                }
-            )
-        )
-
+    failures.extend(_missing_required_columns(schema, key, work, file))
     type_failed: set[tuple[int, str]] = set()
-    for field in schema["fields"]:
-        name = field["name"]
-        if name not in work.columns:
-            continue
-        typed, reason, bad, problem = coerce_column(
-            work[name], field, missing_values, decimal=frame.attrs.get("decimal")
-        )
-        if bad.any():
-            positions = bad.to_numpy().nonzero()[0]
-            type_failed.update((int(p), name) for p in positions)
-            failures.append(
-                pd.DataFrame(
-                    {
-                        "file": file,
-                        "row": rows.iloc[positions].to_numpy(),
-                        "field": name,
-                        "value": [_display(v) for v in work[name].iloc[positions]],
-                        "problem": problem,
-                        "_position": positions,
-                    }
-                )
-            )
-        work[name] = typed
-        if reason.notna().any():
-            marker_column = f"{name}{MARKER_SUFFIX}"
-            if marker_column in work.columns:
-                work[marker_column] = work[marker_column].astype("object").where(work[marker_column].notna(), reason)
-            else:
-                work[marker_column] = reason
+    failures.extend(_coerce_fields(schema, work, rows, file, missing_values, frame.attrs.get("decimal"), type_failed))
 
     try:
         build_pandera_schema(schema).validate(work, lazy=True)
@@ -179,19 +128,80 @@ def validate(frame: pd.DataFrame, schema_name: str | Path, *, source_file: str |
 
     failures = [f for f in failures if len(f)]
     if failures:
-        table_failures = pd.concat(failures, ignore_index=True)
-        order = table_failures["_position"] if "_position" in table_failures else None
-        field_order = {field["name"]: i for i, field in enumerate(schema["fields"])}
-        table_failures = table_failures.assign(
-            _order=order.fillna(-1) if order is not None else -1,
-            _field_order=table_failures["field"].map(field_order).fillna(-1),
-        ).sort_values(["_order", "_field_order"], kind="stable")
-        table_failures = table_failures[FAILURE_COLUMNS].reset_index(drop=True)
+        table_failures = _ordered_failures(failures, schema)
         raise SchemaValidationError(_message(table, file, table_failures, missing_values),
                                     failures=table_failures)
 
     work.index = original_index
     return work
+
+
+def _missing_required_columns(schema: dict, key: list[str], work: pd.DataFrame, file: str) -> list[pd.DataFrame]:
+    """One failure row per required (or key) column that the frame lacks."""
+    required_fields = [
+        f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required", False) or f["name"] in key
+    ]
+    missing_columns = [name for name in required_fields if name not in work.columns]
+    if not missing_columns:
+        return []
+    present = [str(c) for c in work.columns if c != "source_row"]
+    found = ", ".join(present) or "(none)"
+    if len(present) == 1 and any(sep in present[0] for sep in ";,\t|"):
+        # One column whose name holds separators: the file was split on the wrong character.
+        found += (" (one column whose name contains separators: the file uses another separator or "
+                  "notation than the format read; set the right format, e.g. csv_nl for ';' with decimal "
+                  "commas, or save the file with ',' separators)")
+    return [pd.DataFrame({
+        "file": file,
+        "row": pd.NA,
+        "field": missing_columns,
+        "value": "(column missing)",
+        "problem": f"required column is missing; columns found: {found}",
+    })]
+
+
+def _coerce_fields(schema: dict, work: pd.DataFrame, rows: pd.Series, file: str, missing_values: list[str],
+                   decimal: str | None, type_failed: set[tuple[int, str]]) -> list[pd.DataFrame]:
+    """Type every schema field of ``work`` in place (CBS markers into ``<field>__marker``); returns
+    one failure frame per field with cells that are not of the field's type, and records them in
+    ``type_failed`` so that pandera's checks do not report the same cells twice."""
+    failures = []
+    for field in schema["fields"]:
+        name = field["name"]
+        if name not in work.columns:
+            continue
+        typed, reason, bad, problem = coerce_column(work[name], field, missing_values, decimal=decimal)
+        if bad.any():
+            positions = bad.to_numpy().nonzero()[0]
+            type_failed.update((int(p), name) for p in positions)
+            failures.append(pd.DataFrame({
+                "file": file,
+                "row": rows.iloc[positions].to_numpy(),
+                "field": name,
+                "value": [_display(v) for v in work[name].iloc[positions]],
+                "problem": problem,
+                "_position": positions,
+            }))
+        work[name] = typed
+        if reason.notna().any():
+            marker_column = f"{name}{MARKER_SUFFIX}"
+            if marker_column in work.columns:
+                work[marker_column] = work[marker_column].astype("object").where(work[marker_column].notna(), reason)
+            else:
+                work[marker_column] = reason
+    return failures
+
+
+def _ordered_failures(failures: list[pd.DataFrame], schema: dict) -> pd.DataFrame:
+    """All failures in row order, then in the schema's field order (stable)."""
+    table_failures = pd.concat(failures, ignore_index=True)
+    order = table_failures["_position"] if "_position" in table_failures else None
+    field_order = {field["name"]: i for i, field in enumerate(schema["fields"])}
+    table_failures = table_failures.assign(
+        _order=order.fillna(-1) if order is not None else -1,
+        _field_order=table_failures["field"].map(field_order).fillna(-1),
+    ).sort_values(["_order", "_field_order"], kind="stable")
+    return table_failures[FAILURE_COLUMNS].reset_index(drop=True)
 
 
 def _pandera_failures(

@@ -233,13 +233,7 @@ def simulate_staggered_panel(
     x = _COVARIATE_CORRELATION * standard_alpha + np.sqrt(1 - _COVARIATE_CORRELATION ** 2) * covariate_noise
     beta = _PERIOD_DRIFT * (periods - first_period) + _PERIOD_NOISE_SD * period_noise
 
-    # stationary AR(1): start from the marginal distribution, then u_t = ar1 u_{t-1} + e_t
-    error = np.empty((n_units, n_periods))
-    error[:, 0] = innovations[:, 0]
-    scale = np.sqrt(1.0 - ar1 ** 2)
-    for column in range(1, n_periods):  # loop over periods (few), vectorised over units
-        error[:, column] = ar1 * error[:, column - 1] + scale * innovations[:, column]
-    error *= noise_sd
+    error = _ar1_errors(innovations, ar1, noise_sd)
 
     cohort_matrix = np.repeat(unit_cohort[:, None], n_periods, axis=1)
     time_matrix = np.repeat(periods[None, :], n_units, axis=0)
@@ -254,18 +248,7 @@ def simulate_staggered_panel(
         "y": y.ravel(),
         "x": np.repeat(x, n_periods),
     })
-    treated = (data["cohort"] > 0) & (data["time"] >= data["cohort"])
-    effects = pd.DataFrame({
-        "unit": data["unit"][treated].to_numpy(),
-        "time": data["time"][treated].to_numpy(),
-        "cohort": data["cohort"][treated].to_numpy(),
-        "event_time": (data["time"] - data["cohort"])[treated].to_numpy(),
-        "effect": tau.ravel()[treated.to_numpy()],
-    })
-    if effects.empty:
-        raise InputError(
-            f"simulate_staggered_panel: no unit was drawn into an adopting cohort (n_units={n_units}); "
-            "use more units or larger cohort shares.")
+    effects = _treated_effects(data, tau, n_units)
     overall, by_event = sample_truth(effects)
     overall_population, by_event_population = population_truth(
         cohort_values, shares, periods, effect, effect_size, growth)
@@ -280,3 +263,33 @@ def simulate_staggered_panel(
         "parallel_trends": "unconditional" if covariate_trend == 0 else "conditional on x",
     }
     return data, truth
+
+
+def _ar1_errors(innovations: np.ndarray, ar1: float, noise_sd: float) -> np.ndarray:
+    """Stationary AR(1) errors per unit (rows) over periods (columns): start from the marginal
+    distribution, then u_t = ar1 u_{t-1} + sqrt(1 - ar1^2) e_t; scaled to sd ``noise_sd``."""
+    n_periods = innovations.shape[1]
+    error = np.empty_like(innovations)
+    error[:, 0] = innovations[:, 0]
+    scale = np.sqrt(1.0 - ar1 ** 2)
+    for column in range(1, n_periods):  # loop over periods (few), vectorised over units
+        error[:, column] = ar1 * error[:, column - 1] + scale * innovations[:, column]
+    error *= noise_sd
+    return error
+
+
+def _treated_effects(data: pd.DataFrame, tau: np.ndarray, n_units: int) -> pd.DataFrame:
+    """One row per treated unit-period with its true effect; refuses a draw with no adopter."""
+    treated = (data["cohort"] > 0) & (data["time"] >= data["cohort"])
+    effects = pd.DataFrame({
+        "unit": data["unit"][treated].to_numpy(),
+        "time": data["time"][treated].to_numpy(),
+        "cohort": data["cohort"][treated].to_numpy(),
+        "event_time": (data["time"] - data["cohort"])[treated].to_numpy(),
+        "effect": tau.ravel()[treated.to_numpy()],
+    })
+    if effects.empty:
+        raise InputError(
+            f"simulate_staggered_panel: no unit was drawn into an adopting cohort (n_units={n_units}); "
+            "use more units or larger cohort shares.")
+    return effects
