@@ -1,4 +1,4 @@
-"""Monte Carlo validation of the staggered-adoption estimators (not a test; see tests/test_simulate.py).
+"""Monte Carlo validation of the staggered-adoption estimators (not a test; see tests/sources/test_simulate.py).
 
 Usage::
 

@@ -13,7 +13,7 @@ from effectmeting.analysis.config import load_analysis
 from effectmeting.cli import main
 from effectmeting.errors import AnalysisConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "analyses" / "demo.toml"
 
 GOOD = """

@@ -28,7 +28,7 @@ from effectmeting.report.figures import event_study_plot, forest_plot  # noqa: E
 from effectmeting.report.html import Section, write_report  # noqa: E402
 from effectmeting.report.tables import TableSpec  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -146,7 +146,7 @@ def test_report_renders_in_chromium(browser, figure_format, tmp_path):
 
 
 def test_demo_report_outputs_render_in_chromium(browser, demo_panel, tmp_path):
-    """The demo report as ``write_outputs`` builds it (tests/report_demo.py: one small study on the
+    """The demo report as ``write_outputs`` builds it (tests/report/report_demo.py: one small study on the
     session's demo panel, no full run): every figure decodes, has alt text, and the tables stay
     inside the text column (a wide table scrolls in its own box)."""
     from report_demo import write_demo_report

@@ -34,7 +34,7 @@ from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 
 diff_diff = pytest.importorskip("diff_diff")
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @pytest.fixture(scope="module")

@@ -655,7 +655,7 @@ def test_cost_effect_summary_has_no_empty_band():
 def test_study_stage_does_not_import_the_report_stage():
     from pathlib import Path
 
-    study_dir = Path(__file__).resolve().parents[1] / "src" / "effectmeting" / "study"
+    study_dir = Path(__file__).resolve().parents[2] / "src" / "effectmeting" / "study"
     import re
 
     pattern = re.compile(r"^\s*(?:from|import)\s+effectmeting\.report", re.M)  # also lazy imports inside functions
@@ -663,7 +663,7 @@ def test_study_stage_does_not_import_the_report_stage():
     assert offenders == []
 
 
-# -- the demo report (tests/report_demo.py: one small study on the session's demo panel) --------------
+# -- the demo report (tests/report/report_demo.py: one small study on the session's demo panel) --------------
 class _ReportText(HTMLParser):
     """Text per place: headings, table headers, captions, alt texts, the summary and the caveats
     (outside the technical-details block)."""

@@ -23,7 +23,7 @@ from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 from effectmeting.sources.simulate import simulate_staggered_panel
 
 KEYS = dict(outcome="y", unit="unit", time="time", cohort="cohort")
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "monte_carlo_staggered.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "monte_carlo_staggered.py"
 
 
 def _load_script():

@@ -10,7 +10,7 @@ import pytest
 from effectmeting.errors import InputError, SchemaValidationError
 from effectmeting.schema import SCHEMA_NAMES, field_properties, load_schema, validate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Two valid rows per table (distinct primary keys), as a reader would deliver them.
 VALID_ROWS: dict[str, list[dict]] = {
