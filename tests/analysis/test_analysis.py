@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -76,16 +75,13 @@ def test_load_fills_defaults_and_resolves_paths(tmp_path):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    start = time.perf_counter()
     result = run_analysis(DEMO, out / "first", quiet=True)
-    elapsed = time.perf_counter() - start
-    print(f"demo run {elapsed:.1f} s; per stage: {result.timings}")
-    return result, elapsed, out
+    return result, out
 
 
-def test_demo_run_writes_every_output_quickly(demo_run):
-    result, elapsed, _ = demo_run
-    assert elapsed < 60
+def test_demo_run_writes_every_output(demo_run):
+    """Every output file is there (how long the run takes: benchmarks/bench_demo.py)."""
+    result, _ = demo_run
     out = result.out_dir
     for name in ("estimates.csv", "report.html", "audit.csv", "manifest.json", "truth.json", "cost_effects.csv",
                  "cost_per_outcome.csv", "tables/overall_1.md", "tables/overall_1.tex", "tables/overall_1.html",
@@ -106,7 +102,7 @@ def test_demo_run_writes_every_output_quickly(demo_run):
 def test_demo_estimates_recover_the_planted_effect(demo_run):
     """The run's intervals against truth.json (planted, not hard-coded).  demo.toml keeps the
     default ``switchers = "exclude"``, whose estimand is truth.json's ``excluding_switchers``."""
-    result, _, _ = demo_run
+    result, _ = demo_run
     truth = json.loads((result.out_dir / "truth.json").read_text())["designs"]["role=gives_help"]["outcomes"]
     rows = result.estimates
     rows = rows[rows["estimator"].isin(["cs", "sa", "imputation"]) & rows["aggregation"].isin(["overall", "event_time"])]
@@ -123,7 +119,7 @@ def test_demo_estimates_recover_the_planted_effect(demo_run):
 
 
 def test_rerun_is_byte_identical(demo_run):
-    result, _, out = demo_run
+    result, out = demo_run
     second = run_analysis(DEMO, out / "second", quiet=True)
     for name in ("estimates.csv", "cost_effects.csv", "cost_per_outcome.csv"):
         assert (result.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name

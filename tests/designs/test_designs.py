@@ -8,7 +8,6 @@ independently); and, marked slow, the demo's ``truth.json`` cohort sizes after f
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pandas as pd
@@ -424,7 +423,9 @@ def test_merged_municipalities_from_the_audit_of_the_design_rule():
 
 # -- scale ---------------------------------------------------------------------------------------
 
-def test_hundred_thousand_municipalities_by_ten_years_in_under_two_seconds():
+def test_hundred_thousand_municipalities_by_ten_years():
+    """Treatment timing at scale: correct first adoption years, exclusions and paths for 100,000
+    municipalities.  The time it takes is measured in benchmarks/bench_designs.py, not here."""
     rng = np.random.default_rng(1)
     n, years = 100_000, np.arange(2014, 2024)
     cohort = np.where(rng.random(n) < 0.6, rng.integers(2015, 2024, n), 0)
@@ -434,13 +435,9 @@ def test_hundred_thousand_municipalities_by_ten_years_in_under_two_seconds():
     # in panel order (municipality, year), as Panel.designs comes out of harmonisation
     designs = pd.DataFrame({"municipality": np.repeat(codes, len(years)), "year": np.tile(years, n),
                             "dimension": "role", "value": np.where(on.ravel(), H, T)})
-    derive_treatment(designs.head(1000), dimension="role")  # warm up lazy imports
-    start = time.perf_counter()
     timing = derive_treatment(designs, dimension="role")
     frame, excluded = timing.absorbing()
     path = timing.switching()
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
     assert np.array_equal(timing.units["first_adoption_year"].to_numpy(), cohort)
     assert len(excluded) == int(((back > 0) & (back <= 2023)).sum()) and len(path) == n * len(years)
 

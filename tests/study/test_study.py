@@ -343,23 +343,51 @@ def test_refuses_control_never_without_never_treated(demo):
     assert np.isfinite(study.tidy()["estimate"].iloc[0])
 
 
-def test_cs_pretrend_wald_uses_the_event_time_aggregates():
-    """The CS pre-trend Wald test uses the dynamic aggregation's pre-period event times with the
-    covariance from their influence functions.  Reference for that covariance (the off-diagonal
-    terms are what the test adds to the validated standard errors): a brute-force bootstrap that
-    resamples units and re-runs att_gt, 300 draws; correlations within 0.15, variances within 20 %
-    (Monte Carlo error of 300 draws: about 8 % on a variance, 0.06 on a correlation).  With one
-    pre-period event time the statistic is the squared t-statistic (1e-10)."""
+def _pretrend_dynamic():
+    """A staggered panel (300 units, 8 periods) and its CS dynamic aggregation."""
     from effectmeting.sources.simulate import simulate_staggered_panel
-    from effectmeting.study.estimators import cs_pretrend_wald
 
     frame, _ = simulate_staggered_panel(300, 8, [4, 5, 6], seed=3)
-    dynamic = att_gt(frame, outcome="y", unit="unit", time="time", cohort="cohort").aggregate("dynamic")
+    frame = frame.sort_values(["unit", "time"], ignore_index=True)
+    return frame, att_gt(frame, outcome="y", unit="unit", time="time", cohort="cohort").aggregate("dynamic")
+
+
+def _pre_period_covariance(dynamic):
+    """Pre-period rows of the dynamic aggregation and their covariance from the influence functions."""
     table = dynamic.tidy()
     pre = (table["event_time"] < 0).to_numpy()
     influence = dynamic.key_influence[:, pre]
-    analytic = influence.T @ influence / influence.shape[0] ** 2
-    frame = frame.sort_values(["unit", "time"], ignore_index=True)
+    return table, pre, influence.T @ influence / influence.shape[0] ** 2
+
+
+def test_cs_pretrend_wald_uses_the_event_time_aggregates():
+    """The CS pre-trend Wald test uses the dynamic aggregation's pre-period event times with the
+    covariance from their influence functions (checked against a brute-force bootstrap in the slow
+    test below).  With one pre-period event time the statistic is the squared t-statistic (1e-10)."""
+    from effectmeting.study.estimators import cs_pretrend_wald
+
+    frame, dynamic = _pretrend_dynamic()
+    table, pre, analytic = _pre_period_covariance(dynamic)
+    found = cs_pretrend_wald(dynamic)
+    b = table["estimate"].to_numpy()[pre]
+    assert found["df"] == int(pre.sum())
+    np.testing.assert_allclose(found["statistic"], b @ np.linalg.solve(analytic, b), rtol=1e-8)
+
+    single = att_gt(frame, outcome="y", unit="unit", time="time", cohort="cohort").aggregate("dynamic", min_e=-1)
+    row = single.tidy().query("event_time == -1").iloc[0]
+    found = cs_pretrend_wald(single)
+    assert found["df"] == 1
+    np.testing.assert_allclose(found["statistic"], (row["estimate"] / row["std_error"]) ** 2, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_cs_pretrend_covariance_matches_a_brute_force_bootstrap():
+    """Reference for the pre-trend test's covariance (the off-diagonal terms are what the test adds
+    to the validated standard errors): a bootstrap that resamples units and re-runs att_gt, 300
+    fits; correlations within 0.15, variances within 20 % (Monte Carlo error of 300 draws: about
+    8 % on a variance, 0.06 on a correlation).  Slow: 300 att_gt fits."""
+    frame, dynamic = _pretrend_dynamic()
+    table, pre, analytic = _pre_period_covariance(dynamic)
     n_units, n_periods = frame["unit"].nunique(), frame["time"].nunique()
     rng = np.random.default_rng(11)
     draws = []
@@ -374,16 +402,6 @@ def test_cs_pretrend_wald_uses_the_event_time_aggregates():
     scale = np.sqrt(np.outer(np.diag(analytic), np.diag(analytic)))
     np.testing.assert_allclose(analytic / scale, brute / np.sqrt(np.outer(np.diag(brute), np.diag(brute))),
                                atol=0.15)
-    found = cs_pretrend_wald(dynamic)
-    b = table["estimate"].to_numpy()[pre]
-    assert found["df"] == int(pre.sum())
-    np.testing.assert_allclose(found["statistic"], b @ np.linalg.solve(analytic, b), rtol=1e-8)
-
-    single = att_gt(frame, outcome="y", unit="unit", time="time", cohort="cohort").aggregate("dynamic", min_e=-1)
-    row = single.tidy().query("event_time == -1").iloc[0]
-    found = cs_pretrend_wald(single)
-    assert found["df"] == 1
-    np.testing.assert_allclose(found["statistic"], (row["estimate"] / row["std_error"]) ** 2, rtol=1e-10)
 
 
 def test_study_reports_the_municipalities_the_merger_rule_affected(demo):

@@ -19,7 +19,6 @@ References and tolerances (each test says why):
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +295,8 @@ def test_conditional_test_matches_moderndid_grid_points():
         assert (ours.conf_low, ours.conf_high) == pytest.approx((grid[accept].min(), grid[accept].max()), abs=1e-12)
 
 
-def test_sensitivity_table_plot_and_speed():
+def test_sensitivity_table_and_plot():
+    """One interval equals its row of the sensitivity table (time: benchmarks/bench_honest_did.py)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -306,10 +306,7 @@ def test_sensitivity_table_plot_and_speed():
     beta = np.concatenate([rng.normal(0, 0.02, 4), 0.1 + rng.normal(0, 0.02, 5)])
     result = EventStudyResults(title="4 pre, 5 post", event_time=[-5, -4, -3, -2, 0, 1, 2, 3, 4],
                                estimates=beta, vcov=vcov, nobs=0, reference=(-1,))
-    start = time.perf_counter()
     single = honest_did(result, mbar=1.0)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0  # ~0.1-0.4 s on a shared 2-core machine; R's HonestDiD takes minutes
     table = honest_did_sensitivity(result, values=[0.0, 0.5, 1.0, 2.0])
     frame = table.tidy()
     assert frame["method"].tolist() == ["original"] + ["relative_magnitudes"] * 4
