@@ -65,7 +65,8 @@ def event_study_twfe(
         raise IdentificationError("no treated observation falls in the event window")
     dummies = np.column_stack([(binned == e).astype(float) for e in event_times])
     names = [f"event_time={e}" for e in event_times]
-    coefficients, vcov, _ = twfe_ols(panel, dummies, names)
+    fit = twfe_ols(panel, dummies, names)  # every event-time dummy is required (refused if collinear)
+    coefficients, vcov = fit.coef, fit.vcov
     post = np.array(event_times) >= 0
     # overall: average of the post-period coefficients (equal weights), a summary only
     average = np.where(post, 1.0, 0.0) / max(post.sum(), 1)

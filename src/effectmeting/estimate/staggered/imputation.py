@@ -18,7 +18,9 @@ scaled by ``1 / (1 - v_it^2 / sum_g v^2)``, which equals leaving unit ``i`` out 
 
 The fixed effects are solved from sparse normal equations rather than by demeaning, because the
 v weights need the same solve ``(Z0'W0 Z0)^-1`` applied to each target; with unit and period
-dummies that system has ``units + periods`` columns and a sparse LU does it directly.
+dummies that system has ``units + periods`` columns and a sparse LU does it directly
+(:class:`effectmeting.estimate.core.solver.DummyNormalEquations`).  Covariates collinear on the
+untreated rows are dropped first by the solver's one collinearity rule (warned, noted).
 
 Pre-trends (``pretrends=K``) follow the paper's test: on untreated observations only, regress
 the outcome on the same effects plus dummies for ``1..K`` periods before adoption, clustered
@@ -27,13 +29,15 @@ covariance with the post-period estimates is not estimated and set to zero.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
 from effectmeting.estimate.staggered.panel import (
     StaggeredData, prepare, subset, twfe_ols,
 )
@@ -59,6 +63,21 @@ def _design(data: StaggeredData, rows: np.ndarray) -> sp.csr_matrix:
         shape=(n, data.n_times - 1),
     )
     return sp.hstack([units, periods, sp.csr_matrix(data.covariates[rows])], format="csr")
+
+
+def _drop_collinear_covariates(panel: StaggeredData, untreated: np.ndarray, covariates: list[str] | str | None
+                               ) -> tuple[StaggeredData, list[str]]:
+    """Drop covariates that are collinear (with the unit and period effects or each other) on the
+    untreated rows, by the solver's one rule; they change no imputed value.  Warned and noted."""
+    sub = subset(panel, untreated)
+    dropped = collinear_within(sub.covariates, [sub.unit_codes, sub.time_codes], sub.weights)
+    if not dropped:
+        return panel, []
+    names = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    names = [names[j] for j in dropped]
+    note = report_dropped(names, "imputation_did (untreated model)", stacklevel=4)
+    keep = [j for j in range(panel.covariates.shape[1]) if j not in dropped]
+    return replace(panel, covariates=panel.covariates[:, keep]), [note]
 
 
 def _check_imputable(data: StaggeredData, untreated: np.ndarray, target_rows: np.ndarray, unit: str, time: str) -> None:
@@ -138,19 +157,12 @@ def imputation_did(
     target_rows = np.flatnonzero(treated & np.isin(event_time, horizons) & (obs_weight > 0))
     _check_imputable(panel, untreated, target_rows, unit, time)
 
+    panel, notes = _drop_collinear_covariates(panel, untreated, covariates)
     z0, z1 = _design(panel, untreated), _design(panel, target_rows)
     w0 = obs_weight[untreated]
-    gram = (z0.T @ sp.diags(w0) @ z0).tocsc()
-    try:
-        factor = splu(gram)
-    except RuntimeError as exc:  # exactly singular: disconnected panel or collinear covariates
-        raise IdentificationError(
-            "the untreated model (unit + period effects + covariates) is not identified on the untreated "
-            f"observations: {exc}; check for collinear covariates or units/periods linked only by treated rows"
-        ) from exc
-    coefficients = factor.solve(np.asarray(z0.T @ (w0 * panel.y[untreated])).ravel())
-    if not np.all(np.isfinite(coefficients)):
-        raise IdentificationError("the untreated model is singular (collinear covariates?)")
+    factor = DummyNormalEquations(z0, w0, what="the untreated model (unit + period effects + covariates) "
+                                               "on the untreated observations")
+    coefficients = factor.fit(panel.y[untreated])
     residual0 = panel.y[untreated] - z0 @ coefficients
     tau = panel.y[target_rows] - z1 @ coefficients
 
@@ -200,6 +212,7 @@ def imputation_did(
         vcov=cov, nobs=int(panel.y.size), estimate=estimates[0], std_error=float(np.sqrt(vcov[0, 0])),
     )
     result.overall_vcov = vcov
+    result.notes.extend(notes)
     result.treatment_effects = pd.DataFrame({
         unit: panel.frame[unit].to_numpy()[target_rows], time: panel.frame[time].to_numpy()[target_rows],
         "cohort": panel.cohort[target_rows], "event_time": h_target, "tau": tau,
@@ -226,5 +239,6 @@ def _pretrend_coefficients(panel: StaggeredData, untreated: np.ndarray, n_leads:
     if empty:
         raise IdentificationError(f"pretrends={n_leads}: no untreated observations at event times {empty}")
     names = [f"pre{-h}" for h in leads] + [f"covariate{j}" for j in range(sub.covariates.shape[1])]
-    coefficients, vcov, _ = twfe_ols(sub, np.column_stack([x, sub.covariates]), names)
+    fit = twfe_ols(sub, np.column_stack([x, sub.covariates]), names, required=names[:n_leads])
+    coefficients, vcov = fit.coef, fit.vcov
     return coefficients[:n_leads], vcov[:n_leads, :n_leads]
