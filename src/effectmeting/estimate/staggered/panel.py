@@ -198,17 +198,18 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str], *,
             f"estimated: {refused[:5]} ({len(fit.dropped)} of {len(names)} collinear)")
     report_dropped(fit.dropped, "unit and period effects regression", stacklevel=4)
     # CR1 with fixest's small-sample convention (unit effects nested in unit clusters not counted)
-    options = dict(fe_sizes=[data.n_units, data.n_times], fe_codes=groups, cluster_codes=[data.cluster_codes])
+    options = {"fe_sizes": [data.n_units, data.n_times], "fe_codes": groups, "cluster_codes": [data.cluster_codes]}
     resid = fit.resid if data.weights is None else _unweighted(fit.resid, data.weights)
     if outcomes is None:
         vcov = vcov_cluster(fit.x, fit.resid, fit.bread, **options).matrix
         phi = cluster_influence(fit.x, fit.resid, fit.bread, **options) if influence else None
         return PanelFit(fit.coef, vcov, resid, fit.names, fit.dropped, phi)
     columns = range(n_outcomes)
-    vcov = np.stack([vcov_cluster(fit.x, fit.resid[:, j], fit.bread, **options).matrix for j in columns])
-    phi = (np.stack([cluster_influence(fit.x, fit.resid[:, j], fit.bread, **options) for j in columns], axis=2)
+    scaled = fit.resid.reshape(n, n_outcomes)  # (n, L) also for a single outcome column
+    vcov = np.stack([vcov_cluster(fit.x, scaled[:, j], fit.bread, **options).matrix for j in columns])
+    phi = (np.stack([cluster_influence(fit.x, scaled[:, j], fit.bread, **options) for j in columns], axis=2)
            if influence else None)
-    return PanelFit(fit.coef, vcov, resid, fit.names, fit.dropped, phi)
+    return PanelFit(fit.coef.reshape(-1, n_outcomes), vcov, resid.reshape(n, n_outcomes), fit.names, fit.dropped, phi)
 
 
 def _unweighted(resid: np.ndarray, weights: np.ndarray) -> np.ndarray:
