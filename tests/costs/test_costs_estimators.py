@@ -20,7 +20,7 @@ import pytest
 from effectmeting import att_gt, event_study_twfe, feols, imputation_did, simulate_staggered_panel, sun_abraham
 from effectmeting.costs import cost_effect, cost_lines, cost_per_outcome
 from effectmeting.costs import estimators as fits_api
-from effectmeting.costs.cluster_bootstrap import multinomial_weights, unit_panel
+from effectmeting.costs.estimators import multinomial_weights, unit_panel
 from effectmeting.costs.line_fits import ESTIMATORS, cumulative
 from effectmeting.costs.lines import DOMAINS
 from effectmeting.costs.treatment import estimation_frame

@@ -23,42 +23,25 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from effectmeting.costs.estimators import arrays_for, check_options, cs_fits, fit
 from effectmeting.costs.line_fits import ESTIMATORS, LineFits, cumulative, standard_error
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL, cost_lines
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.callaway_santanna.aggregate import _combine  # one definition of the aggregation weights
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import Panel
 
-_Z = 1.959963984540054
+
+
+def _critical_value(level: float) -> float:
+    """Two-sided standard-normal critical value of a ``level`` interval (1.96 for 0.95)."""
+    if not 0 < level < 1:
+        raise IdentificationError(f"cost_effect: level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
 TIDY_COLUMNS = ["line", "aggregation", "key", "estimate", "std_error", "conf_low", "conf_high"]
-
-
-def event_time_influence(attgt, balance_e: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Event times, dynamic ATT per event time and their n_units x n_event_times influence functions.
-
-    Same estimates and influence functions as ``attgt.aggregate("dynamic", balance_e=...)``
-    (which reports only the per-key SEs), so sums over event times get correct SEs.
-    """
-    event = attgt.time - attgt.cohort
-    include = np.ones(len(event), dtype=bool)
-    event_times = np.unique(event)
-    periods = attgt.periods
-    if balance_e is not None:
-        include = (periods[-1] - attgt.cohort) >= balance_e
-        event_times = np.unique(event[include])
-        event_times = event_times[(event_times <= balance_e) & (event_times >= balance_e - periods[-1] + periods[0])]
-    cohorts = np.unique(attgt.cohort)
-    share = np.array([np.mean(attgt.unit_weights * (attgt.unit_cohort == g)) for g in cohorts])
-    pg = share[np.searchsorted(cohorts, attgt.cohort)]
-    estimates, columns = [], []
-    for e in event_times:  # one iteration per event time (about 15), not per data row
-        estimate, influence = _combine(attgt, np.flatnonzero((event == e) & include), pg, with_wif=True)
-        estimates.append(estimate)
-        columns.append(influence)
-    return event_times, np.array(estimates), np.column_stack(columns)
 
 
 class CostEffectResults(Results):
@@ -71,7 +54,7 @@ class CostEffectResults(Results):
 
     def __init__(self, design: str, table: pd.DataFrame, treated_population: float, attgt: dict,
                  excluded: pd.DataFrame, notes: list[str], unit: str, estimator: str = "cs",
-                 influence: pd.DataFrame | None = None) -> None:
+                 influence: pd.DataFrame | None = None, level: float = 0.95) -> None:
         super().__init__()
         self.design, self.table, self.unit, self.estimator = design, table, unit, estimator
         #: sum over adopters of their mean population in the years from adoption on (inhabitants)
@@ -80,6 +63,8 @@ class CostEffectResults(Results):
         self.attgt = attgt
         self.excluded = excluded
         self.influence = influence
+        #: coverage of the pointwise intervals (also used by :meth:`combine`)
+        self.level = level
         self.title = f"Cost effects of {design} ({unit}; estimator {estimator})"
         self.notes.extend(notes)
 
@@ -102,9 +87,10 @@ class CostEffectResults(Results):
         estimate = sum(indexed.loc[[(line, a, k) for a, k in keys]].to_numpy() for line in lines)
         phi = sum(self.influence.loc[:, [(line, a, k) for a, k in keys]].to_numpy() for line in lines)
         se = standard_error(phi)
+        z = _critical_value(self.level)
         return pd.DataFrame({"line": name, "aggregation": rows["aggregation"], "key": rows["key"],
-                             "estimate": estimate, "std_error": se, "conf_low": estimate - _Z * se,
-                             "conf_high": estimate + _Z * se})
+                             "estimate": estimate, "std_error": se, "conf_low": estimate - z * se,
+                             "conf_high": estimate + z * se})
 
     def total_euros(self) -> pd.DataFrame:
         """Overall effects as euros per year over all treated municipalities: ATT x treated population.
@@ -130,7 +116,7 @@ def default_lines(columns: Sequence[str]) -> list[str]:
 
 def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None, estimator: str = "cs",
                 control: str = "never", covariates: Sequence[str] | None = None, horizon: int = 5,
-                balanced: bool = False) -> CostEffectResults:
+                balanced: bool = False, level: float = 0.95) -> CostEffectResults:
     """Effect of adopting ``design`` (``"dimension=value"``) on cost lines, per inhabitant per year.
 
     ``lines``: columns of :func:`~effectmeting.costs.lines.cost_lines` (taakvelden such as
@@ -145,6 +131,7 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
     ``covariates``: panel columns for the doubly-robust adjustment (cs only).
     ``horizon``: cumulative net cost for k = 1..horizon years after adoption.
     ``balanced``: use only cohorts observed ``horizon`` years after adoption (cs only; see module docstring).
+    ``level``: coverage of the pointwise intervals (normal critical value; 0.95 gives 1.959963984540054).
 
     Estimates: constant euros of ``panel.price_base_year`` per inhabitant per year (overall and
     event time) and per inhabitant over k years (cumulative).  Intervals: pointwise 95 %, analytic
@@ -155,8 +142,6 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
     (complete in every line and covariate), so effects on a total equal the sum of the effects on its parts, and
     :meth:`CostEffectResults.combine` gives sums of lines with correct SEs.
     """
-    from effectmeting.costs.estimators import arrays_for, check_options, cs_fits, fit
-
     option_notes = check_options(estimator, "cost_effect", control=control, covariates=covariates,
                                  balanced=balanced)
     if horizon < 1:
@@ -176,7 +161,7 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
                               balance_e=horizon - 1 if balanced else None, units=arrays.units)
     else:
         fits, attgt = fit(arrays, lines, estimator), {}
-    table, influence = _rows(fits, horizon)
+    table, influence = _rows(fits, horizon, _critical_value(level))
     unit = f"constant euros of {panel.price_base_year} per inhabitant per year"
     adopters = data[(data[COHORT] > data["year"].min()) & (data["year"] >= data[COHORT]) & (data[COHORT] > 0)]
     treated_population = float(adopters.groupby("municipality")["population_total"].mean().sum())
@@ -190,17 +175,17 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
     comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
     notes = [*frame.notes, *arrays.notes, *option_notes,
              f"Estimator: {ESTIMATORS[estimator]}{comparison}"
-             + (f", covariates {covariates}" if covariates else "") + f"; pointwise 95% intervals from "
+             + (f", covariates {covariates}" if covariates else "") + f"; pointwise {level * 100:g}% intervals from "
              f"{inference[estimator]} clustered by municipality.",
              f"Unit: {unit}; cumulative rows: sum of event-time effects e = 0..k-1 (euros per inhabitant over "
              "k years), SEs from their summed per-municipality influence values"
              + ("; balanced over event times." if balanced else "; event times average over the cohorts "
                 "observed that long (not balanced).")]
     return CostEffectResults(design, table, treated_population, attgt, frame.excluded, notes, unit,
-                             estimator=estimator, influence=influence)
+                             estimator=estimator, influence=influence, level=level)
 
 
-def _rows(fits: LineFits, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _rows(fits: LineFits, horizon: int, z: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tidy rows (line-major: overall, event times, cumulative) and the matching influence columns."""
     ks, cumulative_estimate, cumulative_phi = cumulative(fits, horizon)
     keys = ([("overall", "")] + [("event_time", str(int(e))) for e in fits.event_times]
@@ -212,8 +197,8 @@ def _rows(fits: LineFits, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = pd.DataFrame({"line": np.repeat(fits.lines, n_keys),
                           "aggregation": [a for a, _ in keys] * n_lines, "key": [k for _, k in keys] * n_lines,
                           "estimate": estimate.T.ravel(), "std_error": se.T.ravel()})
-    table["conf_low"] = table["estimate"] - _Z * table["std_error"]
-    table["conf_high"] = table["estimate"] + _Z * table["std_error"]
+    table["conf_low"] = table["estimate"] - z * table["std_error"]
+    table["conf_high"] = table["estimate"] + z * table["std_error"]
     columns = pd.MultiIndex.from_arrays([table["line"], table["aggregation"], table["key"]],
                                         names=["line", "aggregation", "key"])
     influence = pd.DataFrame(phi.transpose(0, 2, 1).reshape(len(fits.units), -1), columns=columns,

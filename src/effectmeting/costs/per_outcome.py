@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.costs.cluster_bootstrap import multinomial_weights
+from effectmeting.costs.estimators import arrays_for, check_options, multinomial_weights, overall_draws
 from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
@@ -104,7 +104,6 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     ``defined=False``, ratio NA, and ``ratio_set`` describes the unbounded set of ratios
     consistent with both intervals.
     """
-    from effectmeting.costs.estimators import arrays_for, check_options, overall_draws
 
     option_notes = check_options(estimator, "cost_per_outcome", control=control)
     if bootstrap < 99:

@@ -13,6 +13,8 @@ cluster.adj = TRUE, cluster.df = "min")`` -- which pyfixest reproduces
   two-way is Cameron-Gelbach-Miller ``V1 + V2 - V12`` with negative eigenvalues set to zero
   (as fixest does) if the sum is not positive semi-definite; t with ``G - 1`` df.
 
+:func:`cluster_influence` gives the same CR1 covariance as per-cluster influence values.
+
 Inputs are the (weighted, within-transformed) regressors ``x`` (n, k), residuals ``resid``
 (n,) and ``bread = (x'x)^-1``; weights are already folded in as ``sqrt(w)`` multipliers.
 """
@@ -109,6 +111,24 @@ def vcov_cluster(x, resid, bread, *, fe_sizes, fe_codes, cluster_codes, **_) -> 
         matrix = _nearest_psd(matrix)
     description = "cluster" if len(cluster_codes) == 1 else "two-way cluster"
     return Covariance(matrix, n_clusters - 1, df_k, description, tuple(counts[: len(cluster_codes)]))
+
+
+def cluster_influence(x, resid, bread, *, fe_sizes, fe_codes, cluster_codes, **_) -> np.ndarray:
+    """Per-cluster influence values ``phi`` (G, k) of the coefficients, one-way clustering:
+    ``phi_g = sqrt(c) (X'X)^-1 sum_{i in g} x_i u_i`` with :func:`vcov_cluster`'s factor ``c``,
+    so ``phi' phi`` is the CR1 covariance.  The influence value of a linear combination of
+    coefficients (an aggregate, a sum of lines or event times) is the same combination of
+    ``phi``, which keeps every covariance; ``costs`` builds its totals on them.
+    """
+    if len(cluster_codes) != 1:
+        raise ValueError("cluster influence values need exactly one cluster variable")
+    n, k = x.shape
+    codes = cluster_codes[0]
+    n_clusters = int(codes.max()) + 1
+    nested = [is_nested(fe, codes) for fe in fe_codes]
+    df_k = count_parameters(k, fe_sizes, nested)
+    adjustment = n_clusters / (n_clusters - 1) * (n - 1) / (n - df_k)
+    return np.sqrt(adjustment) * (cluster_score_sums(x, resid, codes, n_clusters) @ bread)
 
 
 def _nearest_psd(matrix: np.ndarray) -> np.ndarray:

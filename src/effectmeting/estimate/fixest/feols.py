@@ -4,8 +4,8 @@
 
 Steps, each visible in the result: drop rows with missing values in any used column
 (counted in ``n_dropped_missing``), drop singleton fixed-effect groups iteratively like fixest
-(``n_singletons``), sweep out the fixed effects (:func:`effectmeting.estimate.core.within.demean`),
-drop collinear regressors (``dropped_collinear``), solve, and compute the covariance chosen by
+(``n_singletons``), sweep out the fixed effects, drop collinear regressors (``dropped_collinear``, warned) and solve
+(the package's one solver, :func:`effectmeting.estimate.core.solver.solve_within`), and compute the covariance chosen by
 ``vcov`` (:mod:`effectmeting.estimate.core.covariance`, fixest's default small-sample corrections).
 
 Memory (issue target: peak at most 3x the input data; ``benchmarks/bench_memory.py``): the
@@ -28,11 +28,11 @@ from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.feols_results import FeolsResults
 from effectmeting.estimate.fixest.formula import parse_formula
 from effectmeting.estimate.core.covariance import VCOV_ESTIMATORS, Covariance, count_parameters
-from effectmeting.estimate.core.within import demean, factorize
+from effectmeting.estimate.core.solver import report_dropped, solve_within
+from effectmeting.estimate.core.within import factorize
 
 #: below this many clusters, cluster-robust t-tests over-reject; we point at the bootstrap
 FEW_CLUSTERS = 50
-COLLINEARITY_TOLERANCE = 1e-10
 
 
 @dataclass
@@ -96,28 +96,6 @@ def _drop_singletons(fe_codes: list[np.ndarray]) -> np.ndarray:
                 removed = True
         if not removed or len(fe_codes) == 1:
             return keep
-
-
-def _independent_columns(gram: np.ndarray, tolerance: float) -> list[int]:
-    """Indices of columns kept by a sequential (in formula order) rank check on X'X.
-
-    A column is dropped when its squared residual norm after projecting on the columns kept
-    before it is below ``tolerance`` times its own squared norm -- as fixest's Cholesky check.
-    """
-    kept: list[int] = []
-    for j in range(gram.shape[0]):
-        norm = gram[j, j]
-        if norm <= 0:
-            continue
-        if kept:
-            block = gram[np.ix_(kept, kept)]
-            cross = gram[kept, j]
-            residual = norm - cross @ np.linalg.solve(block, cross)
-        else:
-            residual = norm
-        if residual > tolerance * norm:
-            kept.append(j)
-    return kept
 
 
 @dataclass
@@ -185,11 +163,10 @@ def _refuse_infinite(formula: str, combined: np.ndarray, names: list[str], outco
                              "(a division by zero upstream?) before estimating")
 
 
-def _transformed_design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None
-                        ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
-    """The (n, 1 + k) matrix of outcome (column 0) and regressors, demeaned by the fixed
-    effects and scaled by sqrt(weight) in place (no second (n, k) copy), its regressor names and
-    the weights on the used rows (None without weights)."""
+def _design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None
+            ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+    """The (n, 1 + k) Fortran-ordered matrix of outcome (column 0) and regressors on the used
+    rows, its regressor names and the weights on those rows (None without weights)."""
     rows = sample.rows
     combined, names = design_matrix(parsed, data, rows)
     _refuse_infinite(parsed.text, combined, names, parsed.outcome, data, rows)
@@ -197,44 +174,7 @@ def _transformed_design(parsed, data: pd.DataFrame, sample: _Sample, weights: st
     if weights is not None:
         w = data[weights].to_numpy(dtype=float)
         w = w if rows is None else w[rows]
-    if sample.fe_codes:
-        combined = demean(combined, sample.fe_codes, w, copy=False)  # in place for this float64 F-array
-    if w is not None:
-        root_w = np.sqrt(w)
-        for j in range(combined.shape[1]):
-            combined[:, j] *= root_w
-        del root_w
     return combined, names, w
-
-
-def _solve(formula: str, combined: np.ndarray, names: list[str], notes: list[str]
-           ) -> tuple[np.ndarray, np.ndarray, list[str], list[str], np.ndarray, np.ndarray, np.ndarray]:
-    """Drop collinear regressors (in formula order, as fixest) and solve the normal equations.
-
-    Returns ``(y_t, x_t, kept names, dropped names, bread = (X'X)^-1, beta, residual)``; ``x_t``
-    is a view of the kept columns, moved to the front of ``combined`` in place.
-    """
-    y_t, x_t = combined[:, 0], combined[:, 1:]
-    gram = x_t.T @ x_t
-    kept = _independent_columns(gram, COLLINEARITY_TOLERANCE)
-    dropped = [names[j] for j in range(len(names)) if j not in kept]
-    if dropped:
-        notes.append(f"Dropped collinear regressors: {', '.join(dropped)}.")
-    if not kept:
-        raise IdentificationError(f"every regressor in {formula!r} is collinear with the "
-                                  "fixed effects; nothing can be estimated")
-    if dropped:
-        # move the kept columns to the front in place (kept is increasing, so no column is
-        # overwritten before it is moved) and use a view instead of an (n, k) copy
-        for position, j in enumerate(kept):
-            if position != j:
-                combined[:, 1 + position] = combined[:, 1 + j]
-        x_t = combined[:, 1:1 + len(kept)]
-    bread = np.linalg.inv(gram[np.ix_(kept, kept)])
-    beta = bread @ (x_t.T @ y_t)
-    resid_t = x_t @ beta
-    np.subtract(y_t, resid_t, out=resid_t)
-    return y_t, x_t, [names[j] for j in kept], dropped, bread, beta, resid_t
 
 
 def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarray, resid_t: np.ndarray,
@@ -316,8 +256,14 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     used = list(dict.fromkeys(parsed.columns + extra))
     notes: list[str] = []
     sample = _select_rows(formula, parsed, data, used, notes)
-    combined, names, w = _transformed_design(parsed, data, sample, weights)
-    y_t, x_t, names, dropped, bread, beta, resid_t = _solve(formula, combined, names, notes)
+    combined, names, w = _design(parsed, data, sample, weights)
+    # demeaned, weighted and compacted in place (memory: no second (n, k) matrix)
+    fit = solve_within(combined, 1, names, sample.fe_codes, w, what=repr(formula))
+    note = report_dropped(fit.dropped, f"feols({formula!r})")
+    if note:
+        notes.append(note)
+    y_t, x_t, names, dropped, bread, beta, resid_t = (fit.y, fit.x, fit.names, fit.dropped, fit.bread,
+                                                       fit.coef, fit.resid)
     covariance, cluster_codes, fe_sizes = _covariance(formula, data, sample, x_t, resid_t, bread,
                                                       vcov_name, cluster_columns)
     resid = _original_scale_residual(resid_t, w)

@@ -156,5 +156,5 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, unit: str, time: st
     table["weight"] = table["weight"] / table["weight"].sum()
 
     treatment = panel.treated.astype(float)[:, None]
-    coefficient, _, _ = twfe_ols(panel, treatment, ["treated"])
+    coefficient = twfe_ols(panel, treatment, ["treated"]).coef
     return BaconResults(table, coefficient[0], int(panel.y.size))

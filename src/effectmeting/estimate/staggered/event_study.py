@@ -18,7 +18,7 @@ import pandas as pd
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
-from effectmeting.estimate.staggered.panel import prepare, subset, twfe_ols
+from effectmeting.estimate.staggered.panel import StaggeredData, prepare, subset, twfe_ols
 
 
 def event_study_twfe(
@@ -51,21 +51,16 @@ def event_study_twfe(
             f"every unit is treated from the first observed period on (column '{cohort}'): without "
             "untreated observations the period effects and the event-time effects are not separately "
             "identified; add never- or not-yet-treated units")
-    event_time = np.where(ever, panel.event_time, np.nan)
     if not bin_endpoints:
+        event_time = np.where(ever, panel.event_time, np.nan)
         outside = ever & ((event_time < low) | (event_time > high))
         if outside.any():
             notes.append(f"bin_endpoints=False: dropped {int(outside.sum())} rows with event time outside {window}")
             panel = subset(panel, np.flatnonzero(~outside))
-            ever = np.isfinite(panel.cohort)
-            event_time = np.where(ever, panel.event_time, np.nan)
-    binned = np.clip(event_time, low, high)
-    event_times = [e for e in range(low, high + 1) if e != -1 and np.any(binned == e)]
-    if not event_times:
-        raise IdentificationError("no treated observation falls in the event window")
-    dummies = np.column_stack([(binned == e).astype(float) for e in event_times])
+    dummies, event_times = event_time_dummies(panel, low, high)
     names = [f"event_time={e}" for e in event_times]
-    coefficients, vcov, _ = twfe_ols(panel, dummies, names)
+    fit = twfe_ols(panel, dummies, names)  # every event-time dummy is required (refused if collinear)
+    coefficients, vcov = fit.coef, fit.vcov
     post = np.array(event_times) >= 0
     # overall: average of the post-period coefficients (equal weights), a summary only
     average = np.where(post, 1.0, 0.0) / max(post.sum(), 1)
@@ -77,3 +72,14 @@ def event_study_twfe(
     result.notes.extend(notes)
     result.notes.append(f"CR1 clustered by {cluster or unit}; estimate = mean of post-period coefficients")
     return result
+
+
+def event_time_dummies(panel: StaggeredData, low: int, high: int) -> tuple[np.ndarray, list[int]]:
+    """Dummies ``1[t - cohort = e]`` of the ever-treated rows for the observed event times
+    ``low..high`` except -1, the endpoints binned ("low or earlier", "high or later")."""
+    ever = np.isfinite(panel.cohort)
+    binned = np.clip(np.where(ever, panel.event_time, np.nan), low, high)
+    event_times = [e for e in range(low, high + 1) if e != -1 and np.any(binned == e)]
+    if not event_times:
+        raise IdentificationError("no treated observation falls in the event window")
+    return np.column_stack([(binned == e).astype(float) for e in event_times]), event_times

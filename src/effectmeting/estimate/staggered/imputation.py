@@ -18,7 +18,9 @@ scaled by ``1 / (1 - v_it^2 / sum_g v^2)``, which equals leaving unit ``i`` out 
 
 The fixed effects are solved from sparse normal equations rather than by demeaning, because the
 v weights need the same solve ``(Z0'W0 Z0)^-1`` applied to each target; with unit and period
-dummies that system has ``units + periods`` columns and a sparse LU does it directly.
+dummies that system has ``units + periods`` columns and a sparse LU does it directly
+(:class:`effectmeting.estimate.core.solver.DummyNormalEquations`).  Covariates collinear on the
+untreated rows are dropped first by the solver's one collinearity rule (warned, noted).
 
 Pre-trends (``pretrends=K``) follow the paper's test: on untreated observations only, regress
 the outcome on the same effects plus dummies for ``1..K`` periods before adoption, clustered
@@ -27,13 +29,15 @@ covariance with the post-period estimates is not estimated and set to zero.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.linalg import splu
 
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
 from effectmeting.estimate.staggered.panel import (
     StaggeredData, prepare, subset, twfe_ols,
 )
@@ -59,6 +63,21 @@ def _design(data: StaggeredData, rows: np.ndarray) -> sp.csr_matrix:
         shape=(n, data.n_times - 1),
     )
     return sp.hstack([units, periods, sp.csr_matrix(data.covariates[rows])], format="csr")
+
+
+def _drop_collinear_covariates(panel: StaggeredData, untreated: np.ndarray, covariates: list[str] | str | None
+                               ) -> tuple[StaggeredData, list[str]]:
+    """Drop covariates that are collinear (with the unit and period effects or each other) on the
+    untreated rows, by the solver's one rule; they change no imputed value.  Warned and noted."""
+    sub = subset(panel, untreated)
+    dropped = collinear_within(sub.covariates, [sub.unit_codes, sub.time_codes], sub.weights)
+    if not dropped:
+        return panel, []
+    names = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    names = [names[j] for j in dropped]
+    note = report_dropped(names, "imputation_did (untreated model)", stacklevel=4)
+    keep = [j for j in range(panel.covariates.shape[1]) if j not in dropped]
+    return replace(panel, covariates=panel.covariates[:, keep]), [note]
 
 
 def _check_imputable(data: StaggeredData, untreated: np.ndarray, target_rows: np.ndarray, unit: str, time: str) -> None:
@@ -119,7 +138,6 @@ def imputation_did(
     """
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
                     weights=weights, cluster=cluster)
-    obs_weight = np.ones(panel.y.size) if panel.weights is None else panel.weights
     event_time = panel.event_time
     treated = panel.treated
     if not treated.any():
@@ -134,54 +152,11 @@ def imputation_did(
     if missing:
         raise IdentificationError(f"horizons {missing} have no treated observations; observed: {available.tolist()}")
 
-    untreated = np.flatnonzero(~treated)
-    target_rows = np.flatnonzero(treated & np.isin(event_time, horizons) & (obs_weight > 0))
-    _check_imputable(panel, untreated, target_rows, unit, time)
-
-    z0, z1 = _design(panel, untreated), _design(panel, target_rows)
-    w0 = obs_weight[untreated]
-    gram = (z0.T @ sp.diags(w0) @ z0).tocsc()
-    try:
-        factor = splu(gram)
-    except RuntimeError as exc:  # exactly singular: disconnected panel or collinear covariates
-        raise IdentificationError(
-            "the untreated model (unit + period effects + covariates) is not identified on the untreated "
-            f"observations: {exc}; check for collinear covariates or units/periods linked only by treated rows"
-        ) from exc
-    coefficients = factor.solve(np.asarray(z0.T @ (w0 * panel.y[untreated])).ravel())
-    if not np.all(np.isfinite(coefficients)):
-        raise IdentificationError("the untreated model is singular (collinear covariates?)")
-    residual0 = panel.y[untreated] - z0 @ coefficients
-    tau = panel.y[target_rows] - z1 @ coefficients
-
-    # Target weights: column 0 = overall, then one column per horizon.
-    h_target = event_time[target_rows].astype(int)
-    w_target = obs_weight[target_rows]
-    columns = [np.ones_like(w_target, dtype=bool)] + [h_target == h for h in horizons]
-    v1 = np.column_stack([np.where(c, w_target, 0.0) for c in columns])
-    v1 /= v1.sum(axis=0, keepdims=True)
-    v0 = -(z0 @ factor.solve(np.asarray(z1.T @ v1))) * w0[:, None]
-    estimates = v1.T @ tau
-
-    # Auxiliary model: tau~ per cohort x horizon cell, v^2-weighted, per target.
-    cells, n_cells = factorize(panel.cohort[target_rows] * 1e6 + h_target)
-    clusters, n_clusters = factorize(panel.cluster_codes)
-    psi = np.zeros((n_clusters, v1.shape[1]))
-    single_unit_cells = 0
-    for k in range(v1.shape[1]):
-        v2 = v1[:, k] ** 2
-        den = np.bincount(cells, weights=v2, minlength=n_cells)
-        num = np.bincount(cells, weights=v2 * tau, minlength=n_cells)
-        simple = np.bincount(cells, weights=tau, minlength=n_cells) / np.bincount(cells, minlength=n_cells)
-        tau_tilde = np.where(den > 0, num / np.where(den > 0, den, 1.0), simple)
-        residual1 = tau - tau_tilde[cells]
-        if leave_one_out:
-            share = np.where(den[cells] > 0, v2 / np.where(den[cells] > 0, den[cells], 1.0), 0.0)
-            alone = share > 1 - 1e-12  # one positive-weight unit in the cell: leave-out undefined
-            single_unit_cells += int(alone.sum())
-            residual1 = residual1 / np.where(alone, 1.0, 1.0 - share)
-        np.add.at(psi[:, k], clusters[untreated], v0[:, k] * residual0)
-        np.add.at(psi[:, k], clusters[target_rows], v1[:, k] * residual1)
+    fit = imputation_effects(panel, horizons, leave_one_out=leave_one_out, covariates=covariates,
+                             unit=unit, time=time)
+    panel, untreated, estimates, psi = fit.panel, fit.untreated, fit.estimates, fit.psi
+    target_rows, h_target, tau, notes = fit.target_rows, fit.horizon, fit.tau, fit.notes
+    n_clusters, single_unit_cells = psi.shape[0], fit.single_unit_cells
     vcov = psi.T @ psi
 
     event_times = list(horizons)
@@ -200,6 +175,7 @@ def imputation_did(
         vcov=cov, nobs=int(panel.y.size), estimate=estimates[0], std_error=float(np.sqrt(vcov[0, 0])),
     )
     result.overall_vcov = vcov
+    result.notes.extend(notes)
     result.treatment_effects = pd.DataFrame({
         unit: panel.frame[unit].to_numpy()[target_rows], time: panel.frame[time].to_numpy()[target_rows],
         "cohort": panel.cohort[target_rows], "event_time": h_target, "tau": tau,
@@ -217,6 +193,122 @@ def imputation_did(
     return result
 
 
+
+@dataclass
+class ImputationEffects:
+    """The imputation estimates of :func:`imputation_effects` for one or L outcome columns.
+
+    ``estimates`` (1 + H[, L]): overall, then one per horizon; ``psi`` (G, 1 + H[, L]) the
+    Theorem-3 per-cluster influence values (``Var = psi' psi``); ``tau`` the per-observation
+    effects on ``target_rows`` (event time ``horizon``); ``panel`` after dropping collinear
+    covariates.
+    """
+
+    panel: StaggeredData
+    untreated: np.ndarray
+    target_rows: np.ndarray
+    horizon: np.ndarray
+    horizons: list[int]
+    tau: np.ndarray
+    estimates: np.ndarray
+    psi: np.ndarray
+    single_unit_cells: int
+    notes: list[str]
+
+
+def imputation_effects(panel: StaggeredData, horizons: list[int], *, leave_one_out: bool = True,
+                       outcomes: np.ndarray | None = None, share_term: bool = False,
+                       covariates: list[str] | str | None = None, unit: str = "unit",
+                       time: str = "time") -> ImputationEffects:
+    """Steps 1-3 of the module docstring and the Theorem-3 influence values, for ``panel.y`` or the
+    (n, L) columns of ``outcomes`` at once (one factorisation); ``panel.weights`` are observation
+    (e.g. unit frequency) weights.  ``share_term`` adds the influence of the estimated cohort x
+    horizon cell shares in the target weights (Theorem 3 conditions on the realised adoption
+    timing, a municipality bootstrap does not).  ``unit``/``time`` name the columns in messages.
+    """
+    obs_weight = np.ones(panel.y.size) if panel.weights is None else panel.weights
+    event_time = panel.event_time
+    treated = panel.treated
+    untreated = np.flatnonzero(~treated)
+    target_rows = np.flatnonzero(treated & np.isin(event_time, horizons) & (obs_weight > 0))
+    _check_imputable(panel, untreated, target_rows, unit, time)
+
+    panel, notes = _drop_collinear_covariates(panel, untreated, covariates)
+    z0, z1 = _design(panel, untreated), _design(panel, target_rows)
+    w0 = obs_weight[untreated]
+    factor = DummyNormalEquations(z0, w0, what="the untreated model (unit + period effects + covariates) "
+                                               "on the untreated observations")
+    y = panel.y if outcomes is None else np.asarray(outcomes, dtype=float)
+    coefficients = factor.fit(y[untreated])
+    residual0 = y[untreated] - z0 @ coefficients
+    tau = y[target_rows] - z1 @ coefficients
+
+    # Target weights: column 0 = overall, then one column per horizon.
+    h_target = event_time[target_rows].astype(int)
+    w_target = obs_weight[target_rows]
+    columns = [np.ones_like(w_target, dtype=bool)] + [h_target == h for h in horizons]
+    v1 = np.column_stack([np.where(c, w_target, 0.0) for c in columns])
+    v1 /= v1.sum(axis=0, keepdims=True)
+    v0 = -(z0 @ factor.solve(np.asarray(z1.T @ v1))) * w0[:, None]
+    estimates = v1.T @ tau
+
+    cells, n_cells = factorize(panel.cohort[target_rows] * 1e6 + h_target)
+    clusters, n_clusters = factorize(panel.cluster_codes)
+    groups = (cells, n_cells, clusters, n_clusters, untreated, target_rows)
+    if y.ndim == 1:
+        psi, single_unit_cells = _theorem3(v0, v1, residual0, tau, groups, leave_one_out)
+    else:  # one outcome column at a time (the v weights are shared)
+        parts = [_theorem3(v0, v1, residual0[:, j], tau[:, j], groups, leave_one_out) for j in range(y.shape[1])]
+        psi, single_unit_cells = np.stack([p for p, _ in parts], axis=2), parts[0][1]
+    if share_term:
+        psi = psi + _share_influence(v1, tau, estimates, groups)
+    return ImputationEffects(panel, untreated, target_rows, h_target, list(horizons), tau, estimates, psi,
+                             single_unit_cells, notes)
+
+
+def _theorem3(v0, v1, residual0, tau, groups, leave_one_out: bool) -> tuple[np.ndarray, int]:
+    """Per-cluster sums ``sum v e~`` (G, targets) with the auxiliary model: tau~ per cohort x
+    horizon cell, v^2-weighted, per target; and the number of single-unit cells."""
+    cells, n_cells, clusters, n_clusters, untreated, target_rows = groups
+    psi = np.zeros((n_clusters, v1.shape[1]))
+    single_unit_cells = 0
+    for k in range(v1.shape[1]):
+        v2 = v1[:, k] ** 2
+        den = np.bincount(cells, weights=v2, minlength=n_cells)
+        num = np.bincount(cells, weights=v2 * tau, minlength=n_cells)
+        simple = np.bincount(cells, weights=tau, minlength=n_cells) / np.bincount(cells, minlength=n_cells)
+        tau_tilde = np.where(den > 0, num / np.where(den > 0, den, 1.0), simple)
+        residual1 = tau - tau_tilde[cells]
+        if leave_one_out:
+            share = np.where(den[cells] > 0, v2 / np.where(den[cells] > 0, den[cells], 1.0), 0.0)
+            alone = share > 1 - 1e-12  # one positive-weight unit in the cell: leave-out undefined
+            single_unit_cells += int(alone.sum())
+            residual1 = residual1 / np.where(alone, 1.0, 1.0 - share)
+        np.add.at(psi[:, k], clusters[untreated], v0[:, k] * residual0)
+        np.add.at(psi[:, k], clusters[target_rows], v1[:, k] * residual1)
+    return psi, single_unit_cells
+
+
+def _share_influence(v1, tau, estimates, groups) -> np.ndarray:
+    """Influence (G, targets[, L]) of the estimated cell shares in the target weights.
+
+    Target k is ``sum_c V_kc taubar_c`` with ``V_kc`` proportional to the cell's units ``N_c``
+    (one treated row per unit and cell); ``d/d unit i = sum_{c of i} V_kc / N_c (taubar_c - theta_k)``,
+    summed over the units of a cluster.
+    """
+    cells, n_cells, clusters, n_clusters, _, target_rows = groups
+    flat = tau.ndim == 1
+    tau2, est2 = (tau[:, None], estimates[:, None]) if flat else (tau, estimates)
+    members = sp.csr_matrix((np.ones(len(cells)), (np.arange(len(cells)), cells)), shape=(len(cells), n_cells))
+    size = np.asarray(members.sum(axis=0)).ravel()
+    cell_mass = np.asarray(members.T @ v1)                        # cells x targets (V_kc)
+    cell_mean = np.asarray(members.T @ tau2) / size[:, None]      # cells x lines (taubar_c)
+    rows_to_clusters = sp.csr_matrix((1.0 / size[cells], (clusters[target_rows], cells)),
+                                     shape=(n_clusters, n_cells))  # sum over a cluster's rows of 1/N_c
+    weighted = cell_mass[:, :, None] * (cell_mean[:, None, :] - est2[None, :, :])
+    out = np.einsum("ic,ckl->ikl", rows_to_clusters.toarray(), weighted)
+    return out[:, :, 0] if flat else out
+
 def _pretrend_coefficients(panel: StaggeredData, untreated: np.ndarray, n_leads: int):
     """BJS pre-trend regression on untreated rows: dummies for 1..K periods before adoption."""
     sub = subset(panel, untreated)
@@ -226,5 +318,6 @@ def _pretrend_coefficients(panel: StaggeredData, untreated: np.ndarray, n_leads:
     if empty:
         raise IdentificationError(f"pretrends={n_leads}: no untreated observations at event times {empty}")
     names = [f"pre{-h}" for h in leads] + [f"covariate{j}" for j in range(sub.covariates.shape[1])]
-    coefficients, vcov, _ = twfe_ols(sub, np.column_stack([x, sub.covariates]), names)
+    fit = twfe_ols(sub, np.column_stack([x, sub.covariates]), names, required=names[:n_leads])
+    coefficients, vcov = fit.coef, fit.vcov
     return coefficients[:n_leads], vcov[:n_leads, :n_leads]

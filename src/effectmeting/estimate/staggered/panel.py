@@ -1,7 +1,7 @@
 """Shared plumbing for the staggered-adoption estimators (imputation, Sun-Abraham, TWFE event
-study, Bacon decomposition): input normalisation done once, an OLS with absorbed fixed effects,
-and a cluster-robust sandwich.  The event-study results class is in
-:mod:`effectmeting.estimate.core.event_study_results`.
+study, Bacon decomposition): input normalisation done once and the unit + period effects
+regression (:func:`twfe_ols`, on the package's one solver and covariance module).  The
+event-study results class is in :mod:`effectmeting.estimate.core.event_study_results`.
 
 Conventions
 -----------
@@ -19,8 +19,9 @@ import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
 from effectmeting.estimate.core.checks import nonnegative_weights, numeric_column, require_frame
-from effectmeting.estimate.core.covariance import vcov_cluster
-from effectmeting.estimate.core.within import demean, factorize
+from effectmeting.estimate.core.covariance import cluster_influence, vcov_cluster
+from effectmeting.estimate.core.solver import report_dropped, solve_within
+from effectmeting.estimate.core.within import factorize
 
 
 @dataclass
@@ -147,36 +148,74 @@ def subset(panel: StaggeredData, rows: np.ndarray) -> StaggeredData:
     )
 
 
-def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
-    """OLS of ``y`` on ``regressors`` with unit and period effects absorbed, CR1 clustered
-    (``effectmeting.estimate.core.covariance.vcov_cluster``).
+@dataclass
+class PanelFit:
+    """An OLS fit with unit and period effects absorbed (:func:`twfe_ols`).
 
-    Returns ``(coefficients, vcov, residuals)``.  Refuses collinear regressors with their names.
+    ``coef`` (k,) or (k, L) for L outcome columns; ``vcov`` the CR1 clustered covariance (k, k)
+    or one per outcome (L, k, k); ``influence`` per-cluster influence values (G, k) or (G, k, L)
+    with ``influence' influence = vcov`` (clusters in ``data.cluster_codes`` order);
+    ``resid`` on the (demeaned) outcome scale; ``dropped``: collinear regressors left out.
     """
+
+    coef: np.ndarray
+    vcov: np.ndarray
+    resid: np.ndarray
+    names: list[str]
+    dropped: list[str]
+    influence: np.ndarray | None = None
+
+
+def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str], *,
+             required: list[str] | None = None, outcomes: np.ndarray | None = None,
+             influence: bool = False) -> PanelFit:
+    """OLS of ``y`` (or the columns of ``outcomes``, (n, L)) on ``regressors`` with unit and
+    period effects absorbed and ``data.weights`` as analytic weights, CR1 clustered by
+    ``data.cluster_codes`` (:func:`effectmeting.estimate.core.covariance.vcov_cluster`).
+
+    One solver and one collinearity rule (:func:`effectmeting.estimate.core.solver.solve_within`).
+    The event-study estimators need every event-time coefficient, so a collinear regressor in
+    ``required`` (default: all) is refused with its name (IdentificationError); others (e.g.
+    covariates) are dropped, warned about and listed in ``dropped``.  ``influence=True`` adds the
+    per-cluster influence values (used by ``costs`` for sums of effects and lines).
+    """
+    n = len(data.y)
+    ys = data.y[:, None] if outcomes is None else np.asarray(outcomes, dtype=float).reshape(n, -1)
+    regressors = np.asarray(regressors, dtype=float).reshape(n, -1)
+    n_outcomes = ys.shape[1]
+    # one Fortran-ordered (n, L + k) matrix, demeaned in place (no second copy)
+    combined = np.empty((n, n_outcomes + regressors.shape[1]), order="F")
+    combined[:, :n_outcomes] = ys
+    combined[:, n_outcomes:] = regressors
     groups = [data.unit_codes, data.time_codes]
-    # one Fortran-ordered (n, 1 + k) matrix, demeaned in place (no second copy)
-    regressors = np.asarray(regressors, dtype=float).reshape(len(data.y), -1)
-    both = np.empty((len(data.y), 1 + regressors.shape[1]), order="F")
-    both[:, 0] = data.y
-    both[:, 1:] = regressors
-    both = demean(both, groups, data.weights, copy=False)  # in place for this float64 F-array
-    y_tilde, x_tilde = both[:, 0], both[:, 1:]
-    w = np.ones(len(y_tilde)) if data.weights is None else data.weights
-    gram = x_tilde.T @ (x_tilde * w[:, None])
-    rank = np.linalg.matrix_rank(gram)
-    if rank < x_tilde.shape[1]:
-        scale = np.sqrt(np.maximum(np.diag(gram), 1e-300))
-        dropped = [names[j] for j in np.flatnonzero(np.diag(gram) / scale.max() ** 2 < 1e-12)]
+    fit = solve_within(combined, 1 if outcomes is None else n_outcomes, names, groups, data.weights,
+                       what="the regression on unit and period effects")
+    needed = set(names if required is None else required)
+    refused = [name for name in fit.dropped if name in needed]
+    if refused:
         raise IdentificationError(
-            f"regressors are collinear with the unit and period effects or each other "
-            f"(rank {rank} of {x_tilde.shape[1]}; e.g. {dropped[:5] or names[:5]})"
-        )
-    bread = np.linalg.inv(gram)
-    coefficients = bread @ (x_tilde.T @ (w * y_tilde))
-    residuals = y_tilde - x_tilde @ coefficients
+            f"regressors are collinear with the unit and period effects or each other and cannot be "
+            f"estimated: {refused[:5]} ({len(fit.dropped)} of {len(names)} collinear)")
+    report_dropped(fit.dropped, "unit and period effects regression", stacklevel=4)
     # CR1 with fixest's small-sample convention (unit effects nested in unit clusters not counted)
-    root_w = np.sqrt(w)
-    covariance = vcov_cluster(x_tilde * root_w[:, None], residuals * root_w, bread,
-                              fe_sizes=[data.n_units, data.n_times], fe_codes=groups,
-                              cluster_codes=[data.cluster_codes])
-    return coefficients, covariance.matrix, residuals
+    options = {"fe_sizes": [data.n_units, data.n_times], "fe_codes": groups, "cluster_codes": [data.cluster_codes]}
+    resid = fit.resid if data.weights is None else _unweighted(fit.resid, data.weights)
+    if outcomes is None:
+        vcov = vcov_cluster(fit.x, fit.resid, fit.bread, **options).matrix
+        phi = cluster_influence(fit.x, fit.resid, fit.bread, **options) if influence else None
+        return PanelFit(fit.coef, vcov, resid, fit.names, fit.dropped, phi)
+    columns = range(n_outcomes)
+    scaled = fit.resid.reshape(n, n_outcomes)  # (n, L) also for a single outcome column
+    vcov = np.stack([vcov_cluster(fit.x, scaled[:, j], fit.bread, **options).matrix for j in columns])
+    phi = (np.stack([cluster_influence(fit.x, scaled[:, j], fit.bread, **options) for j in columns], axis=2)
+           if influence else None)
+    return PanelFit(fit.coef.reshape(-1, n_outcomes), vcov, resid.reshape(n, n_outcomes), fit.names, fit.dropped, phi)
+
+
+def _unweighted(resid: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Residuals on the outcome scale from sqrt(weight)-scaled ones (0 on zero-weight rows)."""
+    root = np.sqrt(weights) if resid.ndim == 1 else np.sqrt(weights)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = resid / root
+    out[~np.isfinite(out)] = 0.0
+    return out
