@@ -111,11 +111,11 @@ class AggregateResults(Results):
         return result
 
     def plot(self, ax=None):
-        """Event-study plot (dynamic only): ATT by event time with interval bars (the table's
+        """Event-study plot (kind "dynamic"; other kinds: one line per key): ATT by event time with interval bars (the table's
         intervals: pointwise, or simultaneous when bootstrapped) and a reference line at 0.
         Returns the matplotlib Figure (draws into ``ax`` when given)."""
-        if self.kind != "dynamic":
-            raise IdentificationError("plot() is available for kind='dynamic' aggregations only.")
+        if self.kind != "dynamic":  # by cohort or period: the estimates with their intervals
+            return super().plot(ax)
         table = self.tidy()
         figure, ax = new_figure(ax)
         pre = table["event_time"] < 0
