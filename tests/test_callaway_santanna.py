@@ -348,8 +348,10 @@ def test_dynamic_plot(mpdta):
     assert isinstance(figure, Figure)
     axis = figure.axes[0]
     assert any(np.allclose(line.get_ydata(), 0.0) for line in axis.get_lines())
-    with pytest.raises(IdentificationError):
-        att_gt(mpdta, **KEYS).aggregate("group").plot()
+    # other kinds draw the results contract's plot: one interval per cohort
+    group = att_gt(mpdta, **KEYS).aggregate("group")
+    labels = {t.get_text() for t in group.plot().axes[0].get_yticklabels()}
+    assert labels == set(group.tidy()["term"])
 
 
 # --- refusals ------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import effectmeting as em
 from effectmeting.errors import OptionError
 from effectmeting.estimate.core.results import TIDY_COLUMNS, Results
 
-STAGGERED = dict(outcome="y", unit="unit", time="time", cohort="cohort")
+STAGGERED = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
 #: results whose intervals are estimate +/- (normal or t) critical value x std_error
 PLAIN = ["feols", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
          "event_study_twfe", "dcdh"]

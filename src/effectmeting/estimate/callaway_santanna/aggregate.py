@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.callaway_santanna.inference import standard_errors
 from effectmeting.estimate.core.results import (Results, check_level, confidence_interval, critical_value,
                                                 key_terms, new_figure)
 
@@ -75,8 +76,6 @@ class AggregateResults(Results):
             return critical_value(level)
         if level == self.level:
             return self.key_crit
-        from effectmeting.estimate.callaway_santanna.att_gt import standard_errors
-
         draws, seed, tag = self._bootstrap
         return standard_errors(self.key_influence, draws, seed, tag, self.clusters, level=level)[1]
 
@@ -240,8 +239,6 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
               balance_e: int | None = None, level: float | None = None) -> AggregateResults:
     """Aggregate an :class:`AttGtResults` like R ``did::aggte(type = kind)``; intervals at
     ``level`` (default the ``att_gt`` result's)."""
-    from effectmeting.estimate.callaway_santanna.att_gt import standard_errors
-
     if kind not in KINDS:
         raise IdentificationError(f"aggregate: kind={kind!r}; use one of {sorted(KINDS)}.")
     level = attgt.level if level is None else check_level(level, "aggregate")

@@ -37,7 +37,7 @@ class BaconResults(Results):
     title = "Goodman-Bacon decomposition of the TWFE DiD coefficient"
     estimator = "bacon_decomposition"
     #: the comparisons are descriptive: no standard errors, statistics or intervals (NaN)
-    KEYS = ["comparison_type", "treated_cohort", "control_cohort"]
+    KEYS = ("comparison_type", "treated_cohort", "control_cohort")
 
     def __init__(self, comparisons: pd.DataFrame, twfe_estimate: float, nobs: int) -> None:
         super().__init__()
@@ -51,8 +51,8 @@ class BaconResults(Results):
                           f"{self.twfe_estimate:.6f}")
 
     def _coefficients(self) -> pd.DataFrame:
-        table = self.comparisons[self.KEYS + ["estimate"]].copy()
-        table.insert(0, "term", key_terms(table, self.KEYS))
+        table = self.comparisons[[*self.KEYS, "estimate"]].copy()
+        table.insert(0, "term", key_terms(table, list(self.KEYS)))
         return table.assign(std_error=np.nan, weight=self.comparisons["weight"].to_numpy())
 
     def _overall(self) -> tuple[float, float]:
