@@ -105,7 +105,7 @@ class Design:
 
 def _event_rows(table: pd.DataFrame) -> dict[str, tuple[float, float, float, float]]:
     """(estimate, se, low, high) per target e0..e3 from a tidy event-time table."""
-    rows = table.set_index(table.columns[0])
+    rows = table.set_index("event_time")
     return {f"e{e}": (rows.at[e, "estimate"], rows.at[e, "std_error"], rows.at[e, "conf_low"],
                       rows.at[e, "conf_high"]) for e in EVENT_TIMES}
 

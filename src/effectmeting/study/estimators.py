@@ -30,7 +30,6 @@ from effectmeting.estimate.fixest.wild_bootstrap import wild_cluster_bootstrap
 
 UNIT, TIME, COHORT = "municipality", "year", "first_adoption_year"
 ROW_COLUMNS = ["aggregation", "key", "estimate", "std_error", "conf_low", "conf_high", "p_value", "n_units"]
-Z95 = float(stats.norm.ppf(0.975))
 #: TWFE event-study window (binned endpoints) and the most pre/post periods asked of dCDH/imputation
 TWFE_WINDOW = (-5, 5)
 MAX_PLACEBOS = 4
@@ -55,21 +54,22 @@ class EstimatorRun:
     notes: list[str] = field(default_factory=list)
 
 
-def _normal_rows(aggregation: str, keys, estimate, std_error, n_units: int,
-                 conf_low=None, conf_high=None) -> pd.DataFrame:
-    estimate = np.asarray(estimate, dtype=float)
-    std_error = np.asarray(std_error, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_value = 2 * stats.norm.sf(np.abs(estimate / std_error))
-    return pd.DataFrame({
-        "aggregation": aggregation, "key": [str(k) for k in keys], "estimate": estimate, "std_error": std_error,
-        "conf_low": estimate - Z95 * std_error if conf_low is None else np.asarray(conf_low, dtype=float),
-        "conf_high": estimate + Z95 * std_error if conf_high is None else np.asarray(conf_high, dtype=float),
-        "p_value": p_value, "n_units": n_units})
+def _rows(table: pd.DataFrame, aggregation: str, n_units: int, key: str | None = None,
+          shift: int = 0) -> pd.DataFrame:
+    """Rows of a results-contract ``tidy()`` table in the study's shape (:data:`ROW_COLUMNS`):
+    ``key`` names the key column (event time, cohort, year; shifted by ``shift``), none for the
+    overall effect."""
+    keys = [""] * len(table) if key is None else [str(int(value) + shift) for value in table[key]]
+    numbers = {column: table[column].to_numpy(dtype=float)
+               for column in ("estimate", "std_error", "conf_low", "conf_high", "p_value")}
+    return pd.DataFrame({"aggregation": aggregation, "key": keys, **numbers, "n_units": n_units},
+                        columns=ROW_COLUMNS)
 
 
-def _int_keys(values) -> list[str]:
-    return [str(int(v)) for v in values]
+def _event_study_rows(result, n_units: int, shift: int = 0) -> pd.DataFrame:
+    """The overall effect and the effects by event time of an event-study result."""
+    return pd.concat([_rows(result.tidy_overall(), "overall", n_units),
+                      _rows(result.tidy(), "event_time", n_units, "event_time", shift)], ignore_index=True)
 
 
 def quiet(function, *args, **kwargs):
@@ -87,12 +87,8 @@ def run_cs(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[
     simple, dynamic = result.aggregate("simple"), result.aggregate("dynamic")
     group, calendar = result.aggregate("group"), result.aggregate("calendar")
     n = result.n_units
-    parts = [_normal_rows("overall", [""], [simple.estimate], [simple.std_error], n)]
-    for aggregate, column, aggregation in ((dynamic, "event_time", "event_time"), (group, "cohort", "cohort"),
-                                           (calendar, "time", "time")):
-        table = aggregate.tidy()
-        parts.append(_normal_rows(aggregation, _int_keys(table[column]), table["estimate"], table["std_error"], n,
-                                  table["conf_low"], table["conf_high"]))
+    parts = [_rows(simple.tidy(), "overall", n)]
+    parts += [_rows(aggregate.tidy(), aggregate.key, n, aggregate.key) for aggregate in (dynamic, group, calendar)]
     # att_gt orders units by sorted label and drops none here (treated-at-start units are
     # excluded before), so the influence rows are the sorted municipalities
     units = np.sort(frame[UNIT].unique())
@@ -129,19 +125,12 @@ def cs_pretrend_wald(dynamic) -> dict:
             "note": f"Callaway-Sant'Anna pre-treatment event times {times} (varying base period)"}
 
 
-def _event_rows(result, n_units: int, shift: int = 0) -> pd.DataFrame:
-    table = result.tidy()
-    return _normal_rows("event_time", _int_keys(table["event_time"] + shift), table["estimate"], table["std_error"],
-                        n_units, table["conf_low"], table["conf_high"])
-
-
 def run_sa(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
     """Sun-Abraham interaction-weighted event study; ``control='notyet'`` uses the last cohort."""
     result = sun_abraham(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT,
                          control="never" if control == "never" else "last", covariates=covariates or None)
     n = int(frame[UNIT].nunique())
-    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
-                      _event_rows(result, n)], ignore_index=True)
+    rows = _event_study_rows(result, n)
     notes = ["Sun-Abraham with control='notyet': the last-adopting cohort (and never-adopters) is the control "
              "group, periods from its adoption on are dropped"] if control != "never" else []
     return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
@@ -161,8 +150,7 @@ def run_imputation(frame: pd.DataFrame, outcome: str, *, control: str, covariate
     result = imputation_did(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT,
                             covariates=covariates or None, pretrends=leads or None)
     n = int(frame[UNIT].nunique())
-    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
-                      _event_rows(result, n)], ignore_index=True)
+    rows = _event_study_rows(result, n)
     notes = []
     if control != "never":
         notes.append("imputation always imputes from every untreated observation (never and not-yet adopters)")
@@ -201,11 +189,10 @@ def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: lis
                  "clusters; the standard error is the CR1 one the bootstrap t-statistic uses"]
     else:
         notes = [f"{window}; TWFE intervals use the t distribution with G-1 df (overall) as fixest"]
-    overall = pd.DataFrame({"aggregation": "overall", "key": [""], "estimate": [term["estimate"]],
-                            "std_error": [term["std_error"]], "conf_low": [conf_low],
-                            "conf_high": [conf_high], "p_value": [p_value], "n_units": n})
+    overall = _rows(pd.DataFrame([term.to_dict() | {"p_value": p_value, "conf_low": conf_low,
+                                                    "conf_high": conf_high}]), "overall", n)
     dynamic = event_study_twfe(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT, window=TWFE_WINDOW)
-    rows = pd.concat([overall, _event_rows(dynamic, n)], ignore_index=True)
+    rows = pd.concat([overall, _rows(dynamic.tidy(), "event_time", n, "event_time")], ignore_index=True)
     return EstimatorRun(static, rows, float(term["estimate"]), float(term["std_error"]), n,
                         extra={"event_study": dynamic}, notes=notes)
 
@@ -234,8 +221,7 @@ def run_dcdh(frame: pd.DataFrame, outcome: str) -> EstimatorRun:
     if effects < min(MAX_EFFECTS, n_periods - 1) or placebos < min(MAX_PLACEBOS, n_periods - 2):
         notes.append(f"dCDH: {effects} effects and {placebos} placebos identified (no usable switcher beyond)")
     n = int(result.influence.shape[0])
-    rows = pd.concat([_normal_rows("overall", [""], [result.estimate], [result.std_error], n),
-                      _event_rows(result, n, shift=-1)], ignore_index=True)
+    rows = _event_study_rows(result, n, shift=-1)
     notes.append("dCDH event times shifted by one to the common axis (0 = first treated year); overall = "
                  "average total effect per unit of treatment")
     return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
-from effectmeting.estimate.core.results import Results, _format_frame
+from effectmeting.estimate.core.results import Results, _format_frame, new_figure
 from effectmeting.study.spec import ESTIMATORS
 
 TIDY_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
@@ -120,13 +120,8 @@ class DesignEffectStudy(Results):
         if lang != "en":
             raise InputError(f"DesignEffectStudy.plot draws English labels only (lang={lang!r}); for a "
                                       "Dutch figure use effectmeting.report.study_figures.study_event_study_plot")
-        import matplotlib.pyplot as plt
-
         frames = self.event_times(outcome)
-        if ax is None:
-            figure, ax = plt.subplots(figsize=(7, 4))
-        else:
-            figure = ax.figure
+        figure, ax = new_figure(ax)
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.axvline(-0.5, color="grey", linewidth=0.8, linestyle=":")
         # small horizontal offsets so the estimators' intervals at one event time do not overlap

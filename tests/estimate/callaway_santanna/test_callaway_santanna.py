@@ -64,7 +64,8 @@ VIGNETTE_ATT_GT = {(2004, 2004): -0.0105, (2004, 2005): -0.0704, (2004, 2006): -
 def test_vignette_att_gt_and_simple_aggregate(mpdta):
     result = att_gt(mpdta, **KEYS)
     table = result.tidy().set_index(["cohort", "time"])
-    assert list(result.tidy().columns) == ["cohort", "time", "estimate", "std_error", "conf_low", "conf_high"]
+    assert list(result.tidy().columns) == ["term", "cohort", "time", "estimate", "std_error", "statistic",
+                                          "p_value", "conf_low", "conf_high"]
     for cell, published in VIGNETTE_ATT_GT.items():
         assert round(table.loc[cell, "estimate"], 4) == published, cell
     assert round(table.loc[(2004, 2004), "std_error"], 4) == 0.0233
@@ -347,8 +348,10 @@ def test_dynamic_plot(mpdta):
     assert isinstance(figure, Figure)
     axis = figure.axes[0]
     assert any(np.allclose(line.get_ydata(), 0.0) for line in axis.get_lines())
-    with pytest.raises(IdentificationError):
-        att_gt(mpdta, **KEYS).aggregate("group").plot()
+    # other kinds draw the results contract's plot: one interval per cohort
+    group = att_gt(mpdta, **KEYS).aggregate("group")
+    labels = {t.get_text() for t in group.plot().axes[0].get_yticklabels()}
+    assert labels == set(group.tidy()["term"])
 
 
 # --- refusals ------------------------------------------------------------------------------------

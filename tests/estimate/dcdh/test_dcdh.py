@@ -317,7 +317,7 @@ def test_refuses_unbalanced_panel_missing_values_and_controls():
 def test_results_interface(switching):
     result = ours(switching, 2, 2)
     table = result.tidy()
-    assert list(table.columns) == ["event_time", "estimate", "std_error", "statistic", "p_value",
+    assert list(table.columns) == ["term", "event_time", "estimate", "std_error", "statistic", "p_value",
                                    "conf_low", "conf_high"]
     assert list(table["event_time"]) == [-2, -1, 1, 2]
     assert np.isfinite(result.estimate) and result.std_error > 0

@@ -50,7 +50,8 @@ def test_reproduces_published_bacondecomp_vignette(castle):
 def test_weighted_sum_equals_twfe_and_weights_sum_to_one(castle):
     result = bacon_decomposition(castle, outcome="l_homicide", unit="sid", time="year", cohort="cohort")
     table = result.tidy()
-    assert list(table.columns) == ["comparison_type", "treated_cohort", "control_cohort", "estimate", "weight"]
+    assert list(table.columns) == ["term", "comparison_type", "treated_cohort", "control_cohort", "estimate",
+                                   "std_error", "statistic", "p_value", "conf_low", "conf_high", "weight"]
     assert table["weight"].sum() == pytest.approx(1.0, abs=1e-12)
     twfe = pf.feols("l_homicide ~ post | sid + year", data=castle).coef()["post"]
     assert result.estimate == pytest.approx(twfe, rel=1e-9)

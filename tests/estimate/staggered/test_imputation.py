@@ -126,7 +126,7 @@ def test_plot_returns_figure(panel):
                             pretrends=2)
     figure = result.plot()
     assert figure.axes[0].get_xlabel().startswith("event time")
-    assert list(result.tidy().columns) == ["event_time", "estimate", "std_error", "statistic", "p_value",
+    assert list(result.tidy().columns) == ["term", "event_time", "estimate", "std_error", "statistic", "p_value",
                                            "conf_low", "conf_high"]
 
 

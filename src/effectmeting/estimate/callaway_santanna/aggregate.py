@@ -12,23 +12,34 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.callaway_santanna.inference import standard_errors
+from effectmeting.estimate.core.results import (Results, check_level, confidence_interval, critical_value,
+                                                key_terms, new_figure)
 
 KINDS = {"simple": None, "group": "cohort", "dynamic": "event_time", "calendar": "time"}
-_NORMAL_CRIT = 1.959963984540054
+_TAGS = {"simple": 1, "group": 2, "dynamic": 3, "calendar": 4}
 
 
 class AggregateResults(Results):
-    """An aggregated effect: overall ``estimate``/``std_error`` and a per-key table."""
+    """An aggregated effect: overall ``estimate``/``std_error`` (pointwise ``conf_low``/``conf_high``
+    at ``level``) and, except for kind "simple", a per-key table (``tidy()``)."""
+
+    estimator = "att_gt (aggregated)"
 
     def __init__(self, kind: str, key: str | None, estimate: float, std_error: float,
                  table: pd.DataFrame, influence: np.ndarray, notes: list[str],
-                 key_influence: np.ndarray | None = None, clusters=None) -> None:
+                 key_influence: np.ndarray | None = None, clusters=None, level: float = 0.95,
+                 key_crit: float | None = None, bootstrap: tuple | None = None) -> None:
         super().__init__()
         self.kind, self.key = kind, key
         self.estimate, self.std_error = float(estimate), float(std_error)
-        self.conf_low = self.estimate - _NORMAL_CRIT * self.std_error
-        self.conf_high = self.estimate + _NORMAL_CRIT * self.std_error
+        self.level = level
+        low, high = confidence_interval(self.estimate, self.std_error, level)
+        self.conf_low, self.conf_high = float(low), float(high)
+        #: per-key critical value at ``level``: sup-t of the bootstrap, else normal
+        self.key_crit = critical_value(level) if key_crit is None else key_crit
+        #: (draws, seed, tag) of the bootstrap the per-key bands come from; None: analytic
+        self._bootstrap = bootstrap
         self.influence = influence
         #: (n_units, n_keys) influence functions of the per-key estimates (None for "simple")
         self.key_influence = key_influence
@@ -47,11 +58,26 @@ class AggregateResults(Results):
             return self.clusters.vcov(self.key_influence)
         return self.key_influence.T @ self.key_influence / self.key_influence.shape[0] ** 2
 
-    def tidy(self) -> pd.DataFrame:
+    def _coefficients(self) -> pd.DataFrame:
         if self.key is None:
-            return pd.DataFrame({"estimate": [self.estimate], "std_error": [self.std_error],
-                                 "conf_low": [self.conf_low], "conf_high": [self.conf_high]})
-        return self._table.copy()
+            return pd.DataFrame({"term": key_terms(pd.DataFrame(index=[0]), []), "estimate": [self.estimate],
+                                 "std_error": [self.std_error]})
+        table = self._table[[self.key, "estimate", "std_error"]].copy()
+        table.insert(0, "term", key_terms(table, [self.key]))
+        return table
+
+    def _overall(self) -> tuple[float, float]:
+        return self.estimate, self.std_error
+
+    def _critical_value(self, level: float) -> float:
+        """Per-key critical value: normal, or the bootstrap's simultaneous (sup-t) one, redrawn
+        from the same seed when another ``level`` is asked."""
+        if self.key is None or self._bootstrap is None:
+            return critical_value(level)
+        if level == self.level:
+            return self.key_crit
+        draws, seed, tag = self._bootstrap
+        return standard_errors(self.key_influence, draws, seed, tag, self.clusters, level=level)[1]
 
     def to_event_study(self):
         """This dynamic aggregation as an :class:`EventStudyResults` for :func:`pretrend_test`
@@ -75,27 +101,22 @@ class AggregateResults(Results):
             event_time=table["event_time"].to_numpy()[keep], estimates=table["estimate"].to_numpy()[keep],
             vcov=vcov[np.ix_(keep, keep)], nobs=self.nobs,
             reference=tuple(table["event_time"].to_numpy()[reference].tolist()),
-            estimate=self.estimate, std_error=self.std_error)
+            estimate=self.estimate, std_error=self.std_error, level=self.level)
+        result.estimator, result.control_group = "att_gt (dynamic)", self.control_group
+        result.n_clusters, result.options = self.n_clusters, dict(self.options)
         clustering = self.clusters.note() if self.clusters is not None else "clustered by unit"
         result.notes.append("Covariance of the event-time estimates from the influence functions "
                             f"(analytic, {clustering}).")
         return result
 
     def plot(self, ax=None):
-        """Event-study plot (dynamic only): ATT by event time with interval bars (the table's
+        """Event-study plot (kind "dynamic"; other kinds: one line per key): ATT by event time with interval bars (the table's
         intervals: pointwise, or simultaneous when bootstrapped) and a reference line at 0.
         Returns the matplotlib Figure (draws into ``ax`` when given)."""
-        if self.kind != "dynamic":
-            raise IdentificationError("plot() is available for kind='dynamic' aggregations only.")
-        # a bare Figure (no pyplot) leaves the user's backend and global state alone
-        from matplotlib.figure import Figure
-
-        table = self._table
-        if ax is None:
-            figure = Figure(figsize=(7, 4))
-            ax = figure.subplots()
-        else:
-            figure = ax.figure
+        if self.kind != "dynamic":  # by cohort or period: the estimates with their intervals
+            return super().plot(ax)
+        table = self.tidy()
+        figure, ax = new_figure(ax)
         pre = table["event_time"] < 0
         for mask, colour, label in ((pre, "tab:grey", "pre-treatment"), (~pre, "tab:blue", "post-treatment")):
             part = table[mask]
@@ -143,96 +164,107 @@ def _combine(attgt, keepers: np.ndarray, pg: np.ndarray, with_wif: bool):
     return estimate, influence
 
 
-def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf,
-              balance_e: int | None = None) -> AggregateResults:
-    """Aggregate an :class:`AttGtResults` like R ``did::aggte(type = kind)``."""
-    from effectmeting.estimate.callaway_santanna.att_gt import standard_errors
-
-    if kind not in KINDS:
-        raise IdentificationError(f"aggregate: kind={kind!r}; use one of {sorted(KINDS)}.")
-    cohort, time, att = attgt.cohort, attgt.time, attgt.estimate
-    weights, unit_cohort = attgt.unit_weights, attgt.unit_cohort
-    cohorts = np.unique(cohort)
-    share_by_cohort = np.array([np.mean(weights * (unit_cohort == g)) for g in cohorts])
-    pg = share_by_cohort[np.searchsorted(cohorts, cohort)]
-    event = time - cohort
+def _notes(attgt, kind: str, level: float) -> list[str]:
     boot, seed, clusters = attgt.bootstrap, attgt.seed, attgt.clusters
-    tag = {"simple": 1, "group": 2, "dynamic": 3, "calendar": 4}[kind]
     if boot is None:
-        notes = ["Intervals: pointwise 95%, analytic SEs from influence functions "
+        notes = [f"Intervals: pointwise {level:.0%}, analytic SEs from influence functions "
                  "(including the estimated cohort shares)."]
     else:
         notes = [f"SEs: multiplier bootstrap ({boot} draws, Rademacher weights, seed {seed}); "
-                 "overall interval pointwise 95%"
+                 f"overall interval pointwise {level:.0%}"
                  + ("" if kind == "simple" else f", per-{KINDS[kind]} intervals simultaneous "
-                    "(sup-t) 95% bands") + "."]
+                    f"(sup-t) {level:.0%} bands") + "."]
     if clusters is not None:
         notes.append(f"Standard errors {clusters.note()}.")
+    return notes
 
-    if kind == "simple":
-        keepers = np.flatnonzero((cohort <= time) & (time <= cohort + max_e))
-        estimate, influence = _combine(attgt, keepers, pg, with_wif=True)
-        se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
-        result = AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes,
-                                  clusters=clusters)
-        result.nobs = attgt.nobs
-        return result
 
+def _each_key(attgt, keys, select, pg: np.ndarray, with_wif: bool):
+    """Per key: the weighted average of the cells ``select(key)`` picks, and its influence."""
+    estimates, columns = [], []
+    for key in keys:
+        est, inf = _combine(attgt, np.flatnonzero(select(key)), pg, with_wif=with_wif)
+        estimates.append(est)
+        columns.append(inf)
+    return np.array(estimates), np.column_stack(columns)
+
+
+def _event_times(attgt, event: np.ndarray, min_e: float, max_e: float, balance_e: int | None):
+    """Event times to report and the cells allowed in them (``balance_e``: cohorts observed that long)."""
+    include = np.ones(len(event), dtype=bool)
+    event_times = np.unique(event)
+    if balance_e is not None:
+        periods = attgt.periods
+        include = (periods[-1] - attgt.cohort) >= balance_e
+        event_times = np.unique(event[include])
+        event_times = event_times[(event_times <= balance_e)
+                                  & (event_times >= balance_e - periods[-1] + periods[0])]
+    event_times = event_times[(event_times >= min_e) & (event_times <= max_e)]
+    if len(event_times) == 0:
+        raise IdentificationError("aggregate: no event times left after min_e/max_e/balance_e.")
+    return event_times, include
+
+
+def _by_key(attgt, kind: str, pg: np.ndarray, share_by_cohort: np.ndarray, cohorts: np.ndarray,
+            min_e: float, max_e: float, balance_e: int | None):
+    """``keys, estimates, by_key influence, overall, overall influence`` of a keyed aggregation."""
+    cohort, time = attgt.cohort, attgt.time
+    event = time - cohort
     if kind == "group":
-        keys, estimates, columns = cohorts, [], []
-        for g in cohorts:
-            which = np.flatnonzero((cohort == g) & (g <= time) & (time <= cohort + max_e))
-            est, inf = _combine(attgt, which, pg, with_wif=False)
-            estimates.append(est); columns.append(inf)
-        estimates, by_key = np.array(estimates), np.column_stack(columns)
+        keys = cohorts
+        estimates, by_key = _each_key(attgt, keys, lambda g: (cohort == g) & (g <= time) & (time <= cohort + max_e),
+                                      pg, with_wif=False)
         overall_share = share_by_cohort / share_by_cohort.sum()
         overall = float(np.sum(overall_share * estimates))
         # the shares' influence, with the cohorts playing the role of cells
         influence = by_key @ overall_share + _weight_influence(
-            weights, unit_cohort, np.arange(len(cohorts)), share_by_cohort, cohorts, estimates)
+            attgt.unit_weights, attgt.unit_cohort, np.arange(len(cohorts)), share_by_cohort, cohorts, estimates)
     elif kind == "dynamic":
-        include = np.ones(len(att), dtype=bool)
-        event_times = np.unique(event)
-        if balance_e is not None:
-            include = (attgt.periods[-1] - cohort) >= balance_e
-            event_times = np.unique(event[include])
-            event_times = event_times[(event_times <= balance_e)
-                                      & (event_times >= balance_e - attgt.periods[-1] + attgt.periods[0])]
-        event_times = event_times[(event_times >= min_e) & (event_times <= max_e)]
-        if len(event_times) == 0:
-            raise IdentificationError("aggregate: no event times left after min_e/max_e/balance_e.")
-        keys, estimates, columns = event_times, [], []
-        for e in event_times:
-            which = np.flatnonzero((event == e) & include)
-            est, inf = _combine(attgt, which, pg, with_wif=True)
-            estimates.append(est); columns.append(inf)
-        estimates, by_key = np.array(estimates), np.column_stack(columns)
-        positive = event_times >= 0
+        keys, include = _event_times(attgt, event, min_e, max_e, balance_e)
+        estimates, by_key = _each_key(attgt, keys, lambda e: (event == e) & include, pg, with_wif=True)
+        positive = keys >= 0
         if not positive.any():
             raise IdentificationError("aggregate: no post-treatment event times (e >= 0) to average.")
         overall = float(estimates[positive].mean())
         influence = by_key[:, positive].mean(axis=1)
     else:  # calendar
         keys = np.unique(time[time >= cohorts.min()])
-        estimates, columns = [], []
-        for t in keys:
-            which = np.flatnonzero((time == t) & (cohort <= time))
-            est, inf = _combine(attgt, which, pg, with_wif=True)
-            estimates.append(est); columns.append(inf)
-        estimates, by_key = np.array(estimates), np.column_stack(columns)
+        estimates, by_key = _each_key(attgt, keys, lambda t: (time == t) & (cohort <= time), pg, with_wif=True)
         overall = float(estimates.mean())
         influence = by_key.mean(axis=1)
+    return keys, estimates, by_key, overall, influence
 
-    key_se, crit = standard_errors(by_key, boot, seed, tag * 10, clusters)
-    if boot is None:
-        crit = _NORMAL_CRIT
-    overall_se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
-    name = KINDS[kind]
-    table = pd.DataFrame({name: keys, "estimate": estimates, "std_error": key_se,
-                          "conf_low": estimates - crit * key_se,
-                          "conf_high": estimates + crit * key_se})
-    result = AggregateResults(kind, name, overall, overall_se[0], table, influence, notes,
-                              key_influence=by_key, clusters=clusters)
-    result.nobs = attgt.nobs
+
+def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf,
+              balance_e: int | None = None, level: float | None = None) -> AggregateResults:
+    """Aggregate an :class:`AttGtResults` like R ``did::aggte(type = kind)``; intervals at
+    ``level`` (default the ``att_gt`` result's)."""
+    if kind not in KINDS:
+        raise IdentificationError(f"aggregate: kind={kind!r}; use one of {sorted(KINDS)}.")
+    level = attgt.level if level is None else check_level(level, "aggregate")
+    cohort, time = attgt.cohort, attgt.time
+    weights, unit_cohort = attgt.unit_weights, attgt.unit_cohort
+    cohorts = np.unique(cohort)
+    share_by_cohort = np.array([np.mean(weights * (unit_cohort == g)) for g in cohorts])
+    pg = share_by_cohort[np.searchsorted(cohorts, cohort)]
+    boot, seed, clusters, tag = attgt.bootstrap, attgt.seed, attgt.clusters, _TAGS[kind]
+    notes = _notes(attgt, kind, level)
+
+    if kind == "simple":
+        keepers = np.flatnonzero((cohort <= time) & (time <= cohort + max_e))
+        estimate, influence = _combine(attgt, keepers, pg, with_wif=True)
+        se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
+        result = AggregateResults(kind, None, estimate, se[0], pd.DataFrame(), influence, notes,
+                                  clusters=clusters, level=level)
+    else:
+        keys, estimates, by_key, overall, influence = _by_key(attgt, kind, pg, share_by_cohort, cohorts,
+                                                              min_e, max_e, balance_e)
+        key_se, crit = standard_errors(by_key, boot, seed, tag * 10, clusters, level=level)
+        overall_se, _ = standard_errors(influence[:, None], boot, seed, tag, clusters)
+        table = pd.DataFrame({KINDS[kind]: keys, "estimate": estimates, "std_error": key_se})
+        result = AggregateResults(kind, KINDS[kind], overall, overall_se[0], table, influence, notes,
+                                  key_influence=by_key, clusters=clusters, level=level, key_crit=crit,
+                                  bootstrap=None if boot is None else (boot, seed, tag * 10))
+    result.nobs, result.n_clusters, result.control_group = attgt.nobs, attgt.n_clusters, attgt.control_group
+    result.options = dict(attgt.options, kind=kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
     return result
-

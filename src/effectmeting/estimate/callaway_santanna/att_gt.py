@@ -25,10 +25,9 @@ from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights,
 from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
 from effectmeting.estimate.callaway_santanna.timing import comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid import ESTIMATORS, PropensityFit, fit_logit
-from effectmeting.estimate.core.multiplier_bootstrap import multiplier_bootstrap
-from effectmeting.estimate.core.results import Results, confidence_interval
+from effectmeting.estimate.callaway_santanna.inference import standard_errors
+from effectmeting.estimate.core.results import Results, check_level, critical_value, key_terms
 
-ALPHA = 0.05
 
 
 @dataclass
@@ -98,8 +97,9 @@ def _numeric_columns(data: pd.DataFrame, outcome: str, time: str, cohort: str,
     return data.assign(**converted) if converted else data
 
 
-def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap) -> None:
+def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap, level) -> None:
     """Refuse option values att_gt does not know, with the accepted ones."""
+    check_level(level, "att_gt")
     if control not in ("never", "notyet"):
         raise OptionError(f"att_gt: control={control!r}; use 'never' or 'notyet'.")
     if method not in ESTIMATORS:
@@ -282,11 +282,13 @@ class AttGtResults(Results):
     """Group-time ATTs with unit-level influence functions; aggregate with ``.aggregate(kind)``."""
 
     title = "Group-time average treatment effects ATT(g,t) (Callaway & Sant'Anna 2021)"
+    estimator = "att_gt"
 
     def __init__(self, *, cohort, time, estimate, post, influence, panel, nobs: int,
                  bootstrap: int | None, seed: int | None, settings: dict,
-                 clusters: Clusters | None = None) -> None:
+                 clusters: Clusters | None = None, level: float = 0.95) -> None:
         super().__init__()
+        self.level = level
         self.cohort, self.time, self.estimate, self.post = cohort, time, estimate, post
         #: n x n_cells influence functions; n = units (panel) or rows (cross-sections)
         self.influence = influence
@@ -299,14 +301,26 @@ class AttGtResults(Results):
         #: cluster membership of the influence rows (None: each unit/row its own cluster)
         self.clusters = clusters
         self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0,
-                                                          clusters=clusters)
+                                                          clusters=clusters, level=level)
         self.notes.extend(panel.notes)
+        self.n_clusters = clusters.count if clusters is not None else self.n_units
+        self.control_group = "never-treated" if settings["control"] == "never" else "not-yet-treated"
+        self.options = dict(settings, bootstrap=bootstrap, seed=seed)
 
-    def tidy(self) -> pd.DataFrame:
-        low = self.estimate - self.crit_value * self.std_error
-        high = self.estimate + self.crit_value * self.std_error
-        return pd.DataFrame({"cohort": self.cohort, "time": self.time, "estimate": self.estimate,
-                             "std_error": self.std_error, "conf_low": low, "conf_high": high})
+    def _coefficients(self) -> pd.DataFrame:
+        table = pd.DataFrame({"cohort": self.cohort, "time": self.time})
+        table.insert(0, "term", key_terms(table, ["cohort", "time"]))
+        return table.assign(estimate=self.estimate, std_error=self.std_error)
+
+    def _critical_value(self, level: float) -> float:
+        """Normal, or with the bootstrap the simultaneous (sup-t) band's own critical value,
+        redrawn from the same seed at another ``level``."""
+        if self.bootstrap is None:
+            return critical_value(level)
+        if level == self.level:
+            return self.crit_value
+        return standard_errors(self.influence, self.bootstrap, self.seed, tag=0, clusters=self.clusters,
+                               level=level)[1]
 
     def plot(self, ax=None):
         """ATT(g,t) by period, one panel per cohort (as R ``did::ggdid``): pre-treatment cells
@@ -337,41 +351,19 @@ class AttGtResults(Results):
         return figure
 
     def aggregate(self, kind: str = "simple", *, min_e: float = -np.inf, max_e: float = np.inf,
-                  balance_e: int | None = None):
-        """Aggregate ATT(g,t) as R ``did::aggte``: kind = simple, group, dynamic or calendar."""
+                  balance_e: int | None = None, level: float | None = None):
+        """Aggregate ATT(g,t) as R ``did::aggte``: kind = simple, group, dynamic or calendar;
+        intervals at ``level`` (default: this result's)."""
         from effectmeting.estimate.callaway_santanna.aggregate import aggregate
 
-        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e)
-
-
-def standard_errors(influence: np.ndarray, bootstrap: int | None, seed: int | None,
-                    tag: int, clusters: Clusters | None = None) -> tuple[np.ndarray, float]:
-    """Analytic SEs ``sqrt(mean(IF^2)/n)`` with the normal critical value, or multiplier-bootstrap
-    SEs with the sup-t critical value (``tag`` makes separate, reproducible bootstrap streams).
-    With ``clusters`` the variance sums influence values within cluster first (CR1, see
-    :mod:`.clustering`) and the bootstrap draws one multiplier per cluster."""
-    n = influence.shape[0]
-    if clusters is not None:
-        if bootstrap is None:
-            se = np.sqrt(np.diag(clusters.vcov(influence)))
-            se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
-            return se, float(confidence_interval(0.0, 1.0)[1])
-        influence = clusters.bootstrap_influence(influence)
-    elif bootstrap is None:
-        # column sums of squares without an n x n_cells temporary (influence ** 2)
-        se = np.sqrt(np.einsum("ij,ij->j", influence, influence)) / n
-        se = np.where(se <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se)
-        return se, float(confidence_interval(0.0, 1.0)[1])
-    stream = None if seed is None else [seed, tag]
-    result = multiplier_bootstrap(influence, bootstrap, stream, alpha=ALPHA)
-    return result.std_error, result.crit_value
+        return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, level=level)
 
 
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
            control: str = "never", covariates: Sequence[str] | None = None, method: str = "dr",
            base_period: str = "varying", anticipation: int = 0, weights: str | None = None,
            panel: bool = True, bootstrap: int | None = None, seed: int | None = None,
-           cluster: str | None = None) -> AttGtResults:
+           cluster: str | None = None, level: float = 0.95) -> AttGtResults:
     """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, as R ``did::att_gt``.
 
     Parameters
@@ -389,9 +381,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     weights: optional column of (time-invariant) sampling weights.
     panel: True for a balanced panel (influence functions per unit); False for repeated
         cross-sections (DRDID ``*_rc`` estimators, influence functions per row).
-    bootstrap: None for analytic SEs and pointwise 95% intervals; an integer number of
+    bootstrap: None for analytic SEs and pointwise intervals; an integer number of
         multiplier-bootstrap draws (Rademacher, as R did) for bootstrap SEs and simultaneous
-        (sup-t) 95% bands.  ``seed`` makes the draws reproducible.
+        (sup-t) bands.  ``seed`` makes the draws reproducible.
+    level: confidence level of the intervals (and bands), 0 < level < 1.
     cluster: optional column of a coarser cluster (e.g. the municipality of person-level units),
         constant within unit.  Analytic variances then sum influence values within cluster
         (CR1, as diff-diff's ``cluster=``) and the bootstrap draws one weight per cluster (R
@@ -402,7 +395,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     ``influence`` is an n_units x n_cells array (per unit, also when clustered: the variance
     collapses it by ``result.clusters``).
     """
-    _check_options(control, method, base_period, anticipation, bootstrap)
+    _check_options(control, method, base_period, anticipation, bootstrap, level)
     require_frame(data, "att_gt")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel, cluster)
@@ -431,7 +424,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
                           settings=dict(control=control, method=method, base_period=base_period,
                                         anticipation=anticipation, covariates=covariates,
                                         cluster=cluster),
-                          clusters=clusters)
+                          clusters=clusters, level=level)
     result.notes.extend(notes)
     entities = f"{result.n_units} units" if panel else f"repeated cross-sections: {result.n_units} rows"
     clustering = (clusters.note() if clusters is not None else
@@ -441,7 +434,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         f"method {method}; base period {base_period}; anticipation {anticipation}; "
         f"{entities}, {clustering}.")
     result.notes.append(
-        "Intervals: pointwise 95%, analytic SEs from influence functions." if bootstrap is None else
-        f"Intervals: simultaneous (sup-t) 95% bands, multiplier bootstrap ({bootstrap} draws, "
+        f"Intervals: pointwise {level:.0%}, analytic SEs from influence functions." if bootstrap is None else
+        f"Intervals: simultaneous (sup-t) {level:.0%} bands, multiplier bootstrap ({bootstrap} draws, "
         f"Rademacher weights{', one per cluster' if clusters is not None else ''}, seed {seed}).")
     return result

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results, confidence_interval
+from effectmeting.estimate.core.results import Results, check_level, key_terms, new_figure
 
 
 def as_event_study(result, who: str) -> "EventStudyResults":
@@ -51,19 +51,15 @@ class EventStudyResults(Results):
         self.reference = tuple(int(r) for r in reference)
         self.estimate = float(estimate)
         self.std_error = float(std_error)
-        self.level = level
+        self.level = check_level(level, title)
 
-    def tidy(self) -> pd.DataFrame:
-        from scipy import stats
+    def _coefficients(self) -> pd.DataFrame:
+        table = pd.DataFrame({"event_time": self.event_time})
+        table.insert(0, "term", key_terms(table, ["event_time"]))
+        return table.assign(estimate=self.estimates, std_error=self.std_errors)
 
-        with np.errstate(divide="ignore", invalid="ignore"):
-            statistic = self.estimates / self.std_errors
-        low, high = confidence_interval(self.estimates, self.std_errors, self.level)
-        return pd.DataFrame({
-            "event_time": self.event_time, "estimate": self.estimates, "std_error": self.std_errors,
-            "statistic": statistic, "p_value": 2 * stats.norm.sf(np.abs(statistic)),
-            "conf_low": low, "conf_high": high,
-        })
+    def _overall(self) -> tuple[float, float] | None:
+        return (self.estimate, self.std_error) if np.isfinite(self.estimate) else None
 
     #: where the dotted line between pre- and post-adoption periods is drawn, and the plot's labels;
     #: subclasses with another event-time convention (dCDH: 1 = first switched period) override them.
@@ -75,13 +71,8 @@ class EventStudyResults(Results):
     def plot(self, ax=None):
         """Point estimates with confidence bars by event time, a zero line and the reference
         period(s) as open markers.  Returns the matplotlib Figure."""
-        import matplotlib.pyplot as plt
-
         table = self.tidy()
-        if ax is None:
-            figure, ax = plt.subplots(figsize=(7, 4))
-        else:
-            figure = ax.figure
+        figure, ax = new_figure(ax)
         ax.axhline(0.0, color="black", linewidth=0.8)
         ax.axvline(self.adoption_line, color="grey", linewidth=0.8, linestyle=":")
         ax.errorbar(table["event_time"], table["estimate"],

@@ -1,33 +1,65 @@
 """Results of a single test (wild cluster bootstrap, randomization inference) in the results
-family: ``tidy()`` (one row), ``summary()``, ``to_markdown()``, ``to_latex()``, ``to_html()``.
+family: ``tidy()`` (one row), ``conf_int(level)``, ``glance()``, ``summary()``, ``to_markdown()``, ``to_latex()``, ``to_html()``.
 
 These functions used to return a ``pandas.Series``; the result still reads like one
 (``result["p_value"]``, ``result.p_value``, ``result.equals(other)``, ``result.to_series()``).
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 
 from effectmeting.estimate.core.results import Results
 
 
 class InferenceResults(Results):
-    """One test of one coefficient: ``values`` (a Series: estimate, p_value, ...) and ``term``."""
+    """One test of one coefficient: ``values`` (a Series: estimate, p_value, ...) and ``term``.
 
-    def __init__(self, title: str, term: str, values: pd.Series, notes: Iterable[str] = ()) -> None:
+    ``tidy()`` follows the results contract: ``term, estimate, std_error, statistic, p_value,
+    conf_low, conf_high`` (NaN where the test has none: randomization inference has no standard
+    error or interval), then the test's other values (draws, n_clusters, ...).  ``interval``
+    (level -> (low, high)) lets ``conf_int(level)`` invert the test at any level.
+    """
+
+    _CONTRACT = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+
+    def __init__(self, title: str, term: str, values: pd.Series, notes: Iterable[str] = (), *,
+                 estimator: str = "", std_error: float = np.nan,
+                 interval: Callable[[float], tuple[float, float]] | None = None,
+                 options: dict | None = None) -> None:
         super().__init__()
         self.title = title
         self.term = term
         self.values = values
         self.notes.extend(notes)
+        self.estimator = estimator
+        self._std_error = float(std_error)
+        self._interval_at = interval
+        self.level = float(values["level"]) if "level" in values.index else 0.95
+        self.n_clusters = int(values["n_clusters"]) if "n_clusters" in values.index else None
+        self.options = dict(options or {})
 
-    def tidy(self) -> pd.DataFrame:
-        """One row: ``term`` and every value (estimate, p_value, ...) as a column."""
-        table = pd.DataFrame([self.values.to_numpy()], columns=list(self.values.index))
-        table.insert(0, "term", [self.term])
+    def _coefficients(self) -> pd.DataFrame:
+        values = self.values
+        table = pd.DataFrame({"term": [self.term], "estimate": [float(values["estimate"])],
+                              "std_error": [self._std_error],
+                              "statistic": [float(values.get("statistic", np.nan))],
+                              "p_value": [float(values["p_value"])]})
+        for name in values.index:
+            if name not in self._CONTRACT:
+                table[name] = [values[name]]
         return table
+
+    def _interval(self, table: pd.DataFrame, level: float):
+        if level == self.level and "conf_low" in self.values.index:
+            low, high = self.values["conf_low"], self.values["conf_high"]
+        elif self._interval_at is not None:
+            low, high = self._interval_at(level)
+        else:
+            low = high = np.nan
+        return np.array([float(low)]), np.array([float(high)])
 
     def to_series(self) -> pd.Series:
         return self.values.copy()

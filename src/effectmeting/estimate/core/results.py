@@ -1,19 +1,92 @@
-"""The results family shared by every estimator.
+"""The results contract shared by every estimator (in the spirit of broom, R ``did`` and linearmodels).
 
-Every estimator returns a subclass of :class:`Results`.  A subclass implements ``tidy()``
-(a DataFrame, one row per reported quantity) and sets ``title``; everything else (summary,
-Markdown/LaTeX/HTML export) is derived from ``tidy()`` here so all results look alike.
-Event-study results additionally implement ``plot()``.
+Every estimator returns a subclass of :class:`Results`, and every result answers the same calls:
+
+* ``tidy(level=None)``: one row per reported quantity with the columns :data:`TIDY_COLUMNS`
+  (``term, estimate, std_error, statistic, p_value, conf_low, conf_high``); key columns such as
+  ``cohort``, ``time`` or ``event_time`` sit between ``term`` and ``estimate``, columns peculiar
+  to one estimator (``weight``, ``lower``...) after ``conf_high``.  ``level`` defaults to the
+  level the result was estimated at (``result.level``, 0.95 unless asked otherwise);
+* ``tidy_overall(level=None)``: the same columns for the one overall effect of results that
+  carry one (aggregations, event studies), term :data:`OVERALL`; an empty frame otherwise;
+* ``conf_int(level=0.95)``: the interval columns at any level (``conf_low``, ``conf_high``,
+  indexed by ``term``);
+* ``glance()``: one row of model facts (estimator, ``nobs``, ``n_clusters``, control group,
+  level and the options that were used);
+* ``summary()``, ``to_markdown()``, ``to_latex()``, ``to_html()`` derived from ``tidy()``;
+* ``plot()``: a :class:`matplotlib.figure.Figure` made without pyplot, so the caller's backend
+  and open figures are left alone.
+
+A subclass provides its estimates, standard errors and key columns (``_coefficients()``) and,
+when it has them, its degrees of freedom (``df``: Student-t inference instead of normal).  The
+statistic, p-value and interval are computed here, once.  Results whose intervals are not
+``estimate +/- critical value x std_error`` (simultaneous bootstrap bands, test inversion,
+Rambachan-Roth sets) override ``_critical_value`` or ``_interval`` only.
 """
 from __future__ import annotations
 
 import html
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from effectmeting.errors import OptionError
+
+#: the columns every ``tidy()`` has, in this order (key columns go between term and estimate)
+TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+#: the term of a result's one overall effect (``tidy_overall``) and of single-effect results
+OVERALL = "ATT (overall)"
 TIDY_NUMERIC_FORMAT = "{:.4f}"
+
+
+def check_level(level: Any, who: str = "level") -> float:
+    """``level`` as a float in (0, 1), or an :class:`OptionError` naming the value."""
+    if isinstance(level, bool) or not isinstance(level, Real) or not 0 < float(level) < 1:
+        raise OptionError(f"{who}: level={level!r} must lie strictly between 0 and 1, e.g. 0.95 "
+                          "for a 95% confidence interval")
+    return float(level)
+
+
+def critical_value(level: float, df: float | None = None) -> float:
+    """Two-sided critical value at ``level``: standard normal, or Student-t with ``df`` degrees of freedom."""
+    level = check_level(level)
+    quantile = 0.5 + level / 2
+    return float(stats.norm.ppf(quantile) if df is None else stats.t.ppf(quantile, df))
+
+
+def p_values(statistic: Any, df: float | None = None) -> np.ndarray:
+    """Two-sided p-values of ``statistic`` (normal, or Student-t with ``df``)."""
+    magnitude = np.abs(np.asarray(statistic, dtype=float))
+    return 2 * (stats.norm.sf(magnitude) if df is None else stats.t.sf(magnitude, df))
+
+
+def confidence_interval(estimate: Any, std_error: Any, level: float = 0.95, df: float | None = None):
+    """Two-sided ``estimate -/+ critical_value(level, df) * std_error`` (arrays or scalars)."""
+    crit = critical_value(level, df)
+    estimate = np.asarray(estimate, dtype=float)
+    std_error = np.asarray(std_error, dtype=float)
+    return estimate - crit * std_error, estimate + crit * std_error
+
+
+def key_terms(table: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Row names from key columns, written ``key::value`` as fixest's ``i()`` names dummies (so
+    ``event_time::0`` of an event study lines up with the ``i(event_time, ref=-1)`` term of a
+    feols model in :func:`etable`); :data:`OVERALL` when there are no keys."""
+    if not keys:
+        return [OVERALL] * len(table)
+    return [", ".join(f"{key}::{_label(value)}" for key, value in zip(keys, row))
+            for row in table[keys].itertuples(index=False)]
+
+
+def _label(value: object) -> str:
+    if isinstance(value, (float, np.floating)) and np.isnan(value):
+        return "-"  # e.g. the never-treated control of a Bacon comparison
+    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _format_frame(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
@@ -24,20 +97,130 @@ def _format_frame(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return out.astype(str)
 
 
+def _fact(value: Any) -> Any:
+    """An option value as one cell of ``glance()`` (lists and tuples joined, None kept)."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) if len(value) else None
+    return value
+
+
+def new_figure(ax=None, figsize: tuple[float, float] = (7, 4)):
+    """``(figure, axes)``: ``ax``'s figure, or a new bare Figure (no pyplot state) with one Axes."""
+    if ax is not None:
+        return ax.figure, ax
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=figsize)
+    return figure, figure.add_subplot()
+
+
 class Results:
-    """Base class: subclasses provide ``tidy()`` and the attributes below."""
+    """Base class of every result; see the module docstring for the contract."""
 
     title: str = "Estimates"
+    #: name of the estimator, shown by ``glance()``
+    estimator: str = ""
     #: number of observations (rows) used
     nobs: int | None = None
+    #: number of clusters of the standard errors (None: not clustered or not applicable)
+    n_clusters: int | None = None
+    #: comparison units ("never-treated", "not-yet-treated", ...) where the estimator has them
+    control_group: str | None = None
+    #: confidence level of ``tidy()``'s intervals unless another is asked
+    level: float = 0.95
+    #: Student-t degrees of freedom of statistic, p-value and interval; None = normal
+    df: float | None = None
     #: free-form lines printed under the table by ``summary()`` (inference, notes)
     notes: list[str]
 
     def __init__(self) -> None:
         self.notes = []
+        #: the settings the estimate was made with (``glance()`` shows them)
+        self.options: dict[str, Any] = {}
 
-    def tidy(self) -> pd.DataFrame:  # pragma: no cover - abstract
-        raise NotImplementedError
+    # -- what a subclass provides -----------------------------------------------------------
+    def _coefficients(self) -> pd.DataFrame:  # pragma: no cover - abstract
+        """``term``, key columns, ``estimate``, ``std_error``, then any extra columns.  May carry
+        ``statistic``/``p_value`` of its own (tests); the interval always comes from ``_interval``."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement tidy()")
+
+    def _overall(self) -> tuple[float, float] | None:
+        """``(estimate, std_error)`` of the one overall effect, for results that have one."""
+        return None
+
+    def _critical_value(self, level: float) -> float | np.ndarray:
+        """Critical value of the rows' intervals (override for simultaneous bands)."""
+        return critical_value(level, self.df)
+
+    def _interval(self, table: pd.DataFrame, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(conf_low, conf_high)`` of the rows of ``table`` (from ``_coefficients``)."""
+        estimate = table["estimate"].to_numpy(dtype=float)
+        std_error = table["std_error"].to_numpy(dtype=float)
+        crit = self._critical_value(level)
+        return estimate - crit * std_error, estimate + crit * std_error
+
+    # -- the contract -------------------------------------------------------------------------
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """One row per reported quantity: :data:`TIDY_COLUMNS` plus key and extra columns."""
+        level = self.level if level is None else check_level(level, f"{type(self).__name__}.tidy")
+        return self._complete(self._coefficients(), self._interval, level)
+
+    def tidy_overall(self, level: float | None = None) -> pd.DataFrame:
+        """The overall effect as one row of :data:`TIDY_COLUMNS` (term :data:`OVERALL`), with a
+        pointwise interval; no rows for results without one overall effect."""
+        level = self.level if level is None else check_level(level, f"{type(self).__name__}.tidy_overall")
+        overall = self._overall()
+        if overall is None:
+            return pd.DataFrame(columns=TIDY_COLUMNS)
+        table = pd.DataFrame({"term": [OVERALL], "estimate": [float(overall[0])],
+                              "std_error": [float(overall[1])]})
+
+        def pointwise(rows: pd.DataFrame, level: float):
+            return confidence_interval(rows["estimate"], rows["std_error"], level, self.df)
+        return self._complete(table, pointwise, level)
+
+    def _complete(self, table: pd.DataFrame, interval, level: float) -> pd.DataFrame:
+        """``table`` with statistic, p-value and interval inserted after ``std_error``."""
+        table = table.reset_index(drop=True)
+        estimate = table["estimate"].to_numpy(dtype=float)
+        std_error = table["std_error"].to_numpy(dtype=float)
+        if "statistic" not in table.columns:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                table["statistic"] = estimate / std_error
+        if "p_value" not in table.columns:
+            table["p_value"] = p_values(table["statistic"], self.df)
+        low, high = interval(table, level)
+        table["conf_low"], table["conf_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+        first = list(table.columns[:list(table.columns).index("estimate")])
+        contract = TIDY_COLUMNS[1:]
+        rest = [c for c in table.columns if c not in first and c not in contract]
+        return table[first + contract + rest]
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """``conf_low``, ``conf_high`` at ``level`` (0 < level < 1), indexed by ``term``."""
+        table = self.tidy(check_level(level, f"{type(self).__name__}.conf_int"))
+        return table.set_index("term")[["conf_low", "conf_high"]]
+
+    def glance(self) -> pd.DataFrame:
+        """One row of model facts: estimator, nobs, n_clusters, control group, level, options."""
+        facts = {"estimator": self.estimator or type(self).__name__, "nobs": self.nobs,
+                 "n_clusters": _fact(self.n_clusters), "control_group": self.control_group, "level": self.level}
+        facts.update({key: _fact(value) for key, value in getattr(self, "options", {}).items()
+                      if key not in facts})
+        return pd.DataFrame([facts])
+
+    def plot(self, ax=None):
+        """Estimates with their intervals, one line per term, and a zero line.  Returns the Figure."""
+        table = self.tidy()
+        figure, ax = new_figure(ax, figsize=(7, max(2.5, 0.35 * len(table) + 1)))
+        positions = np.arange(len(table))[::-1]
+        ax.errorbar(table["estimate"], positions, fmt="o", color="C0", capsize=3,
+                    xerr=[table["estimate"] - table["conf_low"], table["conf_high"] - table["estimate"]])
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(positions, [str(t) for t in table["term"]])
+        ax.set_xlabel(f"estimate, {self.level:.0%} CI")
+        ax.set_title(self.title)
+        return figure
 
     # -- text and document exports, all derived from tidy() -------------------------------
     def summary(self, digits: int = 4) -> str:
@@ -88,14 +271,3 @@ class Results:
         )
         caption = f"<caption>{html.escape(self.title)}</caption>"
         return f'<table class="effectmeting">{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n'
-
-
-def confidence_interval(estimate: Any, std_error: Any, level: float = 0.95, df: float | None = None):
-    """Two-sided normal (or Student-t when ``df`` is given) interval."""
-    from scipy import stats
-
-    alpha = 1.0 - level
-    crit = stats.norm.ppf(1 - alpha / 2) if df is None else stats.t.ppf(1 - alpha / 2, df)
-    estimate = np.asarray(estimate, dtype=float)
-    std_error = np.asarray(std_error, dtype=float)
-    return estimate - crit * std_error, estimate + crit * std_error

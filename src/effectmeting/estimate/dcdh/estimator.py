@@ -56,7 +56,7 @@ import pandas as pd
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.dcdh.horizon import HorizonTerms, clustered_variance, horizon_terms
 from effectmeting.estimate.dcdh.panel import SwitchingPanel, prepare_switching_panel
-from effectmeting.estimate.core.results import confidence_interval
+from effectmeting.estimate.core.results import check_level, confidence_interval
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 
 
@@ -70,6 +70,8 @@ class DcdhResults(EventStudyResults):
     excluded: pd.DataFrame
     influence: np.ndarray  # (G, k) influence functions aligned with event_time
     normalized: bool
+    estimator = "dcdh"
+    control_group = "not-yet-switched units with the same baseline treatment"
 
     # Plot conventions: reference period 0 (the period before the switch), line between 0 and 1.
     adoption_line = 0.5
@@ -216,6 +218,7 @@ def dcdh(
     same baseline, and controls whose coefficients cannot be estimated (too few never-switchers
     with a switcher's baseline, or collinear control differences).
     """
+    level = check_level(level, "dcdh")
     effects = _check_counts("effects", effects, 1)
     placebos = _check_counts("placebos", placebos, 0)
     panel = prepare_switching_panel(data, outcome=outcome, unit=unit, time=time, treatment=treatment,
@@ -231,5 +234,8 @@ def dcdh(
     result = _event_study(terms, panel, normalized, average, average_se, level,
                           title=f"dCDH event study: {what} of switching '{treatment}' on '{outcome}'")
     result.excluded = _excluded_frame(terms, panel.units)
+    result.n_clusters = int(panel.cluster_codes.max()) + 1
+    result.options = {"effects": effects, "placebos": placebos, "controls": list(controls or []),
+                      "cluster": cluster or unit, "weights": weights, "normalized": normalized}
     result.notes = _notes(result, panel, cluster, level)
     return result

@@ -8,58 +8,27 @@ import pandas as pd
 
 from effectmeting.errors import InputError
 from effectmeting.estimate.core.checks import OptionError
-from effectmeting.estimate.core.results import Results
-
-#: tidy() columns that hold numbers about a row, not its label
-_STATISTICS = {"estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "weight",
-               "df", "nobs", "lower", "upper", "n"}
-#: label of the overall effect an event-study / aggregate result carries in ``estimate``
-OVERALL = "ATT (overall)"
+from effectmeting.estimate.core.results import OVERALL, Results  # noqa: F401 (OVERALL re-exported)
 
 
-def _label(value: object) -> str:
-    if isinstance(value, (float, np.floating)) and np.isnan(value):
-        return "-"  # e.g. the never-treated control of a Bacon comparison
-    if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _row_labels(tidy: pd.DataFrame) -> list[str]:
-    """Row names: ``term`` when the table has one (feols); otherwise its key columns written
-    ``key::value`` as ``i()`` names dummies, so ``event_time::0`` of an event study lines up with
-    the ``i(event_time, ref=-1)`` term of a feols model."""
-    if "term" in tidy.columns:
-        return [str(t) for t in tidy["term"]]
-    keys = [c for c in tidy.columns if c not in _STATISTICS]
-    if not keys:
-        return [OVERALL] * len(tidy)
-    return [", ".join(f"{key}::{_label(value)}" for key, value in zip(keys, row))
-            for row in tidy[keys].itertuples(index=False)]
-
-
-def _cell(estimate: float, std_error: float | None, digits: int) -> str:
-    if std_error is None or not np.isfinite(std_error):
+def _cell(estimate: float, std_error: float, digits: int) -> str:
+    if not np.isfinite(std_error):
         return f"{estimate:.{digits}f}"
     return f"{estimate:.{digits}f} ({std_error:.{digits}f})"
 
 
 def _cells(result: Results, digits: int) -> dict[str, str]:
-    """term -> "estimate (std_error)" for one model; the overall effect of event-study and
-    aggregate results (scalar ``estimate``/``std_error`` attributes) as row :data:`OVERALL`."""
+    """term -> "estimate (std_error)" for one model from its ``tidy()``, plus its overall effect
+    (``tidy_overall()``) as row :data:`OVERALL` when the table has more than that one row."""
     tidy = result.tidy()
-    if "estimate" not in tidy.columns:
+    if tidy["estimate"].isna().all():
         raise InputError(f"etable: {type(result).__name__} ({result.title!r}) has no 'estimate' "
-                         "column to tabulate (a test result?); report it with .summary() instead")
-    labels = _row_labels(tidy)
-    errors = tidy["std_error"] if "std_error" in tidy.columns else [None] * len(tidy)
-    cells = {label: _cell(float(est), None if se is None else float(se), digits)
-             for label, est, se in zip(labels, tidy["estimate"], errors)}
-    overall = getattr(result, "estimate", None)
-    # a one-row table already is the overall effect (simple aggregation, HonestDiD bound)
-    if len(tidy) > 1 and OVERALL not in cells and isinstance(overall, (float, np.floating)) and np.isfinite(overall):
-        se = getattr(result, "std_error", None)
-        cells[OVERALL] = _cell(float(overall), None if se is None else float(se), digits)
+                         "to tabulate (a test result?); report it with .summary() instead")
+    overall = result.tidy_overall()
+    rows = pd.concat([tidy, overall], ignore_index=True) if len(tidy) > 1 and len(overall) else tidy
+    cells: dict[str, str] = {}
+    for term, estimate, std_error in zip(rows["term"], rows["estimate"], rows["std_error"]):
+        cells.setdefault(str(term), _cell(float(estimate), float(std_error), digits))
     return cells
 
 
@@ -83,9 +52,10 @@ def etable(results: Sequence[Results], *, digits: int = 3, names: Sequence[str] 
     for label, result in zip(labels, results):
         cells = _cells(result, digits)
         terms.extend(cells)
-        cells["Observations"] = f"{result.nobs:,}" if result.nobs is not None else ""
-        cells["Fixed effects"] = ", ".join(getattr(result, "fixed_effects", []) or []) or "-"
-        cells["Vcov"] = getattr(result, "vcov_type", "")
+        facts = result.glance().iloc[0]
+        cells["Observations"] = f"{int(facts['nobs']):,}" if pd.notna(facts["nobs"]) else ""
+        cells["Fixed effects"] = facts.get("fixed_effects") or "-"
+        cells["Vcov"] = facts.get("vcov") or ""
         columns[label] = cells
     order = list(dict.fromkeys(terms)) + ["Observations", "Fixed effects", "Vcov"]
     table = pd.DataFrame(columns).reindex(order).fillna("")

@@ -8,9 +8,7 @@ import pandas as pd
 from scipy import stats
 
 from effectmeting.estimate.core.covariance import Covariance
-from effectmeting.estimate.core.results import Results
-
-TIDY_COLUMNS = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"]
+from effectmeting.estimate.core.results import TIDY_COLUMNS, Results, p_values  # noqa: F401 (re-exported)
 
 
 class FeolsResults(Results):
@@ -19,8 +17,12 @@ class FeolsResults(Results):
     Attributes: ``coef`` (Series), ``vcov`` (DataFrame), ``se``, ``nobs``, ``resid`` (Series
     on the rows used), ``dof`` (t-distribution degrees of freedom: ``n - df_k`` for iid/hc1,
     ``G - 1`` for clustered), ``df_k``, ``n_dropped_missing``, ``n_singletons``,
-    ``dropped_collinear``, ``fixed_effects``, ``vcov_type``, ``notes``.
+    ``dropped_collinear``, ``fixed_effects``, ``vcov_type``, ``notes``.  ``tidy()``,
+    ``conf_int()``, ``glance()`` follow the results contract (Student-t with ``dof`` df);
+    ``coef``, ``se``, ``tstat`` and ``pvalue`` stay as Series accessors.
     """
+
+    estimator = "feols"
 
     def __init__(self, *, formula: str, coef: np.ndarray, vcov: Covariance, names: list[str],
                  nobs: int, resid: pd.Series, fixed_effects: list[str], cluster: list[str],
@@ -35,6 +37,7 @@ class FeolsResults(Results):
         self.nobs = nobs
         self.resid = resid
         self.dof = vcov.df_t
+        self.df = self.dof
         self.df_k = vcov.df_k
         self.fixed_effects = fixed_effects
         self.cluster = cluster
@@ -45,6 +48,9 @@ class FeolsResults(Results):
         self.n_singletons = n_singletons
         self.dropped_collinear = dropped_collinear
         self._transformed = transformed
+        self.options = {"vcov": self.vcov_type, "fixed_effects": list(fixed_effects), "weights": weights,
+                        "dof": self.dof, "n_dropped_missing": n_dropped_missing, "n_singletons": n_singletons,
+                        "dropped_collinear": list(dropped_collinear)}
         self.notes = list(notes)
         self.notes.append(f"Standard errors: {self.vcov_type}; t distribution with {self.dof:,} df "
                           "(fixest default small-sample correction).")
@@ -55,21 +61,11 @@ class FeolsResults(Results):
 
     @property
     def pvalue(self) -> pd.Series:
-        return pd.Series(2 * stats.t.sf(np.abs(self.tstat), self.dof), index=self.coef.index,
-                         name="p_value")
+        return pd.Series(p_values(self.tstat, self.dof), index=self.coef.index, name="p_value")
 
-    def tidy(self, level: float = 0.95) -> pd.DataFrame:
-        """One row per term: estimate, std_error, t statistic, p-value and a ``level`` interval."""
-        crit = stats.t.ppf(0.5 + level / 2, self.dof)
-        return pd.DataFrame({
-            "term": self.coef.index,
-            "estimate": self.coef.to_numpy(),
-            "std_error": self.se.to_numpy(),
-            "statistic": self.tstat.to_numpy(),
-            "p_value": self.pvalue.to_numpy(),
-            "conf_low": (self.coef - crit * self.se).to_numpy(),
-            "conf_high": (self.coef + crit * self.se).to_numpy(),
-        }, columns=TIDY_COLUMNS)
+    def _coefficients(self) -> pd.DataFrame:
+        return pd.DataFrame({"term": self.coef.index, "estimate": self.coef.to_numpy(),
+                             "std_error": self.se.to_numpy()})
 
     def wald_test(self, terms: Sequence[str] | np.ndarray, q: Sequence[float] | float | None = None,
                   ) -> pd.Series:

@@ -89,4 +89,6 @@ def randomization_inference(formula: str, data: pd.DataFrame, *, term: str, trea
            else f"{len(assignments)} random reassignments, seed {seed}")
     return InferenceResults(
         f"Randomization inference for {term} ({treatment} permuted across {n_clusters} {cluster} clusters)",
-        term, values, notes=[f"Sharp null of no effect; {how}; p-value two-sided (ties count as extreme)."])
+        term, values, notes=[f"Sharp null of no effect; {how}; p-value two-sided (ties count as extreme)."],
+        estimator="randomization_inference",
+        options={"treatment": treatment, "cluster": cluster, "permutations": permutations, "seed": seed})

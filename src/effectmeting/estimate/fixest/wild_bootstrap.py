@@ -234,13 +234,19 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
     if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
         raise OptionError(f"wild_cluster_bootstrap: B={B!r} must be a positive whole number of draws, e.g. 999")
     curve = wcr_pvalue_curve(result, term, B=B, weights=weights, seed=seed)
-    alpha = 1 - level
     n_clusters = int(result._transformed.cluster_codes[0].max()) + 1
     se_fit = float(result.se[term])
-    # the cluster-robust interval's half-width is the starting bracket of the search
-    start = float(stats.t.ppf(1 - alpha / 2, max(n_clusters - 1, 1)) * se_fit)
-    if not np.isfinite(start) or start <= 0:
-        start = curve.se if curve.se > 0 else 1.0
+
+    def interval(level: float) -> tuple[float, float]:
+        """The ``level`` interval by inverting the test on the same draws."""
+        alpha = 1 - level
+        # the cluster-robust interval's half-width is the starting bracket of the search
+        start = float(stats.t.ppf(1 - alpha / 2, max(n_clusters - 1, 1)) * se_fit)
+        if not np.isfinite(start) or start <= 0:
+            start = curve.se if curve.se > 0 else 1.0
+        return _outer_crossing(curve, alpha, -1.0, start), _outer_crossing(curve, alpha, 1.0, start)
+
+    conf_low, conf_high = interval(level)
     values = pd.Series({
         "estimate": curve.estimate,
         "statistic": (curve.estimate - r) / se_fit,
@@ -249,12 +255,14 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
         "n_clusters": n_clusters,
         "r": float(r),
         "level": float(level),
-        "conf_low": _outer_crossing(curve, alpha, -1.0, start),
-        "conf_high": _outer_crossing(curve, alpha, 1.0, start),
+        "conf_low": conf_low,
+        "conf_high": conf_high,
     })
     how = ("all 2**G sign vectors enumerated" if weights == "rademacher" and 2 ** n_clusters <= B
            else f"{curve.draws} draws, seed {seed}")
     return InferenceResults(
         f"Wild cluster bootstrap (WCR, {weights} weights) of H0: {term} = {r:g}", term, values,
         notes=[f"{n_clusters} clusters; {how}; p-value two-sided (ties count as extreme); "
-               f"{level:.0%} interval by test inversion (same draws for every null value)."])
+               f"{level:.0%} interval by test inversion (same draws for every null value)."],
+        estimator="wild_cluster_bootstrap", std_error=se_fit, interval=interval,
+        options={"weights": weights, "B": B, "seed": seed, "r": float(r), "cluster_vcov": result.vcov_type})

@@ -40,18 +40,18 @@ Kolesar, M. (2018), "Optimal inference in a class of regression models", Econome
 """
 from __future__ import annotations
 
+import functools
 from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.sensitivity.honest_arp import (
     MomentProblem, accept_theta, least_favorable_cv, standard_normal_draws,
 )
 from effectmeting.estimate.sensitivity.honest_flci import optimal_flci
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, check_level, confidence_interval, key_terms, new_figure
 from effectmeting.estimate.core.event_study_results import EventStudyResults, as_event_study
 
 
@@ -62,7 +62,12 @@ class HonestDiDResults(Results):
     ``estimate``/``std_error``: ``l'beta_post`` and its standard error (relative magnitudes,
     original), or the optimal affine estimator ``v'beta`` the FLCI is centred on and its
     standard error (smoothness).  ``notes`` says when the set is empty or reaches the grid edge.
+    ``tidy()`` rows carry ``lower``/``upper`` and ``ci_method`` after the interval; statistic and
+    p-value are those of the original (parallel-trends) row only.  ``conf_int(level)`` at another
+    level re-runs :func:`honest_did` with the same options.
     """
+
+    estimator = "honest_did"
 
     def __init__(self, *, method: str, parameter: float, estimate: float, std_error: float, lower: float,
                  upper: float, conf_low: float, conf_high: float, ci_method: str, level: float = 0.95) -> None:
@@ -73,12 +78,26 @@ class HonestDiDResults(Results):
         self.lower, self.upper = lower, upper
         self.conf_low, self.conf_high = conf_low, conf_high
         self.ci_method, self.level = ci_method, level
+        self.options = {"method": method, "parameter": parameter, "ci_method": ci_method}
+        #: level -> the same analysis at that level (None: the original CI, normal)
+        self._refit = None
 
-    def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame({"method": [self.method], "parameter": [self.parameter],
-                             "estimate": [self.estimate], "std_error": [self.std_error],
-                             "lower": [self.lower], "upper": [self.upper], "conf_low": [self.conf_low],
-                             "conf_high": [self.conf_high], "ci_method": [self.ci_method]})
+    def _coefficients(self) -> pd.DataFrame:
+        table = pd.DataFrame({"method": [self.method], "parameter": [self.parameter],
+                              "estimate": [self.estimate], "std_error": [self.std_error]})
+        table.insert(0, "term", key_terms(table, ["method", "parameter"]))
+        if self._refit is not None:  # a robust interval: no Wald statistic or p-value belongs to it
+            table = table.assign(statistic=np.nan, p_value=np.nan)
+        return table.assign(lower=self.lower, upper=self.upper, ci_method=self.ci_method)
+
+    def _interval(self, table, level: float):
+        if level == self.level:
+            return np.array([self.conf_low]), np.array([self.conf_high])
+        if self._refit is None:
+            low, high = confidence_interval(self.estimate, self.std_error, level)
+            return np.atleast_1d(low), np.atleast_1d(high)
+        again = self._refit(level=level)
+        return np.array([again.conf_low]), np.array([again.conf_high])
 
 
 class HonestDiDSensitivityResults(Results):
@@ -92,17 +111,22 @@ class HonestDiDSensitivityResults(Results):
         for row in rows:
             self.notes.extend(n for n in row.notes if n not in self.notes)
 
-    def tidy(self) -> pd.DataFrame:
-        return pd.concat([self.original.tidy()] + [row.tidy() for row in self.rows], ignore_index=True)
+    estimator = "honest_did_sensitivity"
+
+    @property
+    def level(self) -> float:  # type: ignore[override]
+        return self.original.level
+
+    def _coefficients(self) -> pd.DataFrame:
+        return pd.concat([row._coefficients() for row in [self.original, *self.rows]], ignore_index=True)
+
+    def _interval(self, table, level: float):
+        bounds = [row._interval(None, level) for row in [self.original, *self.rows]]
+        return np.concatenate([b[0] for b in bounds]), np.concatenate([b[1] for b in bounds])
 
     def plot(self, ax=None):
         """Confidence interval per ``Mbar``/``M``, the original CI first.  Returns the Figure."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            figure, ax = plt.subplots(figsize=(7, 4))
-        else:
-            figure = ax.figure
+        figure, ax = new_figure(ax)
         table = self.tidy()
         positions = np.arange(len(table))
         mids = ((table["conf_low"] + table["conf_high"]) / 2).to_numpy()
@@ -233,9 +257,9 @@ def _refine_edge(accepted, rejected: float, inside: float, levels: int = 3, poin
 def _original(beta, sigma, n_pre, l_vec, level) -> HonestDiDResults:
     estimate = float(l_vec @ beta[n_pre:])
     se = float(np.sqrt(l_vec @ sigma[n_pre:, n_pre:] @ l_vec))
-    z = stats.norm.ppf(0.5 + level / 2)
+    low, high = confidence_interval(estimate, se, level)
     return HonestDiDResults(method="original", parameter=np.nan, estimate=estimate, std_error=se, lower=estimate,
-                            upper=estimate, conf_low=estimate - z * se, conf_high=estimate + z * se,
+                            upper=estimate, conf_low=float(low), conf_high=float(high),
                             ci_method="original (parallel trends)", level=level)
 
 
@@ -265,8 +289,7 @@ def honest_did(
     least-favourable critical value; HonestDiD uses 1000).  See the module docstring.
     """
     beta, sigma, n_pre, n_post, l_vec = _inputs(result, weights)
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
+    level = check_level(level, "honest_did")
     original = _original(beta, sigma, n_pre, l_vec, level)
     tails = np.cumsum(l_vec[::-1])[::-1]  # S_s = sum_{t >= s} l_t
     notes: list[str] = []
@@ -316,6 +339,10 @@ def honest_did(
     out = HonestDiDResults(method=method, parameter=parameter, estimate=estimate, std_error=se, lower=id_set[0],
                            upper=id_set[1], conf_low=low, conf_high=high, ci_method=ci_method, level=level)
     out.notes.extend(notes)
+    out.nobs = result.nobs
+    out._refit = functools.partial(honest_did, result, method=method, mbar=mbar, m=m, weights=weights, ci=ci,
+                                   grid_points=grid_points, grid_bounds=grid_bounds, refine=refine,
+                                   lf_simulations=lf_simulations, seed=seed)
     return out
 
 

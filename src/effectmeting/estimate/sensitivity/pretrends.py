@@ -29,9 +29,14 @@ __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDi
 
 
 class PretrendTestResults(Results):
-    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = count)."""
+    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = count).
+
+    ``tidy()`` has one row (term ``pre-period coefficients = 0``): no estimate, standard error or
+    interval (NaN), the Wald ``statistic`` and ``p_value``, then ``df`` and ``event_times``.
+    """
 
     title = "Joint pre-trend test (H0: all pre-period coefficients are zero)"
+    estimator = "pretrend_test"
 
     def __init__(self, statistic: float, df: int, event_times: list[int]) -> None:
         super().__init__()
@@ -39,11 +44,17 @@ class PretrendTestResults(Results):
         self.df = int(df)
         self.p_value = float(stats.chi2.sf(statistic, df))
         self.event_times = event_times
+        self.options = {"test": "wald_chi2", "chi2_df": self.df,
+                        "event_times": [int(e) for e in event_times]}
 
-    def tidy(self) -> pd.DataFrame:
-        return pd.DataFrame({"test": ["wald_chi2"], "statistic": [self.statistic], "df": [self.df],
-                             "p_value": [self.p_value],
-                             "event_times": [",".join(str(e) for e in self.event_times)]})
+    def _coefficients(self) -> pd.DataFrame:
+        return pd.DataFrame({"term": ["pre-period coefficients = 0"], "test": ["wald_chi2"], "estimate": [np.nan],
+                             "std_error": [np.nan], "statistic": [self.statistic], "p_value": [self.p_value],
+                             "df": [self.df], "event_times": [",".join(str(e) for e in self.event_times)]})
+
+    def _interval(self, table, level: float):
+        # a joint test has no interval; ``df`` here is the chi-square df, not a t distribution's
+        return np.array([np.nan]), np.array([np.nan])
 
 
 def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = None) -> PretrendTestResults:

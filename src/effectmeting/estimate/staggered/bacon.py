@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, key_terms
 from effectmeting.estimate.staggered.panel import prepare, twfe_ols
 
 TREATED_VS_UNTREATED = "Treated vs Untreated"
@@ -35,6 +35,9 @@ class BaconResults(Results):
     (``estimate``, the weighted sum; ``twfe_estimate``, the regression coefficient)."""
 
     title = "Goodman-Bacon decomposition of the TWFE DiD coefficient"
+    estimator = "bacon_decomposition"
+    #: the comparisons are descriptive: no standard errors, statistics or intervals (NaN)
+    KEYS = ("comparison_type", "treated_cohort", "control_cohort")
 
     def __init__(self, comparisons: pd.DataFrame, twfe_estimate: float, nobs: int) -> None:
         super().__init__()
@@ -43,11 +46,17 @@ class BaconResults(Results):
         self.std_error = np.nan  # the decomposition is descriptive
         self.twfe_estimate = float(twfe_estimate)
         self.nobs = nobs
+        self.options = {"twfe_estimate": self.twfe_estimate, "comparisons": len(comparisons)}
         self.notes.append(f"Weighted sum of 2x2 estimates {self.estimate:.6f}; TWFE coefficient "
                           f"{self.twfe_estimate:.6f}")
 
-    def tidy(self) -> pd.DataFrame:
-        return self.comparisons.copy()
+    def _coefficients(self) -> pd.DataFrame:
+        table = self.comparisons[[*self.KEYS, "estimate"]].copy()
+        table.insert(0, "term", key_terms(table, list(self.KEYS)))
+        return table.assign(std_error=np.nan, weight=self.comparisons["weight"].to_numpy())
+
+    def _overall(self) -> tuple[float, float]:
+        return self.estimate, self.std_error
 
     def plot(self, ax=None):
         """Each 2x2 estimate against its weight, one colour per comparison type, with the TWFE

@@ -69,6 +69,10 @@ def event_study_twfe(
         event_time=event_times, estimates=coefficients, vcov=vcov, nobs=int(panel.y.size), reference=(-1,),
         estimate=float(average @ coefficients), std_error=float(np.sqrt(average @ vcov @ average)),
     )
+    result.estimator = "event_study_twfe"
+    result.control_group = "never- and not-yet-treated (TWFE)"
+    result.n_clusters = int(np.unique(panel.cluster_codes).size)
+    result.options = {"window": f"{low}..{high}", "bin_endpoints": bin_endpoints, "cluster": cluster or unit}
     result.notes.extend(notes)
     result.notes.append(f"CR1 clustered by {cluster or unit}; estimate = mean of post-period coefficients")
     return result

@@ -51,6 +51,8 @@ class ImputationResults(EventStudyResults):
     treatment_effects: pd.DataFrame
     #: covariance of (overall, horizon_0, horizon_1, ...) from the Theorem-3 variance
     overall_vcov: np.ndarray
+    estimator = "imputation_did"
+    control_group = "untreated observations (never- and not-yet-treated)"
 
 
 def _design(data: StaggeredData, rows: np.ndarray) -> sp.csr_matrix:
@@ -176,6 +178,9 @@ def imputation_did(
     )
     result.overall_vcov = vcov
     result.notes.extend(notes)
+    result.n_clusters = int(n_clusters)
+    result.options = {"covariates": list(covariates or []), "horizons": list(horizons), "pretrends": pretrends,
+                      "weights": weights, "cluster": cluster or unit, "leave_one_out": leave_one_out}
     result.treatment_effects = pd.DataFrame({
         unit: panel.frame[unit].to_numpy()[target_rows], time: panel.frame[time].to_numpy()[target_rows],
         "cohort": panel.cohort[target_rows], "event_time": h_target, "tau": tau,

@@ -34,6 +34,7 @@ class SunAbrahamResults(EventStudyResults):
     """IW event study; ``cohort_effects`` holds the CATT(g, e) table."""
 
     cohort_effects: pd.DataFrame
+    estimator = "sun_abraham"
 
 
 def sun_abraham(
@@ -98,6 +99,9 @@ def sun_abraham(
     result.cohort_effects = counts.rename(columns={"g": "cohort", "e": "event_time", "n": "nobs"}).assign(
         estimate=catt, std_error=np.sqrt(np.diag(catt_vcov)),
     )
+    result.n_clusters = int(np.unique(panel.cluster_codes).size)
+    result.control_group = "never-treated" if control == "never" else "last-treated cohort"
+    result.options = {"control": control, "covariates": list(covariates or []), "cluster": cluster or unit}
     result.notes.extend(notes)
     result.notes.append(f"Overall ATT {result.estimate:.4f} (SE {result.std_error:.4f}); CR1 clustered by "
                         f"{cluster or unit}; delta-method SEs with cohort shares held fixed")
