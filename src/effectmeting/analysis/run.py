@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.analysis.config import AnalysisConfig, check_against_panel, load_analysis
-from effectmeting.errors import AnalysisConfigError, IdentificationError
+from effectmeting.errors import AnalysisConfigError, IdentificationError, OptionError
 
 ESTIMATE_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
                     "conf_high", "p_value", "n_units"]
@@ -102,7 +102,7 @@ def _study(panel, design, config: AnalysisConfig):
             part = extra.tidy()
             rows.append(part[part["aggregation"] == "subgroup"])
             main.notes.extend(n for n in extra.notes if column in n)
-    except IdentificationError as exc:
+    except (IdentificationError, OptionError) as exc:
         raise AnalysisConfigError(f"{config.path}: {design.path}: {exc}") from None
     return main, pd.concat(rows, ignore_index=True)
 
@@ -212,7 +212,7 @@ def _costs(panel, config: AnalysisConfig) -> dict:
                                       bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator,
                                       control=control)
             ratios.append(result)
-    except IdentificationError as exc:
+    except (IdentificationError, OptionError) as exc:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
     effects = effect.tidy().assign(design=request.design, estimator=request.estimator, control=control)
     per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator, control=control,

@@ -11,7 +11,7 @@ from effectmeting.designs.dimensions import DesignError
 from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
 from effectmeting.designs.mergers import merged_municipalities
 from effectmeting.designs.treatments import derive_treatment
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.fixest.feols import feols
 from effectmeting.study import diagnostics as diag
@@ -70,12 +70,13 @@ def _absorbing(timing, control: str, design: str, switchers: str
     cohorts = frame.drop_duplicates("municipality")["first_adoption_year"]
     if not (cohorts > 0).any():
         raise IdentificationError(f"design {design!r}: no municipality adopts it within the panel's years "
-                                  "(after leaving out switchers and municipalities treated from the start)")
+                                  "(after leaving out switchers and municipalities treated from the start)",
+                                  reason="no_treated")
     if control == "never" and not (cohorts == 0).any():
         raise IdentificationError(
             f"design {design!r}: every municipality adopts it at some point, so there is no never-treated "
             "comparison group for control='never'; use control='notyet' (not-yet-adopting municipalities "
-            "as controls; the last adoption years are then not identified)")
+            "as controls; the last adoption years are then not identified)", reason="no_never_treated")
     return frame[["municipality", "year", "treated", "first_adoption_year"]], excluded, notes
 
 
@@ -155,12 +156,12 @@ def _merged(panel, timing) -> tuple[pd.DataFrame, list[str]]:
 def _check_options(multiplicity: str, bootstrap, switchers: str) -> None:
     """Refuse option values :func:`check_request` does not cover (before any estimation)."""
     if multiplicity not in MULTIPLICITY:
-        raise IdentificationError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
+        raise OptionError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
     if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
                                   or bootstrap < 19):
-        raise IdentificationError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
+        raise OptionError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
     if switchers not in ("exclude", "first_adoption"):
-        raise IdentificationError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
+        raise OptionError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
 
 
 def _treatments(panel, timing, design: str, estimators: list[str], control: str, switchers: str):

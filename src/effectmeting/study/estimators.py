@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import FewClustersWarning, IdentificationError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.dcdh.estimator import dcdh
 from effectmeting.estimate.staggered.event_study import event_study_twfe
@@ -185,7 +185,7 @@ def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: lis
     n = int(frame[UNIT].nunique())
     with warnings.catch_warnings():
         if n < FEW_CLUSTERS:  # feols warns and recommends the wild bootstrap, which is used below instead
-            warnings.filterwarnings("ignore", message="only .* clusters")
+            warnings.simplefilter("ignore", FewClustersWarning)
         static = feols(formula, frame, vcov={"cluster": UNIT})
     term = static.tidy().set_index("term").loc["treated"]
     p_value, conf_low, conf_high = term["p_value"], term["conf_low"], term["conf_high"]
@@ -225,7 +225,7 @@ def run_dcdh(frame: pd.DataFrame, outcome: str) -> EstimatorRun:
                           effects=effects, placebos=placebos)
             break
         except IdentificationError as exc:
-            if "placebo" in str(exc) and placebos > 0:
+            if exc.reason == "no_switchers_placebo" and placebos > 0:
                 placebos -= 1
             elif effects > 1:
                 effects -= 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError, InputError
+from effectmeting.errors import InputError, OptionError
 from effectmeting.estimate.core.results import Results, _format_frame
 from effectmeting.study.spec import ESTIMATORS
 
@@ -98,7 +98,7 @@ class DesignEffectStudy(Results):
     def event_times(self, outcome: str) -> dict[str, pd.DataFrame]:
         """Per estimator, the event-time rows of ``outcome`` (``event_time`` int, estimate, CI)."""
         if outcome not in self.outcomes:
-            raise IdentificationError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
+            raise OptionError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
         table = self.tidy()
         table = table[(table["outcome"] == outcome) & (table["aggregation"] == "event_time")]
         frames = {}

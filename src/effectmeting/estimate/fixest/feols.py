@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import FormulaError, IdentificationError, InputError
+from effectmeting.errors import FewClustersWarning, FormulaError, IdentificationError, InputError
 from effectmeting.estimate.core.checks import OptionError, nonnegative_weights, numeric_column, require_frame, show
 from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.feols_results import FeolsResults
@@ -222,7 +222,7 @@ def _solve(formula: str, combined: np.ndarray, names: list[str], notes: list[str
         notes.append(f"Dropped collinear regressors: {', '.join(dropped)}.")
     if not kept:
         raise IdentificationError(f"every regressor in {formula!r} is collinear with the "
-                                  "fixed effects; nothing can be estimated")
+                                  "fixed effects; nothing can be estimated", reason="collinear")
     if dropped:
         # move the kept columns to the front in place (kept is increasing, so no column is
         # overwritten before it is moved) and use a view instead of an (n, k) copy
@@ -259,7 +259,7 @@ def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarr
             raise IdentificationError(
                 f"{formula!r}: cluster column {column!r} has a single cluster on the "
                 f"{n_obs:,} rows used; clustered standard errors need at least two (and "
-                "reliable ones about 50). Cluster by a finer column or use vcov='hc1'")
+                "reliable ones about 50). Cluster by a finer column or use vcov='hc1'", reason="too_few_clusters")
     covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
                                             fe_codes=fe_codes, cluster_codes=cluster_codes)
     if cluster_columns and min(covariance.n_clusters) < FEW_CLUSTERS:
@@ -267,7 +267,7 @@ def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarr
             f"only {min(covariance.n_clusters)} clusters ({', '.join(cluster_columns)}): "
             "cluster-robust t-tests over-reject with fewer than 50 clusters; use "
             "effectmeting.estimate.fixest.wild_bootstrap.wild_cluster_bootstrap for the p-value.",
-            UserWarning, stacklevel=3)
+            FewClustersWarning, stacklevel=3)
     return covariance, cluster_codes, fe_sizes
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.sensitivity.honest_did import (  # noqa: F401  (re-exported public API)
     HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
 )
@@ -56,9 +56,10 @@ def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = 
     result = as_event_study(result, "pretrend_test")
     chosen = result.event_time < 0 if event_times is None else np.isin(result.event_time, event_times)
     if event_times is not None and any(e >= 0 for e in event_times):
-        raise ValueError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")
+        raise OptionError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")
     if not chosen.any():
-        raise IdentificationError("the event-study result has no pre-period coefficients to test")
+        raise IdentificationError("the event-study result has no pre-period coefficients to test",
+                                  reason="no_pre_period")
     b = result.estimates[chosen]
     v = result.vcov[np.ix_(chosen, chosen)]
     statistic = float(b @ np.linalg.solve(v, b))

@@ -32,7 +32,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 from effectmeting.estimate.staggered.panel import (
     StaggeredData, prepare, subset, twfe_ols,
@@ -123,13 +123,14 @@ def imputation_did(
     event_time = panel.event_time
     treated = panel.treated
     if not treated.any():
-        raise IdentificationError(f"no unit is ever treated in the observed periods (column '{cohort}')")
+        raise IdentificationError(f"no unit is ever treated in the observed periods (column '{cohort}')",
+                                  reason="no_treated")
     available = np.unique(event_time[treated]).astype(int)
     if horizons is None:
         horizons = available.tolist()
     horizons = sorted(int(h) for h in horizons)
     if any(h < 0 for h in horizons):
-        raise IdentificationError(f"horizons must be >= 0 (periods since adoption); got {horizons}")
+        raise OptionError(f"horizons must be >= 0 (periods since adoption); got {horizons}")
     missing = [h for h in horizons if h not in set(available.tolist())]
     if missing:
         raise IdentificationError(f"horizons {missing} have no treated observations; observed: {available.tolist()}")
@@ -146,11 +147,12 @@ def imputation_did(
     except RuntimeError as exc:  # exactly singular: disconnected panel or collinear covariates
         raise IdentificationError(
             "the untreated model (unit + period effects + covariates) is not identified on the untreated "
-            f"observations: {exc}; check for collinear covariates or units/periods linked only by treated rows"
+            f"observations: {exc}; check for collinear covariates or units/periods linked only by treated rows",
+            reason="collinear",
         ) from exc
     coefficients = factor.solve(np.asarray(z0.T @ (w0 * panel.y[untreated])).ravel())
     if not np.all(np.isfinite(coefficients)):
-        raise IdentificationError("the untreated model is singular (collinear covariates?)")
+        raise IdentificationError("the untreated model is singular (collinear covariates?)", reason="collinear")
     residual0 = panel.y[untreated] - z0 @ coefficients
     tau = panel.y[target_rows] - z1 @ coefficients
 

@@ -169,7 +169,8 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str]):
         dropped = [names[j] for j in np.flatnonzero(np.diag(gram) / scale.max() ** 2 < 1e-12)]
         raise IdentificationError(
             f"regressors are collinear with the unit and period effects or each other "
-            f"(rank {rank} of {x_tilde.shape[1]}; e.g. {dropped[:5] or names[:5]})"
+            f"(rank {rank} of {x_tilde.shape[1]}; e.g. {dropped[:5] or names[:5]})",
+            reason="collinear",
         )
     bread = np.linalg.inv(gram)
     coefficients = bread @ (x_tilde.T @ (w * y_tilde))
