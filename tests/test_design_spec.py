@@ -44,3 +44,34 @@ def test_cost_estimation_frame_takes_a_score_design(demo_panel):
     frame = estimation_frame(demo_panel, "maturity>=3", ["population_total"])
     cohorts = frame.data.groupby("municipality")[COHORT].first()
     assert len(frame.data) and (cohorts > 0).any() and (cohorts == 0).any()
+
+
+def test_one_estimator_registry_feeds_every_stage():
+    from effectmeting.analysis import config
+    from effectmeting.costs import line_fits
+    from effectmeting.estimate import registry
+    from effectmeting.report import labels, summary
+    from effectmeting.study import estimators, spec
+
+    assert spec.ESTIMATORS == config.ESTIMATORS == registry.STUDY_ESTIMATORS == ("twfe", "cs", "sa", "imputation",
+                                                                                 "dcdh")
+    assert spec.ABSORBING == ("twfe", "cs", "sa", "imputation")
+    assert set(estimators.RUNNERS) | {"dcdh"} == set(registry.ESTIMATORS)
+    assert tuple(line_fits.ESTIMATORS) == config.COST_ESTIMATORS == registry.COST_ESTIMATORS
+    assert all(line_fits.ESTIMATORS[n] for n in registry.COST_ESTIMATORS)
+    assert labels.estimator_label("imputation", "nl") == "Imputatie (Borusyak e.a.)"
+    assert summary.ROBUST == ("cs", "sa", "imputation", "dcdh")
+    with pytest.raises(OptionError) as caught:
+        registry.estimator_info("ols")
+    assert caught.value.reason == "unknown_estimator"
+
+
+def test_one_default_seed():
+    import importlib
+
+    import effectmeting
+    from effectmeting import defaults
+
+    assert effectmeting.DEFAULT_SEED == defaults.DEFAULT_SEED == 20240101
+    for module in ("effectmeting.sources.demo", "effectmeting.analysis.config", "effectmeting.study.design_effect"):
+        assert importlib.import_module(module).DEFAULT_SEED is defaults.DEFAULT_SEED

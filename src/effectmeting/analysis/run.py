@@ -71,7 +71,8 @@ def _load_panel(config: AnalysisConfig, out: Path):
     truth = None
     sources = config.sources
     if config.demo:
-        from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+        from effectmeting.defaults import DEFAULT_SEED
+        from effectmeting.sources.demo import generate_demo
 
         made = generate_demo(out / "demo_sources", seed=config.demo_seed or DEFAULT_SEED)
         sources, truth = Path(made["sources"]), Path(made["truth"])
@@ -95,7 +96,7 @@ def _study(panel, design, config: AnalysisConfig):
                   control=design.control, covariates=design.covariates, bootstrap=config.bootstrap,
                   seed=config.seed, multiplicity=config.multiplicity, switchers=design.switchers)
     try:
-        main = design_effect(panel, by=by_columns[0] if by_columns else None, **kwargs)
+        main = design_effect(panel, by=by_columns[0] if by_columns else None, sensitivity=True, **kwargs)
         rows = [main.tidy()]
         for column in by_columns[1:]:
             extra = design_effect(panel, by=column, **kwargs)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import EffectmetingError
+from effectmeting.estimate.registry import ESTIMATORS
 from effectmeting.estimate.staggered.bacon import bacon_decomposition
 from effectmeting.estimate.sensitivity.pretrends import pretrend_test
 from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun, cs_pretrend_wald
@@ -34,8 +35,7 @@ def pretrend_rows(outcome: str, runs: dict[str, EstimatorRun]) -> pd.DataFrame:
                        p_value=found["p_value"], note=found["note"])
         else:
             study = run.extra.get("event_study", run.result) if name == "twfe" else run.result
-            label = {"sa": "Sun-Abraham pre-period coefficients", "imputation": "BJS pre-trend leads",
-                     "twfe": "TWFE event-study leads", "dcdh": "dCDH placebos"}[name]
+            label = ESTIMATORS[name].pretrend
             try:
                 test = pretrend_test(study)
             except EffectmetingError as exc:

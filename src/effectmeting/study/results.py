@@ -40,6 +40,8 @@ class DesignEffectStudy(Results):
     merged : the study's municipalities whose design history the herindelingen design rule combined
         from several predecessors (columns of :func:`effectmeting.merged_municipalities`).
     notes : every exclusion and choice, in words.
+    sensitivity : the Rambachan-Roth bounds (:class:`~effectmeting.study.sensitivity.SensitivityBounds`),
+        or None when ``design_effect(..., sensitivity=False)`` (the default).
     """
 
     def __init__(self, *, design: str, outcomes: list[str], estimators: list[str], rows: pd.DataFrame,
@@ -55,6 +57,7 @@ class DesignEffectStudy(Results):
         self.timing, self.excluded, self.settings = timing, excluded, settings
         self.merged = merged if merged is not None else pd.DataFrame()
         self.notes = list(notes)
+        self.sensitivity = None  # set by design_effect(..., sensitivity=True)
 
     def tidy(self) -> pd.DataFrame:
         """One row per reported effect; columns :data:`TIDY_COLUMNS`, sorted by outcome (as asked),

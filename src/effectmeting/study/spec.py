@@ -20,11 +20,11 @@ import pandas as pd
 from effectmeting.designs.dimensions import DesignError, get_dimension
 from effectmeting.designs.spec import DesignSpec, parse_design  # noqa: F401 (re-exported)
 from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.estimate.registry import ABSORBING, STUDY_ESTIMATORS  # noqa: F401 (re-exported)
 
 KEY = ["municipality", "year"]
-#: estimators design_effect knows, in the order tidy() reports them
-ESTIMATORS = ("twfe", "cs", "sa", "imputation", "dcdh")
-ABSORBING = ("twfe", "cs", "sa", "imputation")
+#: estimators design_effect knows, in the order tidy() reports them (from the one registry)
+ESTIMATORS = STUDY_ESTIMATORS
 CONTROLS = ("never", "notyet")
 #: a ``by`` column with more distinct values than this is taken for a continuous one
 MAX_SUBGROUPS = 10
