@@ -352,7 +352,7 @@ def test_cs_pretrend_wald_uses_the_event_time_aggregates():
     (Monte Carlo error of 300 draws: about 8 % on a variance, 0.06 on a correlation).  With one
     pre-period event time the statistic is the squared t-statistic (1e-10)."""
     from effectmeting.sources.simulate import simulate_staggered_panel
-    from effectmeting.study.estimators import cs_pretrend_wald
+    from effectmeting.study.diagnostics import cs_pretrend_wald
 
     frame, _ = simulate_staggered_panel(300, 8, [4, 5, 6], seed=3)
     dynamic = att_gt(frame, outcome="y", unit="unit", time="time", cohort="cohort").aggregate("dynamic")

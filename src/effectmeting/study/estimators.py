@@ -104,31 +104,6 @@ def run_cs(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[
                                                     "calendar": calendar}, notes=notes)
 
 
-def cs_pretrend_wald(dynamic) -> dict:
-    """Wald test that every pre-treatment event-time ATT of Callaway-Sant'Anna is zero.
-
-    ``dynamic`` is ``att_gt(...).aggregate("dynamic")``; the test uses its event times ``e < 0``
-    with a finite standard error and their influence functions: ``W = b' V^+ b`` with ``V =
-    IF'IF / n^2``, chi-square with ``rank(V)`` df.  Why event times and not every pre-period
-    ATT(g,t) cell (R ``did``'s pre-test): the cell test has ~20 df on a municipal panel whose
-    cohorts hold a few dozen units, and its estimated covariance makes it oversized (17 % rejections
-    at the 5 % level in 100 simulated null panels of 320 units x 10 years with 7 cohorts, against 9 %
-    for this test and 5 % for Sun-Abraham's); the event-time test is also what the other estimators
-    report, so their p-values compare.
-    """
-    table = dynamic.tidy()
-    pre = ((table["event_time"] < 0) & np.isfinite(table["std_error"])).to_numpy()
-    if not pre.any() or dynamic.key_influence is None:
-        return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment event times"}
-    b = table["estimate"].to_numpy()[pre]
-    vcov = dynamic.key_vcov()[np.ix_(pre, pre)]
-    rank = int(np.linalg.matrix_rank(vcov))
-    statistic = float(b @ np.linalg.pinv(vcov) @ b)
-    times = ",".join(str(int(e)) for e in table["event_time"].to_numpy()[pre])
-    return {"statistic": statistic, "df": rank, "p_value": float(stats.chi2.sf(statistic, rank)),
-            "note": f"Callaway-Sant'Anna pre-treatment event times {times} (varying base period)"}
-
-
 def _event_rows(result, n_units: int, shift: int = 0) -> pd.DataFrame:
     table = result.tidy()
     return _normal_rows("event_time", _int_keys(table["event_time"] + shift), table["estimate"], table["std_error"],

@@ -5,8 +5,10 @@ coefficients, and (re-exported from :mod:`effectmeting.estimate.sensitivity.hone
 Both take any :class:`EventStudyResults` (``event_time``, ``estimates``, ``vcov``; reference
 event time ``-1`` normalised to zero and absent from the estimates).
 
-* :func:`pretrend_test`: Wald statistic ``b' V^-1 b`` over the pre-period estimates, chi-square
-  with as many degrees of freedom as pre-period coefficients.
+* :func:`pretrend_test`: Wald statistic ``b' V^+ b`` over the pre-period estimates (``V^+`` the
+  pseudo-inverse), chi-square with ``rank(V)`` degrees of freedom: the number of pre-period
+  coefficients when ``V`` has full rank, fewer when an influence-function covariance is singular.
+  The one pre-trend test of the package (the study's Callaway-Sant'Anna test uses it too).
 * :func:`honest_did` / :func:`honest_did_sensitivity`: relative magnitudes (ARP conditional /
   least-favourable hybrid confidence set, as HonestDiD's default ``"C-LF"``) and smoothness
   (optimal FLCI); see :mod:`effectmeting.estimate.sensitivity.honest_did` for exactly what is implemented.
@@ -29,7 +31,8 @@ __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDi
 
 
 class PretrendTestResults(Results):
-    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = count)."""
+    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = rank of the
+    covariance = the number of coefficients when it has full rank)."""
 
     title = "Joint pre-trend test (H0: all pre-period coefficients are zero)"
 
@@ -47,9 +50,12 @@ class PretrendTestResults(Results):
 
 
 def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = None) -> PretrendTestResults:
-    """Wald statistic ``b' V^-1 b`` over the pre-period (``event_time < 0``) estimates.
+    """Wald statistic ``b' V^+ b`` over the pre-period (``event_time < 0``) estimates, chi-square
+    with ``rank(V)`` df.
 
-    ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
+    The pseudo-inverse equals ``V^-1`` (up to rounding) when ``V`` has full rank and keeps the test
+    defined when it does not (a covariance from influence functions with more event times than
+    independent clusters).  ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
     an estimate and is never part of the test.  ``result`` may also be
     ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`).
     """
@@ -62,5 +68,5 @@ def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = 
                                   reason="no_pre_period")
     b = result.estimates[chosen]
     v = result.vcov[np.ix_(chosen, chosen)]
-    statistic = float(b @ np.linalg.solve(v, b))
-    return PretrendTestResults(statistic, int(chosen.sum()), result.event_time[chosen].tolist())
+    statistic = float(b @ np.linalg.pinv(v) @ b)
+    return PretrendTestResults(statistic, int(np.linalg.matrix_rank(v)), result.event_time[chosen].tolist())
