@@ -16,7 +16,7 @@ from effectmeting.errors import (DroppedCohortWarning, EffectmetingError, Effect
                                  IdentificationError, OptionError, UnidentifiedCellWarning)
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "effectmeting"
-KEYS = dict(outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
+KEYS = {"outcome": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}
 
 
 @pytest.fixture(scope="module")
