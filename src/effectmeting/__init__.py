@@ -13,7 +13,22 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS: dict[str, str] = {
+    "DEFAULT_SEED": "effectmeting.defaults",
     "EffectmetingError": "effectmeting.errors",
+    "InputError": "effectmeting.errors",
+    "SchemaValidationError": "effectmeting.errors",
+    "HarmonisationError": "effectmeting.errors",
+    "IdentificationError": "effectmeting.errors",
+    "OptionError": "effectmeting.errors",
+    "FormulaError": "effectmeting.errors",
+    "AnalysisConfigError": "effectmeting.errors",
+    "DesignError": "effectmeting.errors",
+    "DesignValidationError": "effectmeting.errors",
+    "EffectmetingWarning": "effectmeting.errors",
+    "FewClustersWarning": "effectmeting.errors",
+    "DroppedCohortWarning": "effectmeting.errors",
+    "UnidentifiedCellWarning": "effectmeting.errors",
+    "CollinearityWarning": "effectmeting.errors",
     "feols": "effectmeting.estimate.fixest.feols",
     "etable": "effectmeting.estimate.fixest.etable",
     "att_gt": "effectmeting.estimate.callaway_santanna.att_gt",

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.errors import EffectmetingError, InputError, SchemaValidationError
 
 
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--sources", type=Path, metavar="FILE.toml", help="sources manifest (sources.toml)")
     source.add_argument("--demo", action="store_true",
                         help="generate the demo sources into OUT/demo_sources first (default without --sources)")
-    harmonise.add_argument("--seed", type=int, default=None, help="seed of the demo data (default 20240101)")
+    harmonise.add_argument("--seed", type=int, default=None, help=f"seed of the demo data (default {DEFAULT_SEED})")
     harmonise.add_argument("--reference-year", type=int, default=2023, help="boundaries of this year (default 2023)")
     harmonise.add_argument("--price-base-year", type=int, default=2023, help="constant euros of this year")
     harmonise.add_argument("--design-rule", default="largest_population",
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="write the demo source files, sources.toml and truth.json")
     demo.add_argument("--out", type=Path, required=True, metavar="DIR")
-    demo.add_argument("--seed", type=int, default=None, help="random seed (default 20240101)")
+    demo.add_argument("--seed", type=int, default=None, help=f"random seed (default {DEFAULT_SEED})")
 
     validate = commands.add_parser(
         "validate", help="check one file against a table schema",
@@ -90,7 +91,7 @@ def _harmonise(args: argparse.Namespace) -> int:
     out = _output_dir(args.out)
     seed = None
     if args.sources is None:
-        from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+        from effectmeting.sources.demo import generate_demo
 
         seed = DEFAULT_SEED if args.seed is None else args.seed
         sources = generate_demo(out / "demo_sources", seed=seed)["sources"]
@@ -120,7 +121,7 @@ def _harmonise(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+    from effectmeting.sources.demo import generate_demo
 
     _seed(args.seed)
     _output_dir(args.out)

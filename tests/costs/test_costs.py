@@ -18,7 +18,7 @@ from effectmeting.costs import add_cost_line, cost_effect, cost_lines, cost_per_
 from effectmeting.costs.lines import DOMAINS, TAAKVELDEN, taakveld_column
 from effectmeting.costs.per_outcome import _unbounded_set
 from effectmeting.costs.treatment import estimation_frame
-from effectmeting.errors import HarmonisationError, IdentificationError
+from effectmeting.errors import HarmonisationError, IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
 ROLE = "role=gives_help"
@@ -214,7 +214,7 @@ def test_total_euros(role_effect):
 def test_cost_effect_errors(demo):
     with pytest.raises(IdentificationError, match="unknown cost line"):
         cost_effect(demo[0], design=ROLE, lines=["nonsense"])
-    with pytest.raises(IdentificationError, match="dimension=value"):
+    with pytest.raises(OptionError, match="dimension=value"):
         cost_effect(demo[0], design="role")
     with pytest.raises(IdentificationError, match="not available"):
         cost_effect(demo[0], design=ROLE, estimator="did2s")

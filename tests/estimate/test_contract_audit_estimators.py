@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import effectmeting as em
-from effectmeting.errors import EffectmetingError, IdentificationError, InputError
+from effectmeting.errors import EffectmetingError, FewClustersWarning, IdentificationError, InputError, OptionError
 
 md = pytest.importorskip("moderndid")
 
@@ -120,7 +120,7 @@ def test_att_gt_refuses_infinite_outcome_and_negative_weights(mpdta):
     (dict(anticipation=0.5), "anticipation=0.5"), (dict(control="last"), "control='last'"),
 ])
 def test_att_gt_refuses_bad_options(mpdta, options, message):
-    with pytest.raises(IdentificationError, match=message):
+    with pytest.raises(OptionError, match=message):
         em.att_gt(mpdta, **KEYS, **options)
 
 
@@ -176,7 +176,7 @@ def test_honest_did_explains_varying_base_period_and_refuses_non_event_studies(s
     varying = em.att_gt(staggered, **STAGGERED).aggregate("dynamic")
     with pytest.raises(IdentificationError, match="base_period='universal'"):
         em.honest_did(varying)
-    with pytest.raises(IdentificationError, match="takes an event-study result.*FeolsResults"):
+    with pytest.raises(OptionError, match="takes an event-study result.*FeolsResults"):
         em.pretrend_test(em.feols("y ~ x", staggered))
 
 
@@ -228,7 +228,7 @@ def test_dcdh_refuses_text_periods_and_infinite_outcomes(staggered):
 # -- results family: every result exports; etable takes any mix ---------------------------------
 def test_wild_bootstrap_and_randomization_inference_are_results(small):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # few clusters: the warning is tested elsewhere
+        warnings.simplefilter("ignore", FewClustersWarning)  # few clusters: the warning is tested elsewhere
         fit = em.feols("y ~ x", small, vcov={"cluster": "g"})
     wild = em.wild_cluster_bootstrap(fit, "x", B=99, seed=1)
     row = wild.tidy().iloc[0]
@@ -264,7 +264,7 @@ def test_etable_puts_mixed_result_types_side_by_side(staggered):
     data = staggered.assign(event_time=np.where(staggered["cohort"] > 0,
                                                 staggered["time"] - staggered["cohort"], -1).clip(-3, 3))
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = em.feols("y ~ i(event_time, ref=-1) | unit + time", data, vcov={"cluster": "unit"})
     sun_abraham = em.sun_abraham(staggered, **STAGGERED)
     attgt = em.att_gt(staggered, **STAGGERED)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from effectmeting import feols, imputation_did, simulate_staggered_panel, sun_abraham
+from effectmeting import CollinearityWarning, feols, imputation_did, simulate_staggered_panel, sun_abraham
 from effectmeting.estimate.core.covariance import cluster_influence, vcov_cluster
 from effectmeting.estimate.core.solver import least_squares
 from effectmeting.estimate.core.within import factorize
@@ -28,7 +28,7 @@ def test_several_outcomes_equal_one_at_a_time_and_collinear_dropped(staggered):
     fit = least_squares(data[["y", "z"]].to_numpy(), data[["x", "x2"]].to_numpy(), ["x", "x2"], [unit, year])
     assert fit.names == ["x"] and fit.dropped == ["x2"]
     for j, outcome in enumerate(("y", "z")):
-        with pytest.warns(UserWarning, match="dropped collinear regressors: x2"):
+        with pytest.warns(CollinearityWarning, match="dropped collinear regressors: x2"):
             single = feols(f"{outcome} ~ x + x2 | unit + time", data, vcov={"cluster": "unit"})
         assert single.dropped_collinear == ["x2"]
         assert fit.coef[0, j] == pytest.approx(single.coef["x"], rel=1e-12)
@@ -46,7 +46,7 @@ def test_collinear_covariate_is_dropped_not_refused(staggered):
     options = dict(outcome="y", unit="unit", time="time", cohort="cohort")
     for estimator in (sun_abraham, imputation_did):
         reference = estimator(data, covariates=["x"], **options)
-        with pytest.warns(UserWarning, match="collinear"):
+        with pytest.warns(CollinearityWarning, match="collinear"):
             both = estimator(data, covariates=["x", "x2"], **options)
         np.testing.assert_allclose(both.estimates, reference.estimates, rtol=1e-9, atol=1e-12)
         assert both.std_error == pytest.approx(reference.std_error, rel=1e-9)

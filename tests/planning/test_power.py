@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.planning import minimum_detectable_effect
 
 REPS = 50
@@ -82,11 +82,11 @@ def test_seeded_and_validated(panel):
                                           first_year=2016, last_year=2022, reps=10, seed=11)
     assert first.tidy().equals(again.tidy())
     assert first.tidy()["years"].iloc[0] == "2016-2022"
-    with pytest.raises(IdentificationError, match="outside"):
+    with pytest.raises(OptionError, match="outside"):
         minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2015], reps=10)
-    with pytest.raises(IdentificationError, match="n_adopters"):
+    with pytest.raises(OptionError, match="n_adopters"):
         minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=1000, reps=10)
-    with pytest.raises(IdentificationError, match="not a panel column"):
+    with pytest.raises(OptionError, match="not a panel column"):
         minimum_detectable_effect(panel, outcome="nope", n_adopters=30, reps=10)
 
 

@@ -25,7 +25,7 @@ def _inputs(panel):
         from effectmeting.study import design_effect
 
         study = design_effect(panel, design=DESIGN, outcomes=OUTCOMES, estimator=ESTIMATORS, control="never",
-                              seed=20240101, multiplicity="holm")
+                              seed=20240101, multiplicity="holm", sensitivity=True)
         estimates = study.tidy()
         effect = cost_effect(panel, design=DESIGN, lines=["youth", "total_social_domain"], horizon=3)
         ratio = cost_per_outcome(panel, design=DESIGN, cost_line="youth", outcome=OUTCOMES[0], bootstrap=99,

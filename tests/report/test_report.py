@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import types
 from html.parser import HTMLParser
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -788,15 +789,16 @@ def test_demo_report_does_not_change_the_estimates(demo_reports):
 
 
 def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, monkeypatch):
-    import effectmeting
     from effectmeting.errors import IdentificationError
-    from effectmeting.report.diagnostics import MBARS, robust_up_to, sensitivity, sensitivity_bounds
+    from effectmeting.report.diagnostics import robust_up_to, sensitivity
+    from effectmeting.study import sensitivity as study_sensitivity
+    from effectmeting.study.sensitivity import MBARS, sensitivity_bounds
     from report_demo import _inputs
 
     study = _inputs(demo_panel)[0]["role=gives_help"]
-    table, lines, used = sensitivity(study, "nl")  # computed for the report already (memoised)
+    table, lines, used = sensitivity(study, "nl")  # rendered from the study's own bounds
     assert used == "sa" and len(table) == len(MBARS) * len(study.outcomes) and len(lines) == len(study.outcomes)
-    bounds = sensitivity_bounds(study)[0]
+    bounds = study.sensitivity.bounds
     first = bounds.iloc[0]
     assert table.iloc[0, 3] == f"[{format_number(first['lower'], 'nl', 2)}; {format_number(first['upper'], 'nl', 2)}]"
     # the sentence's M-bar: the robust interval excludes 0 up to it and (if a larger one was tried) not beyond
@@ -817,13 +819,20 @@ def test_sensitivity_guarded_and_wired_to_honest_did(demo_reports, demo_panel, m
     assert i18n.t(key, "nl", estimator="Sun-Abraham") in " ".join(demo_reports["nl"]["places"]["summary"])
 
     def refuse(*args, **kwargs):
-        raise IdentificationError("no pre-period before -1; nothing to bound")
+        raise IdentificationError("no pre-period before -1; nothing to bound", reason="no_pre_period")
 
-    monkeypatch.setattr(effectmeting, "honest_did", refuse)
-    table, lines, used = sensitivity(study, "nl", mbars=(1.0,))  # not memoised yet: calls the patched function
+    monkeypatch.setattr(study_sensitivity, "honest_did", refuse)
+    refused = sensitivity_bounds(study, mbars=(1.0,))  # the study stage records the reason code
+    assert refused.bounds.empty and refused.estimator is None
+    assert refused.refused == {o: "no_pre_period" for o in study.outcomes}
+    view = types.SimpleNamespace(outcomes=study.outcomes, sensitivity=refused)
+    table, lines, used = sensitivity(view, "nl")
     assert table.empty and used is None
     # the reason is given in Dutch, not as honest_did's English message
     assert lines and all("niet mogelijk (er is geen schatting van vóór het referentiejaar)" in line for line in lines)
+    # a study computed without sensitivity renders no sensitivity section
+    table, lines, used = sensitivity(types.SimpleNamespace(outcomes=study.outcomes, sensitivity=None), "nl")
+    assert table.empty and lines == [] and used is None
 
 
 def test_demo_report_names_the_municipalities_the_merger_rule_affected(demo_reports, demo_panel):
@@ -870,14 +879,14 @@ def test_subgroup_forest_and_table_from_a_study_with_by(demo_panel):
 
 
 def test_sensitivity_refusals_are_given_in_the_report_language():
-    """honest_did's English refusal never reaches the Dutch text: it maps to a catalogue reason."""
+    """A refusal arrives as a reason code and maps to a catalogue text; English exception text
+    never reaches the report (no substring matching)."""
     from effectmeting.report.diagnostics import refusal_reason
 
-    assert refusal_reason("relative magnitudes need at least one pre-period estimate before -1", "nl") == \
-        "er is geen schatting van vóór het referentiejaar"
-    assert refusal_reason("relative magnitudes supports at most 10 post periods", "en") == \
-        "too many post-adoption years for this method"
-    assert "technische details" in refusal_reason("something else entirely", "nl")
+    assert refusal_reason("no_pre_period", "nl") == "er is geen schatting van vóór het referentiejaar"
+    assert refusal_reason("too_many_post_periods", "en") == "too many post-adoption years for this method"
+    assert "technische details" in refusal_reason("not_contiguous", "nl")
+    assert "technische details" in refusal_reason("option", "nl")
 
 
 def test_cost_section_names_its_estimator_and_warns_for_twfe(demo_panel, tmp_path):

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.sources import demo_model
 from effectmeting.study import TIDY_COLUMNS, add_terciles, design_effect, holm, romano_wolf
@@ -310,21 +310,22 @@ def test_add_terciles(demo):
 
 
 # -- refusals -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(design="colour=blue"), "dimensions present: expertise"),
-    (dict(design="role=hands_off"), "values observed: gives_help, triage_only"),
-    (dict(design="role gives_help"), "dimension=value"),
-    (dict(outcomes=["happiness"]), "allowed: population_total"),
-    (dict(estimator="ols"), "use any of twfe, cs, sa, imputation, dcdh"),
-    (dict(control="everyone"), "control='everyone'"),
-    (dict(by="deprivation_index"), "add_terciles"),
-    (dict(by="urbanity"), "by_year"),
-    (dict(multiplicity="bonferroni"), "multiplicity"),
+@pytest.mark.parametrize("kwargs, message, error", [
+    (dict(design="colour=blue"), "dimensions present: expertise", IdentificationError),
+    (dict(design="role=hands_off"), "values observed: gives_help, triage_only", IdentificationError),
+    (dict(design="role gives_help"), "dimension=value", OptionError),
+    (dict(outcomes=["happiness"]), "allowed: population_total", OptionError),
+    (dict(estimator="ols"), "use any of twfe, cs, sa, imputation, dcdh", OptionError),
+    (dict(control="everyone"), "control='everyone'", OptionError),
+    (dict(by="deprivation_index"), "add_terciles", OptionError),
+    (dict(by="urbanity"), "by_year", OptionError),
+    (dict(multiplicity="bonferroni"), "multiplicity", OptionError),
 ])
-def test_refusals_name_the_allowed_values(demo, kwargs, message):
+def test_refusals_name_the_allowed_values(demo, kwargs, message, error):
+    """Bad options are OptionErrors (ValueErrors); a design the panel cannot identify is not."""
     panel, _ = demo
     arguments = dict(design=DESIGN, outcomes=["jeugdhulp_per_1000_youth"]) | kwargs
-    with pytest.raises(IdentificationError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
         design_effect(panel, **arguments)
 
 
@@ -364,7 +365,7 @@ def test_cs_pretrend_wald_uses_the_event_time_aggregates():
     """The CS pre-trend Wald test uses the dynamic aggregation's pre-period event times with the
     covariance from their influence functions (checked against a brute-force bootstrap in the slow
     test below).  With one pre-period event time the statistic is the squared t-statistic (1e-10)."""
-    from effectmeting.study.estimators import cs_pretrend_wald
+    from effectmeting.study.diagnostics import cs_pretrend_wald
 
     frame, dynamic = _pretrend_dynamic()
     table, pre, analytic = _pre_period_covariance(dynamic)

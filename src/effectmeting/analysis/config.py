@@ -26,17 +26,17 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from effectmeting.costs.line_fits import ESTIMATORS as COST_FITS
+from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.errors import AnalysisConfigError
+from effectmeting.estimate.registry import COST_ESTIMATORS, STUDY_ESTIMATORS
 
-ESTIMATORS = ("twfe", "cs", "sa", "imputation", "dcdh")
+ESTIMATORS = STUDY_ESTIMATORS
 MULTIPLICITY = ("holm", "romano_wolf", "both", "none")
 LANGUAGES = ("nl", "en")
 CONTROLS = ("never", "notyet")
 DESIGN_RULES = ("largest_population", "unanimous", "population_share")
 FIGURE_FORMATS = ("png", "svg")
 SWITCHERS = ("exclude", "first_adoption")
-DEFAULT_SEED = 20240101
 
 _SECTIONS = ("analysis", "data", "design", "costs", "inference", "disclosure")
 # key -> (expected type(s), default); a default of _REQUIRED means the key must be given
@@ -49,8 +49,6 @@ _DESIGN = {"name": (str, _REQUIRED), "outcomes": (list, _REQUIRED), "estimators"
            "control": (str, "never"), "covariates": (list, []), "by": (list, []), "switchers": (str, "exclude")}
 _COSTS = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 999), "cost_per_outcome": (list, []),
           "design": (str, None), "estimator": (str, "cs")}
-#: estimators of the cost stage (dcdh has no cost version: absorbing adoption only)
-COST_ESTIMATORS = tuple(COST_FITS)
 _INFERENCE = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
 _DISCLOSURE = {"min_cell_size": (int, 10)}
 

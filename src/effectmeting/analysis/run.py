@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.analysis.config import AnalysisConfig, check_against_panel, load_analysis
-from effectmeting.errors import AnalysisConfigError, IdentificationError
+from effectmeting.errors import AnalysisConfigError, IdentificationError, OptionError
 
 ESTIMATE_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
                     "conf_high", "p_value", "n_units"]
@@ -71,7 +71,8 @@ def _load_panel(config: AnalysisConfig, out: Path):
     truth = None
     sources = config.sources
     if config.demo:
-        from effectmeting.sources.demo import DEFAULT_SEED, generate_demo
+        from effectmeting.defaults import DEFAULT_SEED
+        from effectmeting.sources.demo import generate_demo
 
         made = generate_demo(out / "demo_sources", seed=config.demo_seed or DEFAULT_SEED)
         sources, truth = Path(made["sources"]), Path(made["truth"])
@@ -95,14 +96,14 @@ def _study(panel, design, config: AnalysisConfig):
                   control=design.control, covariates=design.covariates, bootstrap=config.bootstrap,
                   seed=config.seed, multiplicity=config.multiplicity, switchers=design.switchers)
     try:
-        main = design_effect(panel, by=by_columns[0] if by_columns else None, **kwargs)
+        main = design_effect(panel, by=by_columns[0] if by_columns else None, sensitivity=True, **kwargs)
         rows = [main.tidy()]
         for column in by_columns[1:]:
             extra = design_effect(panel, by=column, **kwargs)
             part = extra.tidy()
             rows.append(part[part["aggregation"] == "subgroup"])
             main.notes.extend(n for n in extra.notes if column in n)
-    except IdentificationError as exc:
+    except (IdentificationError, OptionError) as exc:
         raise AnalysisConfigError(f"{config.path}: {design.path}: {exc}") from None
     return main, pd.concat(rows, ignore_index=True)
 
@@ -212,7 +213,7 @@ def _costs(panel, config: AnalysisConfig) -> dict:
                                       bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator,
                                       control=control)
             ratios.append(result)
-    except IdentificationError as exc:
+    except (IdentificationError, OptionError) as exc:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
     effects = effect.tidy().assign(design=request.design, estimator=request.estimator, control=control)
     per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator, control=control,

@@ -24,14 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from effectmeting.estimate.registry import COST_ESTIMATORS
+from effectmeting.estimate.registry import ESTIMATORS as REGISTRY
+
 #: estimators of the cost modules and their labels in notes and tables
-ESTIMATORS: dict[str, str] = {
-    "cs": "Callaway & Sant'Anna (2021), doubly robust",
-    "sa": "Sun & Abraham (2021) interaction-weighted",
-    "imputation": "Borusyak, Jaravel & Spiess (2024) imputation",
-    "twfe": "two-way fixed effects (static for the overall effect, dynamic by event time; BIASED under "
-            "heterogeneous effects across cohorts or event times, shown for contrast only)",
-}
+ESTIMATORS: dict[str, str] = {name: REGISTRY[name].citation for name in COST_ESTIMATORS}
 
 
 @dataclass

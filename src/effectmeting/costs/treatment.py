@@ -9,19 +9,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from effectmeting.designs.spec import parse_design
 from effectmeting.designs.treatments import derive_treatment
 from effectmeting.errors import IdentificationError
 from effectmeting.harmonise.panel import KEY_COLUMNS, Panel
 
 COHORT = "first_adoption_year"
-
-
-def parse_design(design: str) -> tuple[str, str]:
-    """``"role=gives_help"`` -> ``("role", "gives_help")``."""
-    dimension, sep, value = str(design).partition("=")
-    if not sep or not dimension.strip() or not value.strip():
-        raise IdentificationError(f"design={design!r}: write it as 'dimension=value', e.g. 'role=gives_help'")
-    return dimension.strip(), value.strip()
 
 
 @dataclass
@@ -43,8 +36,7 @@ def estimation_frame(panel: Panel, design: str, columns: list[str],
     estimators need a balanced panel; each exclusion is listed with its reason and noted in
     ``panel.audit`` (stage ``costs``).
     """
-    dimension, value = parse_design(design)
-    timing = derive_treatment(panel, dimension=dimension, treated_value=value, audit=panel.audit)
+    timing = derive_treatment(panel, **parse_design(design).treatment_arguments(), audit=panel.audit)
     path, switched = timing.absorbing()
     data = panel.data if extra is None else panel.data.drop(
         columns=[c for c in extra.columns if c in panel.data.columns and c not in KEY_COLUMNS]).merge(

@@ -26,7 +26,7 @@ from scipy import stats
 
 from effectmeting.costs.estimators import check_options, overall_with_se
 from effectmeting.costs.treatment import COHORT, estimation_frame
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import KEY_COLUMNS, Panel
@@ -58,14 +58,14 @@ def _adoption_pool(panel: Panel, adoption_years, first_year: int, last_year: int
         cohorts = estimation_frame(panel, adoption_years, []).data.groupby("municipality")[COHORT].first()
         pool = cohorts[(cohorts > first_year) & (cohorts <= last_year)].to_numpy()
         if len(pool) == 0:
-            raise IdentificationError(f"minimum_detectable_effect: {adoption_years} has no adopters in "
-                                      f"{first_year + 1}-{last_year}")
+            raise OptionError(f"minimum_detectable_effect: {adoption_years} has no adopters in "
+                              f"{first_year + 1}-{last_year}")
         return np.sort(pool.astype(int))
     pool = np.asarray(list(adoption_years), dtype=int)
     bad = pool[(pool <= first_year) | (pool > last_year)]
     if len(pool) == 0 or len(bad):
-        raise IdentificationError(f"minimum_detectable_effect: adoption_years {sorted(set(bad.tolist()))} fall outside "
-                                  f"{first_year + 1}-{last_year} (an adopter needs a year before adoption)")
+        raise OptionError(f"minimum_detectable_effect: adoption_years {sorted(set(bad.tolist()))} fall outside "
+                          f"{first_year + 1}-{last_year} (an adopter needs a year before adoption)")
     return pool
 
 
@@ -90,16 +90,16 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     """
     option_notes = check_options(estimator, "minimum_detectable_effect", control=control)
     if not (0 < alpha < 1 and 0 < power < 1):
-        raise IdentificationError(f"minimum_detectable_effect: alpha={alpha}, power={power} must be in (0, 1)")
+        raise OptionError(f"minimum_detectable_effect: alpha={alpha}, power={power} must be in (0, 1)")
     if reps < 10:
-        raise IdentificationError(f"minimum_detectable_effect: reps={reps}; use at least 10 (200 recommended)")
+        raise OptionError(f"minimum_detectable_effect: reps={reps}; use at least 10 (200 recommended)")
     if outcome not in panel.data.columns:
-        raise IdentificationError(f"minimum_detectable_effect: {outcome!r} is not a panel column")
+        raise OptionError(f"minimum_detectable_effect: {outcome!r} is not a panel column", reason="unknown_column")
     years = panel.data["year"]
     first_year = int(years.min()) if first_year is None else int(first_year)
     last_year = int(years.max()) if last_year is None else int(last_year)
     if last_year - first_year < 1:
-        raise IdentificationError(f"minimum_detectable_effect: window {first_year}-{last_year} needs two years or more")
+        raise OptionError(f"minimum_detectable_effect: window {first_year}-{last_year} needs two years or more")
     data = panel.data.loc[years.between(first_year, last_year), [*KEY_COLUMNS, outcome]]
     incomplete = data.loc[data[outcome].isna(), "municipality"].unique()
     counts = data.groupby("municipality")["year"].count()
@@ -111,8 +111,8 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     never_needed = 1 if control == "never" else 0
     for n in sizes:
         if n < 2 or n > len(units) - max(never_needed, 2):
-            raise IdentificationError(f"minimum_detectable_effect: n_adopters={n}; use 2..{len(units) - 2} "
-                                      f"({len(units)} municipalities with a complete {outcome})")
+            raise OptionError(f"minimum_detectable_effect: n_adopters={n}; use 2..{len(units) - 2} "
+                              f"({len(units)} municipalities with a complete {outcome})")
     z_alpha, z_power = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
     unit_index = pd.factorize(data["municipality"], sort=True)[0]
     year_values = data["year"].to_numpy()

@@ -2,34 +2,33 @@
 
 Each function returns display tables (strings in the report language, translated headers)
 and sentences filled from numbers; inputs are a study's tidy frames and results objects.
-The sensitivity analysis calls the public :func:`effectmeting.honest_did` only and reads its
-``tidy()`` columns (``parameter``, ``lower``, ``upper``, ``conf_low``, ``conf_high``).
+Nothing is estimated here: the sensitivity bounds are the study's ``sensitivity``
+(:mod:`effectmeting.study.sensitivity`), and a refusal arrives as a ``reason`` code that the
+label catalogue translates (never the English exception text).
 """
 from __future__ import annotations
 
-import weakref
+from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
-from effectmeting.report.i18n import t
+from effectmeting.report.i18n import has_label, t
 from effectmeting.report.labels import (column_label, comparison_label, estimator_label, outcome_label,
                                         pretrend_test_label)
 from effectmeting.report.number_format import format_number, format_p_value, format_percent
 
-#: M-bar values of the relative-magnitudes sensitivity analysis (Rambachan & Roth 2023); 1 = post-adoption
-#: violations as large as the largest pre-adoption change
-MBARS = (0.5, 1.0)  # honest_did takes ~2 s per call: two values keep the report stage short
 #: Bacon comparison type whose weight signals the "forbidden" already-treated controls
 LATER_VS_EARLIER = "Later vs Earlier Treated"
-#: event-study estimators usable by honest_did (normalised at event time -1), preferred first
-SENSITIVITY_ESTIMATORS = ("sa", "twfe")
-#: earliest pre-period event time used (as the TWFE event-study window): the distant leads rest on few
-#: cohorts, and their noise would set the largest pre-period change the bounds scale with
-FIRST_PRE_PERIOD = -5
-#: honest_did refusals -> reason key in the report catalogue (the English message is kept in ``refused``)
-REFUSAL_REASONS = (("pre-period", "reason.no_pre"), ("post period", "reason.too_many_post"))
+#: columns of the study's sensitivity bounds (as :data:`effectmeting.study.sensitivity.BOUND_COLUMNS`)
+BOUND_COLUMNS = ["outcome", "mbar", "estimate", "lower", "upper", "conf_low", "conf_high"]
+
+
+class SensitivityView(NamedTuple):
+    """What the report reads of a study's sensitivity results."""
+
+    bounds: pd.DataFrame
+    refused: dict
+    estimator: str | None
 
 
 def _headers(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -73,70 +72,19 @@ def bacon_summary(diagnostics: dict, lang: str) -> tuple[pd.DataFrame, list[str]
     return _headers(table, lang), sentences
 
 
-def _event_study(study, outcome: str):
-    """The first usable event study of ``outcome`` (estimator code, results restricted to event
-    times from :data:`FIRST_PRE_PERIOD` on), or ``(None, None)``."""
-    from effectmeting.estimate.core.event_study_results import EventStudyResults
-
-    for estimator in SENSITIVITY_ESTIMATORS:
-        if estimator == "twfe":
-            result = study.aggregates.get((outcome, "twfe"), {}).get("event_study")
-        else:
-            result = study.results.get((outcome, estimator))
-        if result is not None and hasattr(result, "event_time"):
-            keep = result.event_time >= FIRST_PRE_PERIOD
-            window = EventStudyResults(title=result.title, event_time=result.event_time[keep],
-                                       estimates=result.estimates[keep], vcov=result.vcov[np.ix_(keep, keep)],
-                                       nobs=result.nobs, reference=result.reference)
-            return estimator, window
-    return None, None
+def refusal_reason(reason: str, lang: str) -> str:
+    """The report-language text of a sensitivity refusal's ``reason`` code (catalogue key
+    ``reason.<code>``; codes without their own text get ``reason.other``)."""
+    key = f"reason.{reason}"
+    return t(key if has_label(key, lang) else "reason.other", lang)
 
 
-def refusal_reason(message: str, lang: str) -> str:
-    """The report-language reason for an honest_did refusal (English ``message``)."""
-    for needle, key in REFUSAL_REASONS:
-        if needle in message:
-            return t(key, lang)
-    return t("reason.other", lang)
-
-
-#: study -> {mbars: bounds frame}: the bounds do not depend on the report language, and honest_did
-#: is slow (seconds per call), so an nl and an en report of the same study compute them once
-_BOUNDS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def sensitivity_bounds(study, mbars: tuple[float, ...] = MBARS) -> tuple[pd.DataFrame, dict[str, str], str | None]:
-    """Rambachan-Roth relative-magnitudes results per outcome and M-bar (numbers, no language).
-
-    Returns a frame ``outcome, mbar, estimate, lower, upper, conf_low, conf_high`` (from
-    ``honest_did(...).tidy()``), the refusal message per outcome where the analysis is not
-    possible (``IdentificationError``/``ValueError``, e.g. no pre-period before -1) and the
-    estimator used.  Memoised per study object and ``mbars``.
-    """
-    from effectmeting import honest_did
-
-    cached = _BOUNDS.get(study, {}).get(mbars)
-    if cached is not None:
-        return cached
-    rows, refused, used = [], {}, None
-    for outcome in study.outcomes:
-        estimator, result = _event_study(study, outcome)
-        if result is None:
-            continue
-        try:
-            tables = [honest_did(result, method="relative_magnitudes", mbar=m).tidy() for m in mbars]
-        except (IdentificationError, ValueError) as exc:
-            refused[outcome] = str(exc).split(";")[0]
-            continue
-        used = used or estimator
-        for mbar, table in zip(mbars, tables):
-            row = table.iloc[0]
-            rows.append({"outcome": outcome, "mbar": mbar,
-                         **{c: float(row[c]) for c in ("estimate", "lower", "upper", "conf_low", "conf_high")}})
-    frame = pd.DataFrame(rows, columns=["outcome", "mbar", "estimate", "lower", "upper", "conf_low", "conf_high"])
-    result = (frame, refused, used)
-    _BOUNDS.setdefault(study, {})[mbars] = result
-    return result
+def sensitivity_results(study) -> SensitivityView:
+    """The study's sensitivity results (empty when the study did not compute them)."""
+    found = getattr(study, "sensitivity", None)
+    if found is None:
+        return SensitivityView(pd.DataFrame(columns=BOUND_COLUMNS), {}, None)
+    return SensitivityView(found.bounds, found.refused, found.estimator)
 
 
 def robust_up_to(bounds: pd.DataFrame) -> float | None:
@@ -150,11 +98,12 @@ def robust_up_to(bounds: pd.DataFrame) -> float | None:
     return largest
 
 
-def sensitivity(study, lang: str, mbars: tuple[float, ...] = MBARS) -> tuple[pd.DataFrame, list[str], str | None]:
+def sensitivity(study, lang: str) -> tuple[pd.DataFrame, list[str], str | None]:
     """Display table, one sentence per outcome and the estimator used (``None`` when none fits)
-    of :func:`sensitivity_bounds`: the largest M-bar in ``mbars`` up to which the robust 95 %
-    interval stays on one side of zero, or that it contains zero already at the smallest."""
-    bounds, refused, used = sensitivity_bounds(study, mbars)
+    of the study's ``sensitivity`` (computed by the study stage): the largest M-bar up to which
+    the robust 95 % interval stays on one side of zero, or that it contains zero already at the
+    smallest."""
+    bounds, refused, used = sensitivity_results(study)
     separator = t("interval_separator", lang)
 
     def interval(low: float, high: float) -> str:

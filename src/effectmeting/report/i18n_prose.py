@@ -92,8 +92,8 @@ REPORT_NL: dict[str, str] = {
     "sensitivity_robust": "{outcome}: het interval blijft aan één kant van nul tot en met M̄ = {mbar}.",
     "sensitivity_fragile": "{outcome}: al bij M̄ = {mbar} bevat het interval nul.",
     "sensitivity_none": "{outcome}: gevoeligheidsanalyse niet mogelijk ({reason}).",
-    "reason.no_pre": "er is geen schatting van vóór het referentiejaar",
-    "reason.too_many_post": "te veel jaren na invoering voor deze methode",
+    "reason.no_pre_period": "er is geen schatting van vóór het referentiejaar",
+    "reason.too_many_post_periods": "te veel jaren na invoering voor deze methode",
     "reason.other": "de schattingen per jaar voldoen niet aan de voorwaarden; zie de technische details",
     "sensitivity_summary_robust": ("Ook als de trends na invoering even sterk zouden afwijken als ze vóór invoering "
                                    "hooguit deden, blijft een effect van nul uitgesloten (gevoeligheidsanalyse op de "
@@ -222,8 +222,8 @@ REPORT_EN: dict[str, str] = {
     "sensitivity_robust": "{outcome}: the interval stays on one side of zero up to and including M̄ = {mbar}.",
     "sensitivity_fragile": "{outcome}: already at M̄ = {mbar} the interval contains zero.",
     "sensitivity_none": "{outcome}: sensitivity analysis not possible ({reason}).",
-    "reason.no_pre": "there is no estimate before the reference year",
-    "reason.too_many_post": "too many post-adoption years for this method",
+    "reason.no_pre_period": "there is no estimate before the reference year",
+    "reason.too_many_post_periods": "too many post-adoption years for this method",
     "reason.other": "the estimates by year do not meet its conditions; see the technical details",
     "sensitivity_summary_robust": ("Even if trends after adoption diverged as much as they did at most before "
                                    "adoption, a zero effect stays ruled out (sensitivity analysis of the {estimator} "

@@ -13,6 +13,9 @@ import re
 
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL
 from effectmeting.designs.dimensions import BASIC_FUNCTIONS, DIMENSIONS
+from effectmeting.estimate.registry import (
+    ESTIMATORS as REGISTRY,  # labels only (pure data)
+)
 from effectmeting.report.i18n import has_label, t, taakveld_label
 from effectmeting.report.number_format import check_language, format_number
 
@@ -48,13 +51,8 @@ _TAAKVELD = re.compile(r"^cost_(?P<code>\d+(?:_\d+)?)(?P<per>_per_inhabitant)?$"
 _LANG_INDEX = {"nl": 0, "en": 1}
 
 # -- estimators, cost lines, design categories -----------------------------------------------
-ESTIMATORS: dict[str, tuple[str, str]] = {
-    "twfe": ("TWFE (klassiek)", "TWFE (classic)"),
-    "cs": ("Callaway-Sant'Anna", "Callaway-Sant'Anna"),
-    "sa": ("Sun-Abraham", "Sun-Abraham"),
-    "imputation": ("Imputatie (Borusyak e.a.)", "Imputation (Borusyak et al.)"),
-    "dcdh": ("De Chaisemartin-D'Haultfœuille", "De Chaisemartin-D'Haultfœuille"),
-}
+#: estimator code -> (nl, en) label, from the one registry
+ESTIMATORS: dict[str, tuple[str, str]] = {name: (info.label_nl, info.label_en) for name, info in REGISTRY.items()}
 COST_LINES: dict[str, tuple[str, str]] = {
     "youth": ("Jeugd", "Youth"),
     "adult_support": ("Ondersteuning volwassenen", "Adult support"),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from effectmeting.report import Section, estimates_table, write_report, write_table
-from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensitivity, sensitivity_bounds
+from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensitivity, sensitivity_results
 from effectmeting.report.figures import cost_effect_summary_plot
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, label, outcome_label,
@@ -89,7 +89,7 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     pretrends = pd.concat([d["pretrend"] for d in study.diagnostics.values() if "pretrend" in d and len(d["pretrend"])]
                           or [pd.DataFrame(columns=["outcome", "estimator", "test", "statistic", "df", "p_value"])],
                           ignore_index=True)
-    bounds, _, sensitivity_estimator = sensitivity_bounds(study)
+    bounds, _, sensitivity_estimator = sensitivity_results(study)
     at_one = bounds[bounds["mbar"] == 1.0]
     robust_at_one = dict(zip(at_one["outcome"], (at_one["conf_low"] > 0) | (at_one["conf_high"] < 0)))
     bullets = design_summary(name, overall, pretrends, units, lang, robust_at_one, sensitivity_estimator)

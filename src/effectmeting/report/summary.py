@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from effectmeting.estimate.registry import ROBUST as REGISTRY_ROBUST  # pure data
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, outcome_label,
                                         person_label, unit_label)
@@ -19,7 +20,7 @@ from effectmeting.report.number_format import format_euro, format_number, format
 #: the headline estimator and why (see ``headline``): heterogeneity-robust, never-/not-yet-treated controls
 HEADLINE = "cs"
 #: estimators that, like cs, allow for staggered adoption with heterogeneous effects
-ROBUST = ("cs", "sa", "imputation", "dcdh")
+ROBUST = REGISTRY_ROBUST
 #: a pre-trend p-value below this raises doubt in the summary
 PRETREND_ALPHA = 0.05
 DIGITS = 2

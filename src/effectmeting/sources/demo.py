@@ -37,12 +37,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.errors import InputError
 from effectmeting.sources import demo_model as model
 from effectmeting.sources.demo_units import (REFERENCE_YEAR, TRANSITIONS_2016, apportion, code_sizes, demo_units,
                                              history_map, register_names, split_factor)
 
-DEFAULT_SEED = 20240101
 PROVINCES = [f"PV{n}" for n in range(20, 32)]
 
 OUTCOME_HEADERS = {

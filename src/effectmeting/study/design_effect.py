@@ -10,21 +10,21 @@ import pandas as pd
 from effectmeting.designs.dimensions import DesignError
 from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
 from effectmeting.designs.mergers import merged_municipalities
+from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.designs.treatments import derive_treatment
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.fixest.feols import feols
 from effectmeting.study import diagnostics as diag
 from effectmeting.study import estimators as est
 from effectmeting.study import multiplicity as mt
 from effectmeting.study.results import ADJUSTED_COLUMNS, DesignEffectStudy
+from effectmeting.study.sensitivity import sensitivity_bounds
 from effectmeting.study.spec import (
     ABSORBING, ESTIMATORS, check_request, estimation_frame, parse_design, time_varying,
 )
 from effectmeting.study.subgroups import SUBGROUP_COLUMNS, TEST_COLUMNS, subgroup_estimates
 
-#: seed used when ``seed=None``, so that a study is reproducible by default
-DEFAULT_SEED = 20240101
 MULTIPLICITY = ("holm", "romano_wolf", "both", "none")
 
 
@@ -70,12 +70,13 @@ def _absorbing(timing, control: str, design: str, switchers: str
     cohorts = frame.drop_duplicates("municipality")["first_adoption_year"]
     if not (cohorts > 0).any():
         raise IdentificationError(f"design {design!r}: no municipality adopts it within the panel's years "
-                                  "(after leaving out switchers and municipalities treated from the start)")
+                                  "(after leaving out switchers and municipalities treated from the start)",
+                                  reason="no_treated")
     if control == "never" and not (cohorts == 0).any():
         raise IdentificationError(
             f"design {design!r}: every municipality adopts it at some point, so there is no never-treated "
             "comparison group for control='never'; use control='notyet' (not-yet-adopting municipalities "
-            "as controls; the last adoption years are then not identified)")
+            "as controls; the last adoption years are then not identified)", reason="no_never_treated")
     return frame[["municipality", "year", "treated", "first_adoption_year"]], excluded, notes
 
 
@@ -155,12 +156,12 @@ def _merged(panel, timing) -> tuple[pd.DataFrame, list[str]]:
 def _check_options(multiplicity: str, bootstrap, switchers: str) -> None:
     """Refuse option values :func:`check_request` does not cover (before any estimation)."""
     if multiplicity not in MULTIPLICITY:
-        raise IdentificationError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
+        raise OptionError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
     if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
                                   or bootstrap < 19):
-        raise IdentificationError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
+        raise OptionError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
     if switchers not in ("exclude", "first_adoption"):
-        raise IdentificationError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
+        raise OptionError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
 
 
 def _treatments(panel, timing, design: str, estimators: list[str], control: str, switchers: str):
@@ -258,7 +259,7 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
                   control: str = "never", covariates: list[str] | None = None, by: str | None = None,
                   bootstrap: int | None = None, seed: int | None = None,
                   multiplicity: str = "holm", switchers: str = "exclude",
-                  by_year: int | None = None) -> DesignEffectStudy:
+                  by_year: int | None = None, sensitivity: bool = False) -> DesignEffectStudy:
     """Effect of adopting one design choice on each outcome, by each estimator.
 
     Parameters
@@ -290,6 +291,9 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
     seed : seeds every bootstrap; None means :data:`DEFAULT_SEED` (studies are reproducible).
     multiplicity : ``"holm"`` (default), ``"romano_wolf"``, ``"both"`` or ``"none"``: which
         adjusted p-values across outcomes ``.adjusted`` holds (Holm is computed unless "none").
+    sensitivity : also compute the Rambachan-Roth relative-magnitudes bounds of each outcome's
+        event study (``.sensitivity``, see :mod:`effectmeting.study.sensitivity`; seconds per
+        outcome).  Off by default; ``effectmeting run`` turns it on for the report.
 
     Assumptions: parallel trends (conditional on ``covariates`` for cs), no anticipation,
     standard errors clustered by municipality.  Municipalities with a missing outcome or
@@ -316,9 +320,12 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
                               seed, control, covariates)
     notes += found
     notes += [d["bacon_note"] for d in collected.diagnostics.values() if d.get("bacon_note")]
-    return DesignEffectStudy(
+    study = DesignEffectStudy(
         design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(collected.parts, ignore_index=True),
         results=collected.results, aggregates=collected.aggregates, diagnostics=collected.diagnostics,
         subgroups=subgroups, adjusted=adjusted, timing=timing, excluded=excluded, merged=merged, notes=notes,
         settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
                   "by_year": by_year, "bootstrap": bootstrap, "seed": seed, "multiplicity": multiplicity})
+    if sensitivity:
+        study.sensitivity = sensitivity_bounds(study)
+    return study

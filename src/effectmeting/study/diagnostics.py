@@ -3,8 +3,9 @@
 * Pre-trend tests (H0: no effect before adoption), one per estimator that has pre-periods:
   Sun-Abraham and imputation event studies through :func:`effectmeting.pretrend_test` (joint
   Wald over the pre-period coefficients; for imputation these are the BJS lead coefficients),
-  Callaway-Sant'Anna through the Wald test of every pre-treatment ATT(g,t) from the influence
-  functions (R ``did``'s pre-test), TWFE on its binned event study, dCDH on its placebos.
+  Callaway-Sant'Anna through the same test over its pre-treatment event-time aggregates with their
+  influence-function covariance (:func:`cs_pretrend_wald`), TWFE on its binned event study, dCDH
+  on its placebos.
 * The Goodman-Bacon (2021) decomposition of the static TWFE coefficient: which 2x2 comparisons,
   with which weights, make it up (``Later vs Earlier Treated`` with a large weight warns of bias
   under effects that change over time).  It needs a balanced panel; when the outcome's frame is
@@ -16,11 +17,34 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import EffectmetingError
+from effectmeting.estimate.registry import ESTIMATORS
 from effectmeting.estimate.staggered.bacon import bacon_decomposition
 from effectmeting.estimate.sensitivity.pretrends import pretrend_test
-from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun, cs_pretrend_wald
+from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun
 
 PRETREND_COLUMNS = ["outcome", "estimator", "test", "statistic", "df", "p_value", "note"]
+
+
+def cs_pretrend_wald(dynamic) -> dict:
+    """Wald test that every pre-treatment event-time ATT of Callaway-Sant'Anna is zero.
+
+    ``dynamic`` is ``att_gt(...).aggregate("dynamic")``; the test is :func:`pretrend_test` (the
+    package's one pre-trend test: ``W = b' V^+ b``, chi-square with ``rank(V)`` df) over its event
+    times ``e < 0`` with a finite standard error, ``V = IF'IF / n^2`` from the influence functions.
+    Why event times and not every pre-period ATT(g,t) cell (R ``did``'s pre-test): the cell test
+    has ~20 df on a municipal panel whose cohorts hold a few dozen units, and its estimated
+    covariance makes it oversized (17 % rejections at the 5 % level in 100 simulated null panels of
+    320 units x 10 years with 7 cohorts, against 9 % for this test and 5 % for Sun-Abraham's); the
+    event-time test is also what the other estimators report, so their p-values compare.
+    """
+    table = dynamic.tidy()
+    pre = ((table["event_time"] < 0) & np.isfinite(table["std_error"])).to_numpy()
+    if not pre.any() or dynamic.key_influence is None:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan, "note": "no pre-treatment event times"}
+    times = [int(e) for e in table["event_time"].to_numpy()[pre]]
+    test = pretrend_test(dynamic, event_times=times)
+    return {"statistic": test.statistic, "df": test.df, "p_value": test.p_value,
+            "note": f"Callaway-Sant'Anna pre-treatment event times {','.join(map(str, times))} (varying base period)"}
 
 
 def pretrend_rows(outcome: str, runs: dict[str, EstimatorRun]) -> pd.DataFrame:
@@ -34,8 +58,7 @@ def pretrend_rows(outcome: str, runs: dict[str, EstimatorRun]) -> pd.DataFrame:
                        p_value=found["p_value"], note=found["note"])
         else:
             study = run.extra.get("event_study", run.result) if name == "twfe" else run.result
-            label = {"sa": "Sun-Abraham pre-period coefficients", "imputation": "BJS pre-trend leads",
-                     "twfe": "TWFE event-study leads", "dcdh": "dCDH placebos"}[name]
+            label = ESTIMATORS[name].pretrend
             try:
                 test = pretrend_test(study)
             except EffectmetingError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError, InputError
+from effectmeting.errors import InputError, OptionError
 from effectmeting.estimate.core.results import Results, _format_frame, new_figure
 from effectmeting.study.spec import ESTIMATORS
 
@@ -40,6 +40,8 @@ class DesignEffectStudy(Results):
     merged : the study's municipalities whose design history the herindelingen design rule combined
         from several predecessors (columns of :func:`effectmeting.merged_municipalities`).
     notes : every exclusion and choice, in words.
+    sensitivity : the Rambachan-Roth bounds (:class:`~effectmeting.study.sensitivity.SensitivityBounds`),
+        or None when ``design_effect(..., sensitivity=False)`` (the default).
     """
 
     def __init__(self, *, design: str, outcomes: list[str], estimators: list[str], rows: pd.DataFrame,
@@ -55,6 +57,7 @@ class DesignEffectStudy(Results):
         self.timing, self.excluded, self.settings = timing, excluded, settings
         self.merged = merged if merged is not None else pd.DataFrame()
         self.notes = list(notes)
+        self.sensitivity = None  # set by design_effect(..., sensitivity=True)
 
     def tidy(self) -> pd.DataFrame:
         """One row per reported effect; columns :data:`TIDY_COLUMNS`, sorted by outcome (as asked),
@@ -98,7 +101,7 @@ class DesignEffectStudy(Results):
     def event_times(self, outcome: str) -> dict[str, pd.DataFrame]:
         """Per estimator, the event-time rows of ``outcome`` (``event_time`` int, estimate, CI)."""
         if outcome not in self.outcomes:
-            raise IdentificationError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
+            raise OptionError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
         table = self.tidy()
         table = table[(table["outcome"] == outcome) & (table["aggregation"] == "event_time")]
         frames = {}

@@ -1,6 +1,7 @@
 """What a design-effect study asks for, checked once at the door, and the frames the estimators get.
 
-* :func:`parse_design` — ``"role=gives_help"`` (or ``"maturity>=3"`` for a score dimension);
+* :func:`parse_design` — ``"role=gives_help"`` (or ``"maturity>=3"`` for a score dimension), from
+  :mod:`effectmeting.designs.spec` (the one parser, shared with ``costs``);
 * :func:`check_request` — unknown dimensions, values, outcomes, estimators or ``by`` columns are
   refused with an :class:`~effectmeting.errors.IdentificationError` that lists the allowed ones;
 * :func:`estimation_frame` — one outcome's balanced municipality x year frame with the treatment
@@ -12,51 +13,22 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import numpy as np
 import pandas as pd
 
 from effectmeting.designs.dimensions import DesignError, get_dimension
-from effectmeting.errors import IdentificationError
+from effectmeting.designs.spec import DesignSpec, parse_design  # noqa: F401 (re-exported)
+from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.estimate.registry import ABSORBING, STUDY_ESTIMATORS  # noqa: F401 (re-exported)
 
 KEY = ["municipality", "year"]
-#: estimators design_effect knows, in the order tidy() reports them
-ESTIMATORS = ("twfe", "cs", "sa", "imputation", "dcdh")
-ABSORBING = ("twfe", "cs", "sa", "imputation")
+#: estimators design_effect knows, in the order tidy() reports them (from the one registry)
+ESTIMATORS = STUDY_ESTIMATORS
 CONTROLS = ("never", "notyet")
 #: a ``by`` column with more distinct values than this is taken for a continuous one
 MAX_SUBGROUPS = 10
 TERCILE_LABELS = ("low", "middle", "high")
-
-_DESIGN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|=)\s*([^\s].*?)\s*$")
-
-
-@dataclasses.dataclass(frozen=True)
-class DesignSpec:
-    """A parsed ``design`` argument."""
-
-    text: str
-    dimension: str
-    treated_value: str | None
-    threshold: float | None
-
-
-def parse_design(design: str) -> DesignSpec:
-    """``"dimension=value"`` (binary/categorical) or ``"dimension>=threshold"`` (score dimensions)."""
-    match = _DESIGN.match(design) if isinstance(design, str) else None
-    if match is None:
-        raise IdentificationError(
-            f"design={design!r}: write 'dimension=value', e.g. 'role=gives_help' (or 'maturity>=3' "
-            "for a score dimension)")
-    dimension, operator, value = match.groups()
-    if operator == ">=":
-        try:
-            threshold = float(value)
-        except ValueError:
-            raise IdentificationError(f"design={design!r}: the threshold {value!r} is not a number") from None
-        return DesignSpec(design.strip(), dimension, None, threshold)
-    return DesignSpec(design.strip(), dimension, value, None)
 
 
 def _numeric_columns(data: pd.DataFrame) -> list[str]:
@@ -80,11 +52,11 @@ def check_request(panel, spec: DesignSpec, outcomes, estimators, control: str, c
     observed = sorted(designs.loc[designs["dimension"] == spec.dimension, "value"].dropna().astype(str).unique())
     if dimension.kind == "score":
         if spec.threshold is None:
-            raise IdentificationError(
+            raise OptionError(
                 f"design {spec.text!r}: {spec.dimension} is a score ({dimension.allowed_text()}); write "
                 f"'{spec.dimension}>=threshold'")
     elif spec.threshold is not None:
-        raise IdentificationError(
+        raise OptionError(
             f"design {spec.text!r}: '>=' is for score dimensions; {spec.dimension} has the values "
             f"{', '.join(dimension.allowed)}; write '{spec.dimension}=value'")
     elif spec.treated_value not in observed:
@@ -94,33 +66,35 @@ def check_request(panel, spec: DesignSpec, outcomes, estimators, control: str, c
             f"(catalogue: {dimension.allowed_text()})")
     allowed = _numeric_columns(panel.data)
     if isinstance(outcomes, str) or not len(outcomes):
-        raise IdentificationError(f"outcomes must be a non-empty list of panel columns, got {outcomes!r}")
+        raise OptionError(f"outcomes must be a non-empty list of panel columns, got {outcomes!r}")
     unknown = [o for o in outcomes if o not in allowed]
     if unknown:
-        raise IdentificationError(
-            f"outcome(s) {unknown} are not numeric columns of the panel; allowed: {', '.join(allowed)}")
+        raise OptionError(
+            f"outcome(s) {unknown} are not numeric columns of the panel; allowed: {', '.join(allowed)}",
+            reason="unknown_column")
     if len(set(outcomes)) != len(outcomes):
-        raise IdentificationError(f"outcomes {list(outcomes)} name a column more than once")
+        raise OptionError(f"outcomes {list(outcomes)} name a column more than once")
     bad = [e for e in estimators if e not in ESTIMATORS]
     if bad or not estimators:
-        raise IdentificationError(f"estimator(s) {bad or estimators} unknown; use any of {', '.join(ESTIMATORS)}")
+        raise OptionError(f"estimator(s) {bad or estimators} unknown; use any of {', '.join(ESTIMATORS)}",
+                          reason="unknown_estimator")
     if control not in CONTROLS:
-        raise IdentificationError(f"control={control!r}; use 'never' (never-adopting municipalities) or "
-                                  "'notyet' (never and not-yet adopting)")
+        raise OptionError(f"control={control!r}; use 'never' (never-adopting municipalities) or "
+                          "'notyet' (never and not-yet adopting)", reason="unknown_control")
     unknown = [c for c in covariates if c not in allowed]
     if unknown:
-        raise IdentificationError(f"covariate(s) {unknown} are not numeric panel columns; allowed: "
-                                  f"{', '.join(allowed)}")
+        raise OptionError(f"covariate(s) {unknown} are not numeric panel columns; allowed: "
+                          f"{', '.join(allowed)}", reason="unknown_column")
     if by is not None:
         if by not in panel.data.columns or by in KEY:
-            raise IdentificationError(f"by={by!r} is not a panel column; columns: "
-                                      f"{', '.join(c for c in panel.data.columns if c not in KEY)}")
+            raise OptionError(f"by={by!r} is not a panel column; columns: "
+                              f"{', '.join(c for c in panel.data.columns if c not in KEY)}", reason="unknown_column")
         years = panel.data["year"].unique()
         if by_year is not None and by_year not in years:
-            raise IdentificationError(f"by_year={by_year} is not a panel year; years: {sorted(years.tolist())}")
+            raise OptionError(f"by_year={by_year} is not a panel year; years: {sorted(years.tolist())}")
         values = baseline_values(panel.data, by, by_year).dropna().unique()
         if len(values) > MAX_SUBGROUPS:
-            raise IdentificationError(
+            raise OptionError(
                 f"by={by!r} has {len(values)} distinct values in the membership year "
                 f"({by_year or 'first observed year'}); subgroups need a few categories. Cut a continuous "
                 f"column into terciles first: panel = add_terciles(panel, {by!r}) and use by='{by}_tercile', "
@@ -150,12 +124,12 @@ def add_terciles(panel, column: str, *, year: int | None = None, name: str | Non
     """
     data = panel.data
     if column not in data.columns:
-        raise IdentificationError(f"add_terciles: {column!r} is not a panel column")
+        raise OptionError(f"add_terciles: {column!r} is not a panel column", reason="unknown_column")
     year = int(data["year"].min()) if year is None else int(year)
     rows = data.loc[data["year"] == year, ["municipality", column]]
     if rows.empty:
-        raise IdentificationError(f"add_terciles: the panel has no rows in {year}; years: "
-                                  f"{sorted(data['year'].unique().tolist())}")
+        raise OptionError(f"add_terciles: the panel has no rows in {year}; years: "
+                          f"{sorted(data['year'].unique().tolist())}")
     values = pd.to_numeric(rows[column], errors="coerce")
     if values.nunique() < 3:
         raise IdentificationError(f"add_terciles: {column!r} has fewer than 3 distinct values in {year}")

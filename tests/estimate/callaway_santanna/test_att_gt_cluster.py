@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from effectmeting import att_gt
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 
 dd = pytest.importorskip("diff_diff")
 
@@ -144,7 +144,7 @@ def test_refuses_missing_cluster_and_a_single_cluster(persons):
     missing.loc[3, "municipality"] = np.nan
     with pytest.raises(IdentificationError, match="'municipality' has 1 missing value"):
         att_gt(missing, **KEYS, cluster="municipality")
-    with pytest.raises(IdentificationError, match="not in the data"):
+    with pytest.raises(OptionError, match="not in the data"):
         att_gt(persons, **KEYS, cluster="gemeente")
     with pytest.raises(IdentificationError, match="at least two clusters"):
         att_gt(persons.assign(one=1), **KEYS, cluster="one")

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import DroppedCohortWarning, IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
 md = pytest.importorskip("moderndid")
@@ -385,7 +385,7 @@ def test_first_period_cohort_dropped_with_warning(mpdta):
     data = mpdta.copy()
     early_units = data.loc[data["first.treat"] == 0, "countyreal"].unique()[:20]
     data.loc[data["countyreal"].isin(early_units), "first.treat"] = 2003
-    with pytest.warns(UserWarning, match="Dropped 20 unit"):
+    with pytest.warns(DroppedCohortWarning, match="Dropped 20 unit"):
         result = att_gt(data, **KEYS)
     assert any("Dropped 20 unit" in note for note in result.notes)
     assert result.influence.shape[0] == data["countyreal"].nunique() - 20
@@ -412,9 +412,9 @@ def test_refuses_missing_values_and_bad_options(mpdta):
     data.loc[5, "lemp"] = np.nan
     with pytest.raises(IdentificationError, match="'lemp' has 1 missing"):
         att_gt(data, **KEYS)
-    with pytest.raises(IdentificationError, match="control="):
+    with pytest.raises(OptionError, match="control="):
         att_gt(mpdta, **KEYS, control="later")
-    with pytest.raises(IdentificationError, match="not in the data"):
+    with pytest.raises(OptionError, match="not in the data"):
         att_gt(mpdta, **KEYS, covariates=["income"])
-    with pytest.raises(IdentificationError, match="method="):
+    with pytest.raises(OptionError, match="method="):
         att_gt(mpdta, **KEYS, method="twfe")

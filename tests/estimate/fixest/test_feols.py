@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import FewClustersWarning, IdentificationError
 from effectmeting.estimate.fixest.etable import etable, etable_to_markdown
 from effectmeting.estimate.fixest.feols import feols
 from effectmeting.estimate.fixest.feols_results import TIDY_COLUMNS
@@ -202,7 +202,7 @@ def test_singletons_are_dropped_iteratively_like_fixest():
 
 
 def test_few_clusters_warn_and_point_at_the_wild_bootstrap(panel):
-    with pytest.warns(UserWarning, match="wild_cluster_bootstrap"):
+    with pytest.warns(FewClustersWarning, match="wild_cluster_bootstrap"):
         feols("y ~ d + x1 | unit + year", panel, vcov={"cluster": "region"})
 
 

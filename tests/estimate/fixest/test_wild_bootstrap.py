@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import FewClustersWarning, IdentificationError, OptionError
 from effectmeting.estimate.fixest.feols import feols
 from effectmeting.estimate.fixest.randomization import randomization_inference
 from effectmeting.estimate.fixest.wild_bootstrap import wcr_pvalue_curve, wild_cluster_bootstrap
@@ -74,7 +74,7 @@ def peer_pvalue_with_ties(boot) -> float:
 
 def test_enumerated_rademacher_pvalue_matches_wildboottest():
     frame = clustered_data(8, seed=1)  # 2**8 = 256 <= 999: both enumerate all sign vectors
-    with pytest.warns(UserWarning, match="wild_cluster_bootstrap"):
+    with pytest.warns(FewClustersWarning, match="wild_cluster_bootstrap"):
         fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
     ours = wild_cluster_bootstrap(fit, "x1", B=999)
     assert ours["draws"] == 256
@@ -90,7 +90,7 @@ def test_enumerated_rademacher_pvalue_matches_wildboottest():
 def test_drawn_pvalue_with_fixed_effects_within_monte_carlo_error(weights):
     frame = clustered_data(14, seed=2)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2 | unit", frame, vcov={"cluster": "g"})
     draws = 4999
     ours = wild_cluster_bootstrap(fit, "x1", B=draws, weights=weights, seed=3)
@@ -107,11 +107,11 @@ def test_drawn_pvalue_with_fixed_effects_within_monte_carlo_error(weights):
 def test_bootstrap_is_reproducible_and_needs_one_way_clustering():
     frame = clustered_data(14, seed=4)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
     first = wild_cluster_bootstrap(fit, "x2", B=299, weights="webb", seed=9)
     assert first.equals(wild_cluster_bootstrap(fit, "x2", B=299, weights="webb", seed=9))
-    with pytest.raises(IdentificationError, match="one-way clustering"):
+    with pytest.raises(OptionError, match="one-way clustering"):
         wild_cluster_bootstrap(feols("y ~ x1 + x2", frame), "x1")
     with pytest.raises(KeyError):
         wild_cluster_bootstrap(fit, "x9")
@@ -122,14 +122,14 @@ def enumerable_case(case: str):
     if case == "no_fe":  # G = 8: 256 sign vectors; x = [1, x1, x2], tested column x1
         frame = clustered_data(8, seed=1)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", FewClustersWarning)
             fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
         x = np.column_stack([np.ones(len(frame)), frame["x1"], frame["x2"]])
         return fit, x, frame["y"].to_numpy(), frame["g"].to_numpy(), 1, "x1", 999
     # G = 10 with unit fixed effects: 1024 sign vectors; the peer gets the demeaned data (FWL)
     frame = clustered_data(10, seed=12)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2 | unit", frame, vcov={"cluster": "g"})
     demeaned = frame[["y", "x1", "x2"]] - frame.groupby("unit")[["y", "x1", "x2"]].transform("mean")
     x = demeaned[["x1", "x2"]].to_numpy()
@@ -223,7 +223,7 @@ def test_interval_is_close_to_the_cluster_robust_interval_with_many_clusters(wei
 def test_webb_interval_is_reproducible_by_seed():
     frame = clustered_data(14, seed=4)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2 | unit", frame, vcov={"cluster": "g"})
     first = wild_cluster_bootstrap(fit, "x1", B=499, weights="webb", seed=9, r=0.1)
     again = wild_cluster_bootstrap(fit, "x1", B=499, weights="webb", seed=9, r=0.1)
@@ -236,7 +236,7 @@ def test_webb_interval_is_reproducible_by_seed():
 def test_interval_is_unbounded_when_enumeration_cannot_reject():
     frame = clustered_data(5, seed=6)  # 32 sign vectors: p(r) >= 2 / 32 > 0.05 for every r
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
     wide = wild_cluster_bootstrap(fit, "x1", level=0.95)
     assert (wide["conf_low"], wide["conf_high"]) == (-np.inf, np.inf)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.inference import standard_errors
 from effectmeting.estimate.core.results import (Results, check_level, confidence_interval, critical_value,
                                                 key_terms, new_figure)
@@ -53,7 +53,7 @@ class AggregateResults(Results):
         """Analytic covariance (n_keys x n_keys) of the per-key estimates, from their influence
         functions: ``IF'IF / n^2``, or CR1 on cluster sums when ``att_gt`` was clustered."""
         if self.key_influence is None:
-            raise IdentificationError("key_vcov() needs per-key estimates (not kind='simple').")
+            raise OptionError("key_vcov() needs per-key estimates (not kind='simple').")
         if self.clusters is not None:
             return self.clusters.vcov(self.key_influence)
         return self.key_influence.T @ self.key_influence / self.key_influence.shape[0] ** 2
@@ -90,8 +90,8 @@ class AggregateResults(Results):
         from effectmeting.estimate.core.event_study_results import EventStudyResults
 
         if self.kind != "dynamic" or self.key_influence is None:
-            raise IdentificationError("to_event_study() needs kind='dynamic'; use "
-                                      "att_gt(...).aggregate('dynamic').")
+            raise OptionError("to_event_study() needs kind='dynamic'; use "
+                              "att_gt(...).aggregate('dynamic').")
         vcov = self.key_vcov()
         table = self._table
         reference = (np.diag(vcov) <= 0) & (table["estimate"].to_numpy() == 0)
@@ -240,7 +240,7 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
     """Aggregate an :class:`AttGtResults` like R ``did::aggte(type = kind)``; intervals at
     ``level`` (default the ``att_gt`` result's)."""
     if kind not in KINDS:
-        raise IdentificationError(f"aggregate: kind={kind!r}; use one of {sorted(KINDS)}.")
+        raise OptionError(f"aggregate: kind={kind!r}; use one of {sorted(KINDS)}.")
     level = attgt.level if level is None else check_level(level, "aggregate")
     cohort, time = attgt.cohort, attgt.time
     weights, unit_cohort = attgt.unit_weights, attgt.unit_cohort

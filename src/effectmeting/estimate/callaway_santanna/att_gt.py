@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, UnidentifiedCellWarning
 from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column,
                                           require_frame, show)
 from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
@@ -48,8 +48,9 @@ class DidPanel:
 def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
-        raise IdentificationError(
-            f"att_gt: column(s) {missing} not in the data; available columns: {list(data.columns)}."
+        raise OptionError(
+            f"att_gt: column(s) {missing} not in the data; available columns: {list(data.columns)}.",
+            reason="unknown_column",
         )
 
 
@@ -175,7 +176,8 @@ def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohor
             f"att_gt: the panel is not balanced ({n_rows} rows for {n_units} units x "
             f"{n_periods} periods, or duplicate unit-period rows). With panel=True every unit must "
             "be observed exactly once in every period: balance the panel (keep units observed in "
-            "all periods) or pass panel=False to treat the data as repeated cross-sections."
+            "all periods) or pass panel=False to treat the data as repeated cross-sections.",
+            reason="not_balanced",
         )
     del cells
     outcome_matrix = np.take(data[outcome].to_numpy(float), order).reshape(n_units, n_periods)
@@ -267,7 +269,7 @@ def _cell_arrays(kept, periods, influence, skipped):
     if skipped:
         message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
                    "not identified and left out.")
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, UnidentifiedCellWarning, stacklevel=4)
         notes.append(message)
     cohort_values = np.array([cell.cohort for cell, _ in kept])
     if np.issubdtype(periods.dtype, np.integer):  # report cohorts in the time column's type
@@ -416,7 +418,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
             prepared, control, method, base_period, anticipation)
         nobs = len(prepared.cohort)
     if len(att) == 0:
-        raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.")
+        raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.", reason="no_cells")
     clusters = (None if cluster is None else
                 clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt"))
     result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,

@@ -52,7 +52,8 @@ def fit_logit(treated: np.ndarray, design: np.ndarray, weights: np.ndarray,
         except np.linalg.LinAlgError as exc:
             raise IdentificationError(
                 "The propensity-score logit is singular (a covariate is constant or perfectly "
-                "collinear within a cohort-versus-control comparison); drop that covariate."
+                "collinear within a cohort-versus-control comparison); drop that covariate.",
+                reason="collinear",
             ) from exc
         beta = beta + step
         if np.max(np.abs(step)) < tol * (1.0 + np.max(np.abs(beta))):
@@ -77,7 +78,8 @@ def _control_regression(delta_y: np.ndarray, treated: np.ndarray, design: np.nda
     except np.linalg.LinAlgError as exc:
         raise IdentificationError(
             "The outcome regression on the comparison units is singular (a covariate is constant "
-            "or collinear among them); drop that covariate or use method='ipw'."
+            "or collinear among them); drop that covariate or use method='ipw'.",
+            reason="collinear",
         ) from exc
     fitted = design @ coef
     residual_score = weighted_design * (delta_y - fitted)[:, None]

@@ -30,7 +30,8 @@ def _subset_ols(y: np.ndarray, design: np.ndarray, weights: np.ndarray,
     except np.linalg.LinAlgError as exc:
         raise IdentificationError(
             "An outcome regression within a cohort/period cell is singular (a covariate is "
-            "constant or collinear there); drop that covariate or use method='ipw'."
+            "constant or collinear there); drop that covariate or use method='ipw'.",
+            reason="collinear",
         ) from exc
     fitted = design @ coef
     return fitted, (design * (w * (y - fitted))[:, None]) @ np.linalg.inv(gram / n)

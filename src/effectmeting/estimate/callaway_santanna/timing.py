@@ -11,7 +11,7 @@ from typing import Iterator
 
 import numpy as np
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import DroppedCohortWarning, IdentificationError
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,14 @@ def recode_cohorts(cohort: np.ndarray, periods: np.ndarray, anticipation: int, c
     if early.all():
         raise IdentificationError(
             f"att_gt: all {len(cohort)} {entity}s are treated in the first period ({periods[0]}, "
-            f"anticipation={anticipation}); no comparison is possible."
+            f"anticipation={anticipation}); no comparison is possible.",
+            reason="all_treated",
         )
     if early.any():
         message = (f"Dropped {int(early.sum())} {entity}(s) already treated in the first period "
                    f"{periods[0]} (cohorts {sorted(set(cohort[early].tolist()))}): they have "
                    "no pre-treatment period (as R did).")
-        warnings.warn(message, stacklevel=4)
+        warnings.warn(message, DroppedCohortWarning, stacklevel=4)
         notes.append(message)
     keep = ~early
     keep_periods = np.ones(len(periods), dtype=bool)
@@ -57,7 +58,8 @@ def recode_cohorts(cohort: np.ndarray, periods: np.ndarray, anticipation: int, c
         if control == "never":
             raise IdentificationError(
                 "att_gt: control='never' but there are no never-treated units (cohort 0/NA). "
-                "Use control='notyet' to compare with not-yet-treated units."
+                "Use control='notyet' to compare with not-yet-treated units.",
+                reason="no_never_treated",
             )
         # R did: the last cohort serves as comparison only; periods from its start are dropped
         last = cohort[keep].max()

@@ -69,5 +69,5 @@ def clusters_from_codes(name: str, codes: np.ndarray, *, estimator: str) -> Clus
     if len(uniques) < 2:
         raise IdentificationError(
             f"{estimator}: cluster={name!r} leaves {len(uniques)} cluster; a clustered variance "
-            "needs at least two clusters (and, to be reliable, dozens).")
+            "needs at least two clusters (and, to be reliable, dozens).", reason="too_few_clusters")
     return Clusters(name=name, codes=codes.astype(np.intp), count=len(uniques))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import OptionError
 from effectmeting.estimate.core.results import Results, check_level, key_terms, new_figure
 
 
@@ -25,9 +25,9 @@ def as_event_study(result, who: str) -> "EventStudyResults":
     convert = getattr(result, "to_event_study", None)
     if convert is not None:
         return convert()
-    raise IdentificationError(
+    raise OptionError(
         f"{who} takes an event-study result (sun_abraham, imputation_did, event_study_twfe, dcdh or "
-        f"att_gt(...).aggregate('dynamic')); got {type(result).__name__}")
+        f"att_gt(...).aggregate('dynamic')); got {type(result).__name__}", reason="not_event_study")
 
 
 class EventStudyResults(Results):

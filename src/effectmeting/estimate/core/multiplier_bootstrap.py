@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from effectmeting.errors import OptionError
+
 #: draws are generated in blocks so memory stays O(block x n_units)
 _BLOCK = 100
 
@@ -38,7 +40,7 @@ def _draw_weights(rng: np.random.Generator, shape: tuple[int, int], kind: str) -
         low, high = (1.0 - root5) / 2.0, (1.0 + root5) / 2.0
         prob_low = (root5 + 1.0) / (2.0 * root5)
         return np.where(rng.random(shape) < prob_low, low, high)
-    raise ValueError(f"unknown bootstrap weights {kind!r}; use 'rademacher' or 'mammen'")
+    raise OptionError(f"unknown bootstrap weights {kind!r}; use 'rademacher' or 'mammen'")
 
 
 def multiplier_bootstrap(influence: np.ndarray, iterations: int, seed: int | None,

@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import CollinearityWarning, IdentificationError
 from effectmeting.estimate.core.within import demean
 
 #: a regressor whose squared residual norm (on the regressors before it) falls below this share
@@ -119,7 +119,7 @@ def solve_within(combined: np.ndarray, n_outcomes: int, names: list[str], fe_cod
     dropped = [names[j] for j in range(len(names)) if j not in kept]
     if not kept:
         raise IdentificationError(f"every regressor in {what} is collinear with the fixed effects "
-                                  f"(or zero): {', '.join(names[:10])}; nothing can be estimated")
+                                  f"(or zero): {', '.join(names[:10])}; nothing can be estimated", reason="collinear")
     if dropped:
         # move the kept columns to the front in place (kept is increasing, so no column is
         # overwritten before it is moved) and use a view instead of an (n, k) copy
@@ -155,11 +155,12 @@ def least_squares(y: np.ndarray, x: np.ndarray, names: list[str], fe_codes: list
 
 
 def report_dropped(dropped: list[str], what: str, stacklevel: int = 3) -> str | None:
-    """Warn (UserWarning) that ``dropped`` regressors were collinear; returns the note, or None."""
+    """Warn (:class:`CollinearityWarning`) that ``dropped`` regressors were collinear; returns the
+    note, or None."""
     if not dropped:
         return None
     note = f"Dropped collinear regressors: {', '.join(dropped)}."
-    warnings.warn(f"{what}: {note[0].lower()}{note[1:]}", UserWarning, stacklevel=stacklevel)
+    warnings.warn(f"{what}: {note[0].lower()}{note[1:]}", CollinearityWarning, stacklevel=stacklevel)
     return note
 
 

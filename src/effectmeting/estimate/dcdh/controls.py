@@ -85,7 +85,8 @@ def residualise(diff: np.ndarray, valid: np.ndarray, x: np.ndarray, weight: np.n
         if np.linalg.matrix_rank(hessian) < k:
             raise IdentificationError(
                 f"controls {names}: their {'placebo ' if placebo else ''}differences over {lag} period(s) are "
-                f"collinear among never-switchers with baseline treatment {levels[level]!r}; drop one"
+                f"collinear among never-switchers with baseline treatment {levels[level]!r}; drop one",
+                reason="collinear",
             )
         score = np.einsum("gt,gti,gt->i", w, dx, diff)
         theta[level] = np.linalg.solve(hessian, score)

@@ -53,7 +53,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.dcdh.horizon import HorizonTerms, clustered_variance, horizon_terms
 from effectmeting.estimate.dcdh.panel import SwitchingPanel, prepare_switching_panel
 from effectmeting.estimate.core.results import check_level, confidence_interval
@@ -85,7 +85,7 @@ class DcdhResults(EventStudyResults):
 
 def _check_counts(name: str, value, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise OptionError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
@@ -96,7 +96,8 @@ def _refuse_empty(term: HorizonTerms, units: np.ndarray, requested: int) -> None
     name = "placebos" if term.placebo else "effects"
     raise IdentificationError(
         f"no switcher can be used for the {kind} at horizon {term.horizon}: {reasons or 'none observed'}. "
-        f"Ask for at most {term.horizon - 1} {name} (requested {requested})"
+        f"Ask for at most {term.horizon - 1} {name} (requested {requested})",
+        reason=f"no_switchers_{kind}",
     )
 
 
@@ -225,7 +226,8 @@ def dcdh(
                                     cluster=cluster, weights=weights, controls=list(controls or []))
     if not (panel.direction != 0).any():
         raise IdentificationError(
-            f"no unit ever changes '{treatment}': there are no switchers, so no effect is identified"
+            f"no unit ever changes '{treatment}': there are no switchers, so no effect is identified",
+            reason="no_switchers",
         )
     terms = _all_horizons(panel, effects, placebos, list(controls or []))
     average, average_se = _average_total_effect([t for t in terms if not t.placebo], panel.cluster_codes)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import FormulaError, IdentificationError, InputError
+from effectmeting.errors import FewClustersWarning, FormulaError, IdentificationError, InputError
 from effectmeting.estimate.core.checks import OptionError, nonnegative_weights, numeric_column, require_frame, show
 from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.feols_results import FeolsResults
@@ -199,7 +199,7 @@ def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarr
             raise IdentificationError(
                 f"{formula!r}: cluster column {column!r} has a single cluster on the "
                 f"{n_obs:,} rows used; clustered standard errors need at least two (and "
-                "reliable ones about 50). Cluster by a finer column or use vcov='hc1'")
+                "reliable ones about 50). Cluster by a finer column or use vcov='hc1'", reason="too_few_clusters")
     covariance = VCOV_ESTIMATORS[vcov_name](x_t, resid_t, bread, fe_sizes=fe_sizes,
                                             fe_codes=fe_codes, cluster_codes=cluster_codes)
     if cluster_columns and min(covariance.n_clusters) < FEW_CLUSTERS:
@@ -207,7 +207,7 @@ def _covariance(formula: str, data: pd.DataFrame, sample: _Sample, x_t: np.ndarr
             f"only {min(covariance.n_clusters)} clusters ({', '.join(cluster_columns)}): "
             "cluster-robust t-tests over-reject with fewer than 50 clusters; use "
             "effectmeting.estimate.fixest.wild_bootstrap.wild_cluster_bootstrap for the p-value.",
-            UserWarning, stacklevel=3)
+            FewClustersWarning, stacklevel=3)
     return covariance, cluster_codes, fe_sizes
 
 
@@ -240,7 +240,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     Rows with a missing value in any used column (outcome, regressors, fixed effects, cluster
     and weight columns) are dropped and counted in ``n_dropped_missing``; singleton FE groups
     are dropped (``n_singletons``); collinear regressors are dropped (``dropped_collinear``).
-    A UserWarning points at :func:`wild_cluster_bootstrap` with fewer than 50 clusters.
+    A FewClustersWarning points at :func:`wild_cluster_bootstrap` with fewer than 50 clusters.
     """
     parsed = parse_formula(formula)
     require_frame(data, "feols")

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import FewClustersWarning, IdentificationError
 from effectmeting.estimate.core.checks import OptionError, require_frame
 from effectmeting.estimate.core.hypothesis_test import InferenceResults
 from effectmeting.estimate.core.within import factorize
@@ -58,13 +58,13 @@ def randomization_inference(formula: str, data: pd.DataFrame, *, term: str, trea
     enumerate_all = binary and (permutations == "all" or
                                 math.comb(n_clusters, n_treated) <= int(permutations))
     if permutations == "all" and not binary:
-        raise IdentificationError(f"{treatment!r} must be 0/1 to enumerate assignments")
+        raise OptionError(f"{treatment!r} must be 0/1 to enumerate assignments")
 
     def estimate(assignment: np.ndarray) -> float:
         frame = data.copy()
         frame[treatment] = assignment[codes]
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("ignore", FewClustersWarning)
             fit = feols(formula, frame)
         if term not in fit.coef.index:
             raise IdentificationError(f"{term!r} is not estimable under a permuted assignment")

@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.hypothesis_test import InferenceResults
 
@@ -119,8 +118,8 @@ def wcr_pvalue_curve(result, term: str, *, B: int = 999, weights: str = "rademac
     """
     data = result._transformed
     if len(data.cluster_codes) != 1:
-        raise IdentificationError("wild_cluster_bootstrap needs a fit with one-way clustering, "
-                                  "e.g. feols(..., vcov={'cluster': 'municipality'})")
+        raise OptionError("wild_cluster_bootstrap needs a fit with one-way clustering, "
+                          "e.g. feols(..., vcov={'cluster': 'municipality'})")
     if term not in result.coef.index:
         raise KeyError(f"term {term!r} is not in the model; terms are {list(result.coef.index)}")
     x, y, codes = data.x, data.y, data.cluster_codes[0]

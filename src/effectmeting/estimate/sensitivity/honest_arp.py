@@ -40,7 +40,7 @@ from math import comb
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 
 #: largest number of candidate bases we enumerate (C(m, k+1)); beyond this the test is refused
 MAX_BASES = 400_000
@@ -60,7 +60,7 @@ class MomentProblem:
         self.sd = np.sqrt(np.diag(self.sigma_y))
         if np.any(self.sd <= 0):
             raise IdentificationError("a moment has zero variance; the ARP test needs a positive-definite "
-                                      "covariance of the event-study estimates")
+                                      "covariance of the event-study estimates", reason="zero_variance")
         self.vertices = dual_vertices(self.sd, self.X)
 
 
@@ -92,7 +92,7 @@ def cone_rays(X: np.ndarray) -> np.ndarray:
     if n_supports > MAX_BASES:
         raise IdentificationError(
             f"the ARP test would enumerate {n_supports:,} vertices ({m} moments, {k} nuisance "
-            f"parameters); use fewer post periods (at most 10) for relative magnitudes")
+            f"parameters); use fewer post periods (at most 10) for relative magnitudes", reason="too_many_post_periods")
     if k == 0:
         rays = np.eye(m)
     else:
@@ -189,7 +189,7 @@ def accept_theta(problem: MomentProblem, thetas: np.ndarray, *, alpha: float, hy
         elif hybrid == "ARP":
             size = alpha
         else:
-            raise ValueError(f"hybrid must be 'LF' or 'ARP', got {hybrid!r}")
+            raise OptionError(f"hybrid must be 'LF' or 'ARP', got {hybrid!r}")
         z_lo, z_up, stat = v_lo / sigma_b, v_up / sigma_b, eta / sigma_b
         inside = (z_lo <= stat) & (stat <= z_up)
         crit = np.zeros(th.size)

@@ -46,7 +46,7 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.sensitivity.honest_arp import (
     MomentProblem, accept_theta, least_favorable_cv, standard_normal_draws,
 )
@@ -151,13 +151,15 @@ def _split(result: EventStudyResults):
     times = result.event_time
     pre, post = times[times < -1], times[times >= 0]
     if post.size == 0:
-        raise IdentificationError("no post-period (event time >= 0) estimates")
+        raise IdentificationError("no post-period (event time >= 0) estimates", reason="no_post_period")
     contiguous_pre = not pre.size or np.array_equal(pre, np.arange(-1 - pre.size, -1))
     if not np.array_equal(post, np.arange(post.size)) or not contiguous_pre:
-        raise IdentificationError(f"event times must be contiguous around the reference -1; got {times.tolist()}")
+        raise IdentificationError(f"event times must be contiguous around the reference -1; got {times.tolist()}",
+                                  reason="not_contiguous")
     if -1 in times.tolist():
         raise IdentificationError("honest_did needs an event study normalised at event time -1 (reference), "
-                                  "but -1 is estimated here; with att_gt use base_period='universal'")
+                                  "but -1 is estimated here; with att_gt use base_period='universal'",
+                                  reason="reference_estimated")
     return np.isin(times, pre), np.isin(times, post)
 
 
@@ -171,9 +173,9 @@ def _inputs(result: EventStudyResults, weights):
     n_pre, n_post = int(pre.sum()), int(post.sum())
     l_vec = np.full(n_post, 1.0 / n_post) if weights is None else np.asarray(weights, dtype=float)
     if l_vec.shape != (n_post,):
-        raise ValueError(f"weights must have one entry per post period ({n_post}), got shape {l_vec.shape}")
+        raise OptionError(f"weights must have one entry per post period ({n_post}), got shape {l_vec.shape}")
     if not np.any(l_vec != 0):
-        raise ValueError("weights are all zero: theta = l'tau_post is not a parameter")
+        raise OptionError("weights are all zero: theta = l'tau_post is not a parameter")
     return beta, sigma, n_pre, n_post, l_vec
 
 
@@ -295,13 +297,14 @@ def honest_did(
     notes: list[str] = []
     if method == "relative_magnitudes":
         if mbar < 0:
-            raise ValueError(f"mbar must be >= 0, got {mbar}")
+            raise OptionError(f"mbar must be >= 0, got {mbar}")
         if n_pre == 0:
-            raise IdentificationError("relative magnitudes need at least one pre-period estimate before -1")
+            raise IdentificationError("relative magnitudes need at least one pre-period estimate before -1",
+                                      reason="no_pre_period")
         ci = ci or "C-LF"
         hybrids = {"C-LF": "LF", "conditional": "ARP"}
         if ci not in hybrids:
-            raise ValueError(f"ci for relative magnitudes must be 'C-LF' or 'conditional', got {ci!r}")
+            raise OptionError(f"ci for relative magnitudes must be 'C-LF' or 'conditional', got {ci!r}")
         max_change = float(np.max(np.abs(np.diff(np.append(beta[:n_pre], 0.0)))))
         half_width = mbar * max_change * float(np.abs(tails).sum())
         estimate, se = original.estimate, original.std_error
@@ -312,11 +315,12 @@ def honest_did(
         parameter, ci_method = mbar, f"{ci} (ARP {'hybrid' if ci == 'C-LF' else 'conditional'} test inversion)"
     elif method == "smoothness":
         if m < 0:
-            raise ValueError(f"m must be >= 0, got {m}")
+            raise OptionError(f"m must be >= 0, got {m}")
         if n_pre == 0:
-            raise IdentificationError("smoothness needs the event time -2 estimate (slope into the reference)")
+            raise IdentificationError("smoothness needs the event time -2 estimate (slope into the reference)",
+                                      reason="no_pre_period")
         if (ci or "FLCI") != "FLCI":
-            raise ValueError(f"ci for smoothness must be 'FLCI', got {ci!r}")
+            raise OptionError(f"ci for smoothness must be 'FLCI', got {ci!r}")
         # identified set: post path = slope (delta_{-1} - delta_{-2}) extended linearly, +/- the
         # curvature allowed after the reference period
         t_post = np.arange(n_post)
@@ -335,7 +339,7 @@ def honest_did(
                          f"M = {m:g}: at the point estimates Delta^SD is violated (identified set empty); "
                          "the identified set shown extrapolates the last pre-period slope only")
     else:
-        raise ValueError(f"method must be 'relative_magnitudes' or 'smoothness', got {method!r}")
+        raise OptionError(f"method must be 'relative_magnitudes' or 'smoothness', got {method!r}")
     out = HonestDiDResults(method=method, parameter=parameter, estimate=estimate, std_error=se, lower=id_set[0],
                            upper=id_set[1], conf_low=low, conf_high=high, ci_method=ci_method, level=level)
     out.notes.extend(notes)

@@ -83,7 +83,8 @@ def optimal_flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndar
     periods ``0..H-1``), reference ``-1`` omitted.
     """
     if n_pre < 1:
-        raise IdentificationError("the smoothness FLCI needs at least one pre-period estimate before -1")
+        raise IdentificationError("the smoothness FLCI needs at least one pre-period estimate before -1",
+                                  reason="no_pre_period")
     P, q = _bias_maps(n_pre, l_vec)
     p_eta, q_eta, p_slope, q_slope = P[:-1], q[:-1], P[-1], q[-1]
     n_eta = p_eta.shape[0]
@@ -129,7 +130,8 @@ def optimal_flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndar
     fit = optimize.minimize(objective, x0, jac=gradient, constraints=constraints, method="SLSQP",
                             options={"ftol": 1e-15, "maxiter": 1000})
     if not fit.success and fit.status not in (8,):  # 8: positive directional derivative at optimum
-        raise IdentificationError(f"the optimal FLCI optimisation did not converge: {fit.message}")
+        raise IdentificationError(f"the optimal FLCI optimisation did not converge: {fit.message}",
+                                  reason="not_converged")
     v_pre = fit.x[:n_pre]
     v = weights_of(v_pre)
     s = sd_of(v_pre)

@@ -5,8 +5,10 @@ coefficients, and (re-exported from :mod:`effectmeting.estimate.sensitivity.hone
 Both take any :class:`EventStudyResults` (``event_time``, ``estimates``, ``vcov``; reference
 event time ``-1`` normalised to zero and absent from the estimates).
 
-* :func:`pretrend_test`: Wald statistic ``b' V^-1 b`` over the pre-period estimates, chi-square
-  with as many degrees of freedom as pre-period coefficients.
+* :func:`pretrend_test`: Wald statistic ``b' V^+ b`` over the pre-period estimates (``V^+`` the
+  pseudo-inverse), chi-square with ``rank(V)`` degrees of freedom: the number of pre-period
+  coefficients when ``V`` has full rank, fewer when an influence-function covariance is singular.
+  The one pre-trend test of the package (the study's Callaway-Sant'Anna test uses it too).
 * :func:`honest_did` / :func:`honest_did_sensitivity`: relative magnitudes (ARP conditional /
   least-favourable hybrid confidence set, as HonestDiD's default ``"C-LF"``) and smoothness
   (optimal FLCI); see :mod:`effectmeting.estimate.sensitivity.honest_did` for exactly what is implemented.
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.sensitivity.honest_did import (  # noqa: F401  (re-exported public API)
     HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
 )
@@ -29,7 +31,8 @@ __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDi
 
 
 class PretrendTestResults(Results):
-    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = count).
+    """Joint Wald test that every pre-period coefficient is zero (chi-square, ``df`` = rank of the
+    covariance = the number of coefficients when it has full rank).
 
     ``tidy()`` has one row (term ``pre-period coefficients = 0``): no estimate, standard error or
     interval (NaN), the Wald ``statistic`` and ``p_value``, then ``df`` and ``event_times``.
@@ -58,19 +61,23 @@ class PretrendTestResults(Results):
 
 
 def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = None) -> PretrendTestResults:
-    """Wald statistic ``b' V^-1 b`` over the pre-period (``event_time < 0``) estimates.
+    """Wald statistic ``b' V^+ b`` over the pre-period (``event_time < 0``) estimates, chi-square
+    with ``rank(V)`` df.
 
-    ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
+    The pseudo-inverse equals ``V^-1`` (up to rounding) when ``V`` has full rank and keeps the test
+    defined when it does not (a covariance from influence functions with more event times than
+    independent clusters).  ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
     an estimate and is never part of the test.  ``result`` may also be
     ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`).
     """
     result = as_event_study(result, "pretrend_test")
     chosen = result.event_time < 0 if event_times is None else np.isin(result.event_time, event_times)
     if event_times is not None and any(e >= 0 for e in event_times):
-        raise ValueError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")
+        raise OptionError(f"pre-trend test takes pre-period event times (< 0); got {event_times}")
     if not chosen.any():
-        raise IdentificationError("the event-study result has no pre-period coefficients to test")
+        raise IdentificationError("the event-study result has no pre-period coefficients to test",
+                                  reason="no_pre_period")
     b = result.estimates[chosen]
     v = result.vcov[np.ix_(chosen, chosen)]
-    statistic = float(b @ np.linalg.solve(v, b))
-    return PretrendTestResults(statistic, int(chosen.sum()), result.event_time[chosen].tolist())
+    statistic = float(b @ np.linalg.pinv(v) @ b)
+    return PretrendTestResults(statistic, int(np.linalg.matrix_rank(v)), result.event_time[chosen].tolist())

@@ -110,7 +110,8 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, unit: str, time: st
         short = panel.frame[unit].to_numpy()[np.isin(panel.unit_codes, np.flatnonzero(counts < panel.n_times))]
         raise IdentificationError(
             f"the Bacon decomposition needs a balanced panel; units {list(dict.fromkeys(short.tolist()))[:5]} "
-            f"miss some of the {panel.n_times} periods"
+            f"miss some of the {panel.n_times} periods",
+            reason="not_balanced",
         )
     periods = np.sort(np.unique(panel.time))
     first, last = periods[0], periods[-1]

@@ -45,7 +45,7 @@ def event_study_twfe(
     notes = []
     ever = np.isfinite(panel.cohort)
     if not ever.any():
-        raise IdentificationError(f"no unit is ever treated (column '{cohort}')")
+        raise IdentificationError(f"no unit is ever treated (column '{cohort}')", reason="no_treated")
     if panel.treated.all():
         raise IdentificationError(
             f"every unit is treated from the first observed period on (column '{cohort}'): without "

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from effectmeting.errors import IdentificationError
+from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
 from effectmeting.estimate.staggered.panel import (
@@ -143,13 +143,14 @@ def imputation_did(
     event_time = panel.event_time
     treated = panel.treated
     if not treated.any():
-        raise IdentificationError(f"no unit is ever treated in the observed periods (column '{cohort}')")
+        raise IdentificationError(f"no unit is ever treated in the observed periods (column '{cohort}')",
+                                  reason="no_treated")
     available = np.unique(event_time[treated]).astype(int)
     if horizons is None:
         horizons = available.tolist()
     horizons = sorted(int(h) for h in horizons)
     if any(h < 0 for h in horizons):
-        raise IdentificationError(f"horizons must be >= 0 (periods since adoption); got {horizons}")
+        raise OptionError(f"horizons must be >= 0 (periods since adoption); got {horizons}")
     missing = [h for h in horizons if h not in set(available.tolist())]
     if missing:
         raise IdentificationError(f"horizons {missing} have no treated observations; observed: {available.tolist()}")

@@ -195,7 +195,7 @@ def twfe_ols(data: StaggeredData, regressors: np.ndarray, names: list[str], *,
     if refused:
         raise IdentificationError(
             f"regressors are collinear with the unit and period effects or each other and cannot be "
-            f"estimated: {refused[:5]} ({len(fit.dropped)} of {len(names)} collinear)")
+            f"estimated: {refused[:5]} ({len(fit.dropped)} of {len(names)} collinear)", reason="collinear")
     report_dropped(fit.dropped, "unit and period effects regression", stacklevel=4)
     # CR1 with fixest's small-sample convention (unit effects nested in unit clusters not counted)
     options = {"fe_sizes": [data.n_units, data.n_times], "fe_codes": groups, "cluster_codes": [data.cluster_codes]}

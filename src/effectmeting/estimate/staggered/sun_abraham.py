@@ -71,7 +71,8 @@ def sun_abraham(
         if not panel.never_treated.any():
             raise IdentificationError(
                 f"control='never' needs never-treated units (cohort 0 or NA in '{cohort}'), and there are "
-                "none; use control='last'"
+                "none; use control='last'",
+                reason="no_never_treated",
             )
         control_mask = panel.never_treated
     else:
