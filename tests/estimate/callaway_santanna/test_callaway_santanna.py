@@ -4,8 +4,8 @@ Data: ``mpdta`` (county teen employment, Callaway & Sant'Anna 2021), as shipped 
 and re-distributed by the PyPI package ``moderndid`` (``moderndid.load_mpdta()``).
 
 References and tolerances
-* R ``did`` vignette ("Introduction to DiD with multiple time periods"): ATT(g,t) estimates,
-  overall simple ATT with and without ``xformla = ~lpop`` at the printed 4 decimals.  The
+* R ``did`` README and vignette ("Introduction to DiD with multiple time periods"), stored with
+  their source in ``tests/fixtures/r_did_mpdta.json``: ATT(g,t) estimates, overall simple ATT with and without ``xformla = ~lpop`` at the printed 4 decimals.  The
   vignette's standard errors are multiplier-bootstrap draws (R's default ``bstrap = TRUE``), so
   only the analytic SE of ATT(2004,2004) (0.0233, stable to 4 decimals) is compared there.
 * ``moderndid`` (a port of R did/DRDID, computed in the test): estimates rtol 1e-6 and analytic
@@ -16,7 +16,9 @@ References and tolerances
 """
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,10 +57,8 @@ def _md_aggte(reference, kind, **kwargs):
         return md.aggte(reference, type=kind, boot=False, cband=False, **kwargs)
 
 
-# --- published vignette numbers (R did) ---------------------------------------------------------
-VIGNETTE_ATT_GT = {(2004, 2004): -0.0105, (2004, 2005): -0.0704, (2004, 2006): -0.1373,
-                   (2004, 2007): -0.1008, (2006, 2006): -0.0046, (2006, 2007): -0.0412,
-                   (2007, 2007): -0.0261}
+# --- published numbers (R did), stored with their source in tests/fixtures/r_did_mpdta.json ------
+R_DID = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "r_did_mpdta.json").read_text())
 
 
 def test_vignette_att_gt_and_simple_aggregate(mpdta):
@@ -66,15 +66,16 @@ def test_vignette_att_gt_and_simple_aggregate(mpdta):
     table = result.tidy().set_index(["cohort", "time"])
     assert list(result.tidy().columns) == ["term", "cohort", "time", "estimate", "std_error", "statistic",
                                           "p_value", "conf_low", "conf_high"]
-    for cell, published in VIGNETTE_ATT_GT.items():
-        assert round(table.loc[cell, "estimate"], 4) == published, cell
-    assert round(table.loc[(2004, 2004), "std_error"], 4) == 0.0233
-    assert round(result.aggregate("simple").estimate, 4) == -0.0400
+    for row in R_DID["att_gt"]:
+        cell = (row["cohort"], row["time"])
+        assert round(table.loc[cell, "estimate"], 4) == row["estimate"], cell
+    assert round(table.loc[(2004, 2004), "std_error"], 4) == R_DID["std_error_2004_2004"]
+    assert round(result.aggregate("simple").estimate, 4) == R_DID["simple"]["estimate"]
 
 
 def test_vignette_simple_with_lpop(mpdta):
     result = att_gt(mpdta, **KEYS, covariates=["lpop"])
-    assert round(result.aggregate("simple").estimate, 4) == -0.0418
+    assert round(result.aggregate("simple").estimate, 4) == R_DID["simple_xformla_lpop"]["estimate"]
 
 
 # --- moderndid: every cell and every aggregation -------------------------------------------------

@@ -11,7 +11,8 @@ References and tolerances (each test says why):
   relative-magnitudes bounds are compared within one R grid step (default grid) or 0.5% of the CI
   width (explicit fine grids, where the Monte Carlo error dominates); identified sets to 1e-6.
 * Medicaid (``tests/fixtures/ehec_data.csv``, Mixtape-Sessions/Advanced-DID): the HonestDiD
-  README tables, printed to 3 significant digits.
+  README tables (``tests/fixtures/honestdid_medicaid_readme.json``, with the README's commit),
+  printed to 3 significant digits.
 * moderndid.didhonest (needs cvxpy): the deterministic conditional ARP test, grid point by grid
   point (slow: moderndid takes ~0.3 s per grid point), and the optimal FLCI.
 * diff-diff: identified sets (LP) and its optimal FLCI.
@@ -240,10 +241,10 @@ def _printed_tolerance(text: str) -> float:
 
 def test_medicaid_readme_tables(medicaid):
     first = np.array([1.0, 0.0])
+    readme = json.loads((FIXTURES / "honestdid_medicaid_readme.json").read_text())
     # README: createSensitivityResults_relativeMagnitudes(Mbarvec = seq(0.5, 2, by = 0.5)), C-LF.
     # R's grid step here is 40 se / 999 = 3.7e-4, plus the Monte Carlo critical value: 7.5e-4.
-    readme_rm = {0.5: ("0.0240", "0.0672"), 1.0: ("0.0170", "0.0720"), 1.5: ("0.00824", "0.0797"),
-                 2.0: ("-0.000916", "0.0881")}
+    readme_rm = {row["mbar"]: (row["lb"], row["ub"]) for row in readme["relative_magnitudes"]["rows"]}
     rm = honest_did_sensitivity(medicaid, values=list(readme_rm), weights=first).tidy()
     assert rm.loc[0, "ci_method"].startswith("original") and rm["parameter"].iloc[1:].tolist() == list(readme_rm)
     for (low, high), (_, row) in zip(readme_rm.values(), rm.iloc[1:].iterrows()):
@@ -251,8 +252,7 @@ def test_medicaid_readme_tables(medicaid):
         assert row["conf_high"] == pytest.approx(float(high), abs=7.5e-4 + _printed_tolerance(high))
     # README: createSensitivityResults(Mvec = seq(0, 0.05, by = 0.01)), FLCI.  R simulates the
     # folded-normal quantile (1e6 draws, ~1e-3 relative): printed digit + 5e-5.
-    readme_sd = {0.0: ("0.0259", "0.0607"), 0.01: ("0.0132", "0.0787"), 0.02: ("0.00286", "0.0907"),
-                 0.03: ("-0.00714", "0.101"), 0.04: ("-0.0171", "0.111"), 0.05: ("-0.0271", "0.121")}
+    readme_sd = {row["m"]: (row["lb"], row["ub"]) for row in readme["smoothness"]["rows"]}
     sd = honest_did_sensitivity(medicaid, method="smoothness", values=list(readme_sd), weights=first).tidy()
     for (low, high), (_, row) in zip(readme_sd.values(), sd.iloc[1:].iterrows()):
         assert row["conf_low"] == pytest.approx(float(low), abs=5e-5 + _printed_tolerance(low))

@@ -16,12 +16,12 @@ Implementation, per horizon ``l`` and baseline level ``d`` (as moderndid 0.2,
 * every outcome difference of a unit with baseline ``d`` (switcher or control) is replaced by
   ``dY - theta_{d,l}' dX`` and the estimator of :mod:`dcdh_horizon` is applied to it.
 * placebos use ``Y_{t-2l} - Y_{t-l}`` and, here, the matching ``X_{t-2l} - X_{t-l}`` (moderndid
-  0.2 pairs them with ``X_t - X_{t-l}``; the tests emulate that to compare).
+  0.2 pairs them with ``X_t - X_{t-l}``; tests/estimate/dcdh/test_dcdh_moderndid.py recomputes that).
 * influence function: the estimated ``theta`` adds ``-M_d' psi_g`` to ``U_g`` of every
   never-switcher ``g`` of baseline ``d`` with ``M_d = (1/N_l) sum_{g in d, t} a_{g,t} dX_{g,t}``
   (``a``: the horizon's cell coefficients) and ``psi_g = H_d^{-1} sum_t w dX (dY - dX' theta)``,
   ``H_d = sum w dX dX' / G``: the delta method for a two-step estimator.  moderndid 0.2 adds a
-  term that is constant across units instead (see the tests).
+  term that is constant across units instead (recomputed in test_dcdh_moderndid.py).
 
 Refused (IdentificationError): a baseline level with switchers but fewer than ``k + 1``
 never-switcher cells or fewer than two never-switchers, and collinear control differences.
@@ -45,12 +45,6 @@ class ControlFit:
     psi: np.ndarray  # (G, k) influence of theta_{d} (non-zero for the never-switchers used)
 
 
-#: ``X_t - X_{t-l}`` (effects) or ``X_{t-2l} - X_{t-l}`` (placebos) of the ``(G, T, k)``
-#: controls, NaN where undefined.  A module-level name (looked up at each call) so that the
-#: pairing of placebo differences can be swapped, as the tests do to emulate moderndid.
-control_differences = long_differences
-
-
 def residualise(diff: np.ndarray, valid: np.ndarray, x: np.ndarray, weight: np.ndarray,
                 base: np.ndarray, never: np.ndarray, needed: np.ndarray, *, lag: int, placebo: bool,
                 levels: np.ndarray, names: list[str]) -> tuple[np.ndarray, ControlFit]:
@@ -61,7 +55,8 @@ def residualise(diff: np.ndarray, valid: np.ndarray, x: np.ndarray, weight: np.n
     the level codes that have switchers at this horizon (their theta must be estimable).
     """
     n_units, _, k = x.shape
-    dx = control_differences(x, lag, placebo)
+    # X_t - X_{t-l} (effects) or X_{t-2l} - X_{t-l} (placebos), NaN where undefined
+    dx = long_differences(x, lag, placebo)
     ok = valid & ~np.isnan(dx).any(axis=2)
     dx = np.where(ok[:, :, None], dx, 0.0)
     n_levels = len(levels)

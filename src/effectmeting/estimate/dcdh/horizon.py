@@ -196,7 +196,6 @@ def _variance_influence(panel: SwitchingPanel, cells: _Cells, diff: np.ndarray, 
     n_cohorts = n_levels * len(switch_levels)
     cohort_base = np.arange(n_cohorts) // len(switch_levels)
     codes = panel.cluster_codes
-    # the call order (switchers, controls, union) is relied on by a test that wraps _centring
     mean_s, count_s = _centring(diff, switcher, weight, cohort, n_cohorts, codes)
     mean_c, count_c = _centring(diff, control, weight, baseline, n_levels, codes)
     mean_u, count_u = _centring(diff, switcher | control, weight, baseline, n_levels, codes)
