@@ -10,7 +10,7 @@ import json
 import platform
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -84,11 +84,11 @@ def lock_record(lock: str | Path | None = None) -> dict[str, Any]:
 def build_manifest(*, inputs: list[str | Path], settings: dict[str, Any], seed: int | None = None,
                    extra: dict[str, Any] | None = None, created: datetime | None = None) -> dict[str, Any]:
     """The manifest as a dict (see :func:`write_manifest`)."""
-    created = created or datetime.now(timezone.utc)
+    created = created or datetime.now(UTC)
     files = [{"path": str(Path(p)), "name": Path(p).name, "sha256": file_sha256(p), "bytes": Path(p).stat().st_size}
              for p in sorted(inputs, key=lambda p: str(p))]
     return {
-        "created": created.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "inputs": files,
         "settings": settings,
         "seed": seed,

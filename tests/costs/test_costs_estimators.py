@@ -89,7 +89,8 @@ def test_sa_equals_cs_without_covariates(effects):
 def test_twfe_matches_pyfixest_and_event_study(effects, frame):
     data = frame.assign(treated=((frame[COHORT] > 0) & (frame["year"] >= frame[COHORT])).astype(float))
     for line in ("youth", "access"):
-        # effectmeting.feols reproduces pyfixest/fixest CR1 (tests/estimate/fixest/test_feols.py); pyfixest itself takes ~4 s to import
+        # effectmeting.feols reproduces pyfixest/fixest CR1 (tests/estimate/fixest/test_feols.py);
+        # pyfixest itself takes ~4 s to import
         model = feols(f"{line} ~ treated | municipality + year", data, vcov={"cluster": "municipality"}).tidy()
         model = model.set_index("term").loc["treated"]
         overall = _rows(effects["twfe"], line, "overall").iloc[0]

@@ -185,7 +185,7 @@ def test_holm_matches_statsmodels():
 
 def test_study_holm_and_romano_wolf_properties(study_all):
     adjusted = study_all.adjusted
-    for estimator, part in adjusted.groupby("estimator"):
+    for _estimator, part in adjusted.groupby("estimator"):
         from statsmodels.stats.multitest import multipletests
 
         np.testing.assert_allclose(part["p_holm"], multipletests(part["p_value"], method="holm")[1])

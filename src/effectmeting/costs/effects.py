@@ -19,7 +19,7 @@ all event times (R ``aggte(balance_e = horizon - 1)``).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -19,7 +19,7 @@ per-cluster influence values (clusters = municipalities).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

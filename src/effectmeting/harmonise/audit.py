@@ -161,7 +161,7 @@ class AuditLog:
         """Number of distinct input rows of ``source`` recorded so far."""
         return len(self._seen.get(source, ()))
 
-    def extend(self, other: "AuditLog") -> None:
+    def extend(self, other: AuditLog) -> None:
         """Append the records of another log (e.g. one built per source)."""
         for chunk in other._chunks:
             for src, group in chunk.groupby("source", sort=False):

@@ -107,7 +107,8 @@ def normalise_municipality_code(
         name_resolved = np.where(missing | ambiguous, None, found)
         name_problem = np.where(
             missing, "unknown municipality name",
-            np.where(ambiguous, ("ambiguous name, matches " + found_series.str.replace(";", " and ")).to_numpy(dtype=object), None),
+            np.where(ambiguous,
+                     ("ambiguous name, matches " + found_series.str.replace(";", " and ")).to_numpy(dtype=object), None),
         )
         resolved[~is_code] = name_resolved
         problem[~is_code] = name_problem

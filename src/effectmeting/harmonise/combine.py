@@ -72,7 +72,8 @@ def combine_design(values: pd.Series, population: np.ndarray, flows: pd.DataFram
         not_numeric = values.notna() & numeric.isna()
         if not_numeric.any():
             raise HarmonisationError(
-                f"design_rule='population_share' needs numeric design values; got {sorted(values[not_numeric].astype(str).unique())[:5]}")
+                "design_rule='population_share' needs numeric design values; got "
+                f"{sorted(values[not_numeric].astype(str).unique())[:5]}")
         result = combine_weighted_mean(numeric, population, flows, n_groups)
         return pd.Series(result, dtype="float64"), contrib.iloc[0:0].assign(chosen=None, listing=None)
 

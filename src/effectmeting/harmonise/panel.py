@@ -158,7 +158,7 @@ class Panel:
         return directory
 
     @classmethod
-    def from_parquet(cls, directory: str | Path) -> "Panel":
+    def from_parquet(cls, directory: str | Path) -> Panel:
         """Read a panel written by :meth:`to_parquet`."""
         directory = Path(directory)
         try:

@@ -75,7 +75,7 @@ class Section:
     #: a bulleted list shown after the paragraphs (e.g. one finding per outcome)
     bullets: list[str] = field(default_factory=list)
     #: sub-sections (``<h3>``), each with its own text, figures and tables; their kind is ignored
-    subsections: list["Section"] = field(default_factory=list)
+    subsections: list[Section] = field(default_factory=list)
     #: technical notes shown collapsed (``<details>``) at the end, under ``details_title``
     details: list[str] = field(default_factory=list)
     details_title: str = ""

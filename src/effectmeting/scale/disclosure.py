@@ -88,7 +88,7 @@ def suppress_small_cells(table: pd.DataFrame, *, indicators: list[str], min_cell
     return published, marks.audit(table)
 
 
-def _derive(marks: "_Marks", table: pd.DataFrame, indicator: str) -> None:
+def _derive(marks: _Marks, table: pd.DataFrame, indicator: str) -> None:
     count_hidden = marks.suppressed(indicator)
     rate = f"{indicator}_per_1000"
     marks.mark(rate, count_hidden | marks.suppressed(f"{indicator}_missing"), "derived",

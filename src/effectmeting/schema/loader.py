@@ -7,7 +7,7 @@ folder (documentation of the data next to the code).
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +36,7 @@ def schema_directory() -> Path:
     return reference_schema_directory()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_bundled(name: str) -> str:
     path = schema_directory() / f"{name}.json"
     if not path.is_file():

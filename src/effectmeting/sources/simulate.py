@@ -42,7 +42,8 @@ allowed; periods are numbered from ``first_period >= 1`` because cohort 0 means 
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.errors import FewClustersWarning, IdentificationError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt

@@ -22,7 +22,7 @@ Bootstrap draws come from either
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

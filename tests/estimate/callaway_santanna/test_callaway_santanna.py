@@ -5,7 +5,8 @@ and re-distributed by the PyPI package ``moderndid`` (``moderndid.load_mpdta()``
 
 References and tolerances
 * R ``did`` README and vignette ("Introduction to DiD with multiple time periods"), stored with
-  their source in ``tests/fixtures/r_did_mpdta.json``: ATT(g,t) estimates, overall simple ATT with and without ``xformla = ~lpop`` at the printed 4 decimals.  The
+  their source in ``tests/fixtures/r_did_mpdta.json``: ATT(g,t) estimates, overall simple ATT with and without
+  ``xformla = ~lpop`` at the printed 4 decimals.  The
   vignette's standard errors are multiplier-bootstrap draws (R's default ``bstrap = TRUE``), so
   only the analytic SE of ATT(2004,2004) (0.0233, stable to 4 decimals) is compared there.
 * ``moderndid`` (a port of R did/DRDID, computed in the test): estimates rtol 1e-6 and analytic

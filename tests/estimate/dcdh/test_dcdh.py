@@ -47,7 +47,7 @@ def paper_reference(frame: pd.DataFrame, effects: int, placebos: int):
         moved = [k for k, t in enumerate(periods) if D[g, t] != base[g]]
         first[g] = moved[0] if moved else len(periods)
     out = {}
-    for lag, placebo in [(l, False) for l in range(1, effects + 1)] + [(l, True) for l in range(1, placebos + 1)]:
+    for lag, placebo in [(h, False) for h in range(1, effects + 1)] + [(h, True) for h in range(1, placebos + 1)]:
         num = den = dose = current = 0.0
         for g in units:
             k = first[g] - 1 + lag
@@ -59,7 +59,7 @@ def paper_reference(frame: pd.DataFrame, effects: int, placebos: int):
             t, ref = periods[k], periods[first[g] - 1]
             start = periods[first[g] - 1 - lag] if placebo else t
 
-            def change(h):
+            def change(h, start=start, ref=ref):
                 return Y[h, start] - Y[h, ref]
 
             control_mean = sum(W[h, t] * change(h) for h in controls) / sum(W[h, t] for h in controls)
@@ -82,7 +82,7 @@ def test_point_estimates_equal_paper_formulas_on_tiny_panel():
     for event_time, (num, den, dose, _) in reference.items():
         assert table[event_time] == pytest.approx(num / den, rel=1e-9)
         assert table_n[event_time] == pytest.approx(num / dose, rel=1e-9)
-    average = (sum(reference[l][0] for l in (1, 2, 3)) / sum(reference[l][3] for l in (1, 2, 3)))
+    average = (sum(reference[h][0] for h in (1, 2, 3)) / sum(reference[h][3] for h in (1, 2, 3)))
     assert result.estimate == pytest.approx(average, rel=1e-9)
 
 

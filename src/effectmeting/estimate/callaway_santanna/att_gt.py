@@ -12,18 +12,17 @@ across cells that share the same treated cohort, comparison units and covariate 
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError, UnidentifiedCellWarning
+from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column,
                                           require_frame, show)
 from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
-from effectmeting.estimate.callaway_santanna.timing import comparison_mask, iter_cells, recode_cohorts
+from effectmeting.estimate.callaway_santanna.timing import cell_arrays, comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid import ESTIMATORS, PropensityFit, fit_logit
 from effectmeting.estimate.callaway_santanna.inference import standard_errors
 from effectmeting.estimate.core.results import Results, check_level, critical_value, key_terms
@@ -256,28 +255,7 @@ def _estimate_cells(panel: DidPanel, control: str, method: str, base_period: str
         # R did: rescale the 2x2 influence function from the cell's units to all units
         influence[rows, len(kept)] = (n / len(rows)) * inf
         kept.append((cell, att))
-    return _cell_arrays(kept, periods, influence, skipped)
-
-
-def _cell_arrays(kept, periods, influence, skipped):
-    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells.
-
-    ``influence`` is Fortran-ordered; its first ``len(kept)`` columns are returned as a view
-    (still Fortran-contiguous), not copied: the n x n_cells matrix is the largest array of
-    ``att_gt`` and a copy would double it."""
-    notes = []
-    if skipped:
-        message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
-                   "not identified and left out.")
-        warnings.warn(message, UnidentifiedCellWarning, stacklevel=4)
-        notes.append(message)
-    cohort_values = np.array([cell.cohort for cell, _ in kept])
-    if np.issubdtype(periods.dtype, np.integer):  # report cohorts in the time column's type
-        cohort_values = cohort_values.astype(periods.dtype)
-    return (cohort_values, np.array([periods[cell.current] for cell, _ in kept]),
-            np.array([att for _, att in kept], dtype=float),
-            np.array([cell.post and not cell.reference for cell, _ in kept]),
-            influence[:, :len(kept)], notes)
+    return cell_arrays(kept, periods, influence, skipped)
 
 
 class AttGtResults(Results):

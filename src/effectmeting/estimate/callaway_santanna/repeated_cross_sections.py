@@ -7,12 +7,12 @@ cohort and comparison cohorts observed in its current and base periods.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from effectmeting.estimate.callaway_santanna.timing import comparison_mask, iter_cells, recode_cohorts
+from effectmeting.estimate.callaway_santanna.timing import cell_arrays, comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid_rc import ESTIMATORS_RC
 
 
@@ -55,7 +55,6 @@ def prepare_cross_sections(frame: pd.DataFrame, outcome: str, time: str, cohort:
 def estimate_cells_rc(data: CrossSections, control: str, method: str, base_period: str,
                       anticipation: int):
     """Every (cohort, period) cell on repeated cross-sections; same outputs as the panel loop."""
-    from effectmeting.estimate.callaway_santanna.att_gt import _cell_arrays
 
     n = len(data.cohort)
     estimator = ESTIMATORS_RC[method]
@@ -84,4 +83,4 @@ def estimate_cells_rc(data: CrossSections, control: str, method: str, base_perio
         att, inf = estimator(data.outcome[rows], post, treated, design, data.weights[rows])
         influence[rows, len(kept)] = (n / len(rows)) * inf
         kept.append((cell, att))
-    return _cell_arrays(kept, data.periods, influence, skipped)
+    return cell_arrays(kept, data.periods, influence, skipped)

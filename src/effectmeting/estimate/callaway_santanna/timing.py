@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
-from effectmeting.errors import DroppedCohortWarning, IdentificationError
+from effectmeting.errors import DroppedCohortWarning, IdentificationError, UnidentifiedCellWarning
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,24 @@ def comparison_mask(cohort: np.ndarray, cell: Cell) -> np.ndarray:
     if cell.horizon is None:
         return cohort == 0
     return (cohort == 0) | ((cohort > cell.horizon) & (cohort != cell.cohort))
+
+
+def cell_arrays(kept, periods, influence, skipped):
+    """Cell lists -> arrays (cohort, time, att, post, influence) plus notes on skipped cells.
+
+    ``influence`` is Fortran-ordered; its first ``len(kept)`` columns are returned as a view
+    (still Fortran-contiguous), not copied: the n x n_cells matrix is the largest array of
+    ``att_gt`` and a copy would double it."""
+    notes = []
+    if skipped:
+        message = (f"No comparison units for cell(s) {', '.join(skipped)}; those ATT(g,t) are "
+                   "not identified and left out.")
+        warnings.warn(message, UnidentifiedCellWarning, stacklevel=4)
+        notes.append(message)
+    cohort_values = np.array([cell.cohort for cell, _ in kept])
+    if np.issubdtype(periods.dtype, np.integer):  # report cohorts in the time column's type
+        cohort_values = cohort_values.astype(periods.dtype)
+    return (cohort_values, np.array([periods[cell.current] for cell, _ in kept]),
+            np.array([att for _, att in kept], dtype=float),
+            np.array([cell.post and not cell.reference for cell, _ in kept]),
+            influence[:, :len(kept)], notes)

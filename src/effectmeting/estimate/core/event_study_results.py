@@ -13,7 +13,7 @@ from effectmeting.errors import OptionError
 from effectmeting.estimate.core.results import Results, check_level, key_terms, new_figure
 
 
-def as_event_study(result, who: str) -> "EventStudyResults":
+def as_event_study(result, who: str) -> EventStudyResults:
     """``result`` as an :class:`EventStudyResults` (event times, estimates, covariance).
 
     Event-study results pass through; an ``att_gt(...).aggregate("dynamic")`` result is

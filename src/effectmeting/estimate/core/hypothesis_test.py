@@ -6,7 +6,7 @@ These functions used to return a ``pandas.Series``; the result still reads like 
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd

@@ -1,7 +1,7 @@
 """Side-by-side comparison table of fitted models (fixest's ``etable``)."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -1,7 +1,8 @@
 """Results of :func:`effectmeting.feols`: coefficients, covariance, tests, notes."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

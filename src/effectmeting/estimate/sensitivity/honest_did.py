@@ -41,7 +41,8 @@ Kolesar, M. (2018), "Optimal inference in a class of regression models", Econome
 from __future__ import annotations
 
 import functools
-from typing import Literal, Sequence
+from typing import Literal
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
