@@ -304,3 +304,26 @@ def test_balanced_event_times_match_balanced_dynamic_aggregation(demo):
     np.testing.assert_allclose(mine["estimate"].to_numpy(), dynamic["estimate"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(mine["std_error"].to_numpy(), dynamic["std_error"].to_numpy(), rtol=1e-10)
     assert "balanced" in result.summary()
+
+
+def test_cost_results_follow_the_results_contract(role_effect, per_outcome):
+    """tidy() of cost effects and cost per outcome has the contract's columns; estimates() keeps
+    what the CSV files hold; another level widens or narrows the intervals as it should."""
+    from scipy import stats
+
+    from effectmeting.estimate.core.results import TIDY_COLUMNS
+
+    table = role_effect.tidy()
+    assert list(table.columns) == ["term", "line", "aggregation", "key", *TIDY_COLUMNS[1:]]
+    assert table["term"].is_unique
+    assert list(role_effect.estimates().columns) == ["line", "aggregation", "key", "estimate", "std_error",
+                                                     "conf_low", "conf_high"]
+    narrow = role_effect.tidy(level=0.90)
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(narrow["conf_high"], narrow["estimate"] + z * narrow["std_error"], rtol=1e-12)
+    ratio = per_outcome.tidy()
+    assert list(ratio.columns[:8]) == ["term", "quantity", *TIDY_COLUMNS[1:]]
+    wide = per_outcome.tidy(level=0.99)
+    finite = np.isfinite(ratio["conf_low"]).to_numpy()
+    assert (wide["conf_low"].to_numpy()[finite] <= ratio["conf_low"].to_numpy()[finite]).all()
+    assert (wide["conf_high"].to_numpy()[finite] >= ratio["conf_high"].to_numpy()[finite]).all()

@@ -135,11 +135,19 @@ def test_tidy_contract_and_rows_match_estimators(demo):
     panel, _ = demo
     outcomes = ["jeugdhulp_per_1000_youth", "cost_6_72_per_inhabitant"]
     study = design_effect(panel, design=DESIGN, outcomes=outcomes, estimator=["dcdh", "cs", "twfe"])
-    table = study.tidy()
+    table = study.estimates()
     assert list(table.columns) == TIDY_COLUMNS
     assert set(table["aggregation"]) == {"overall", "event_time", "cohort", "time"}
     assert list(dict.fromkeys(table["estimator"])) == ["twfe", "cs", "dcdh"]
-    pd.testing.assert_frame_equal(table, study.tidy())
+    pd.testing.assert_frame_equal(table, study.estimates())
+    # tidy() is the results contract over the same rows: term, the keys, the contract columns, n_units
+    contract = study.tidy()
+    assert list(contract.columns) == ["term", "design", "outcome", "estimator", "aggregation", "key", "estimate",
+                                      "std_error", "statistic", "p_value", "conf_low", "conf_high", "n_units"]
+    pd.testing.assert_frame_equal(contract[TIDY_COLUMNS], table)
+    assert contract["term"].is_unique
+    wider = study.tidy(level=0.99)
+    assert (wider["conf_high"] - wider["conf_low"] >= contract["conf_high"] - contract["conf_low"] - 1e-12).all()
     assert table["key"].map(type).eq(str).all() and (table.loc[table["aggregation"] == "overall", "key"] == "").all()
     # switchers left out of absorbing estimators, counted in the notes; dcdh keeps them
     assert len(study.excluded) == 8 and any("8 municipalities switched back" in n for n in study.notes)

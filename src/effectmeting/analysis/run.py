@@ -2,7 +2,7 @@
 
 :func:`run_analysis` writes into ``out_dir``:
 
-* ``estimates.csv`` — every design study's ``tidy()`` rows (columns :data:`ESTIMATE_COLUMNS`),
+* ``estimates.csv`` — every design study's ``estimates()`` rows (columns :data:`ESTIMATE_COLUMNS`),
   sorted by design (file order), then as :meth:`DesignEffectStudy.tidy` sorts; floats written
   with ``%.10g`` so re-runs are byte-identical;
 * ``cost_effects.csv`` / ``cost_per_outcome.csv`` when ``[costs]`` is given;
@@ -97,10 +97,10 @@ def _study(panel, design, config: AnalysisConfig):
                   seed=config.seed, multiplicity=config.multiplicity, switchers=design.switchers)
     try:
         main = design_effect(panel, by=by_columns[0] if by_columns else None, sensitivity=True, **kwargs)
-        rows = [main.tidy()]
+        rows = [main.estimates()]
         for column in by_columns[1:]:
             extra = design_effect(panel, by=column, **kwargs)
-            part = extra.tidy()
+            part = extra.estimates()
             rows.append(part[part["aggregation"] == "subgroup"])
             main.notes.extend(n for n in extra.notes if column in n)
     except (IdentificationError, OptionError) as exc:
@@ -215,8 +215,8 @@ def _costs(panel, config: AnalysisConfig) -> dict:
             ratios.append(result)
     except (IdentificationError, OptionError) as exc:
         raise AnalysisConfigError(f"{config.path}: costs: {exc}") from None
-    effects = effect.tidy().assign(design=request.design, estimator=request.estimator, control=control)
-    per_outcome = (pd.concat([r.tidy().assign(design=request.design, estimator=request.estimator, control=control,
+    effects = effect.estimates().assign(design=request.design, estimator=request.estimator, control=control)
+    per_outcome = (pd.concat([r.estimates().assign(design=request.design, estimator=request.estimator, control=control,
                                               cost_line=r.cost_line, outcome=r.outcome, n_units=r.n_units)
                               for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
     return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}

@@ -23,23 +23,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.costs.estimators import arrays_for, check_options, cs_fits, fit
 from effectmeting.costs.line_fits import ESTIMATORS, LineFits, cumulative, standard_error
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL, cost_lines
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, check_level, contract_table, critical_value
 from effectmeting.harmonise.panel import Panel
 
 
-
 def _critical_value(level: float) -> float:
-    """Two-sided standard-normal critical value of a ``level`` interval (1.96 for 0.95)."""
-    if not 0 < level < 1:
-        raise IdentificationError(f"cost_effect: level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    """Two-sided standard-normal critical value of a ``level`` interval (1.96 for 0.95); a level
+    outside (0, 1) is an :class:`OptionError`."""
+    return critical_value(check_level(level, "cost_effect"))
 
 TIDY_COLUMNS = ["line", "aggregation", "key", "estimate", "std_error", "conf_low", "conf_high"]
 
@@ -68,14 +65,24 @@ class CostEffectResults(Results):
         self.title = f"Cost effects of {design} ({unit}; estimator {estimator})"
         self.notes.extend(notes)
 
-    def tidy(self) -> pd.DataFrame:
+    def estimates(self) -> pd.DataFrame:
+        """The cost effects as ``cost_effects.csv`` holds them: :data:`TIDY_COLUMNS` of this module."""
         return self.table[TIDY_COLUMNS].copy()
+
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """The results contract: ``term`` (``line: aggregation[::key]``), ``line, aggregation, key``,
+        then ``estimate, std_error, statistic, p_value, conf_low, conf_high`` (normal intervals at
+        any ``level``, as the stored ones)."""
+        table = self.estimates()
+        key = table["key"].astype(str)
+        terms = table["line"] + ": " + table["aggregation"] + key.where(key == "", "::" + key)
+        return contract_table(table, terms, level=level, stored_level=self.level)
 
     def combine(self, lines: Sequence[str], name: str = "combined") -> pd.DataFrame:
         """Rows (overall, event times, cumulative) of the sum of ``lines``, e.g. a total of own lines.
 
         Estimate: the sum of the lines' estimates; SE from the summed influence values, so the
-        covariance between the lines (same municipalities) is included.  Same columns as ``tidy()``.
+        covariance between the lines (same municipalities) is included.  Same columns as :meth:`estimates`.
         """
         unknown = [line for line in lines if line not in set(self.table["line"])]
         if unknown or not lines:

@@ -30,7 +30,7 @@ from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, contract_table
 from effectmeting.harmonise.panel import Panel
 
 LEVEL = 0.95
@@ -58,8 +58,29 @@ class CostPerOutcomeResults(Results):
         self.title = f"Cost per outcome: {cost_line} / {outcome} for {design} ({unit})"
         self.notes.extend([message, *notes])
 
-    def tidy(self) -> pd.DataFrame:
+    def estimates(self) -> pd.DataFrame:
+        """``quantity, estimate, std_error, conf_low, conf_high`` (bootstrap percentile intervals)."""
         return self.table.copy()
+
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """The results contract, one row per quantity (term = quantity).  Intervals are bootstrap
+        percentile intervals; at another ``level`` they are read off the same draws (the ratio stays
+        NA when it is undefined)."""
+        return contract_table(self.estimates(), self.table["quantity"], level=level, stored_level=LEVEL,
+                              interval=self._percentile_interval)
+
+    def _percentile_interval(self, table: pd.DataFrame, level: float):
+        columns = {"cost_effect": "cost", "outcome_effect": "outcome",
+                   "outcome_effect_per_inhabitant": "outcome_per_inhabitant", "ratio": "ratio"}
+        valid = self.draws.dropna(subset=["cost", "outcome"])
+        tail = (1 - level) / 2
+        low, high = [], []
+        for quantity, estimate in zip(table["quantity"], table["estimate"]):
+            values = valid[columns[quantity]] if quantity in columns and np.isfinite(estimate) else None
+            bounds = np.quantile(values, [tail, 1 - tail]) if values is not None and len(values) else (np.nan, np.nan)
+            low.append(float(bounds[0]))
+            high.append(float(bounds[1]))
+        return np.array(low), np.array(high)
 
 
 def _conversion(outcome: str, outcome_scale: float | None):

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import InputError, OptionError
-from effectmeting.estimate.core.results import Results, _format_frame, new_figure
+from effectmeting.estimate.core.results import Results, _format_frame, contract_table, new_figure
 from effectmeting.study.spec import ESTIMATORS
 
 TIDY_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
@@ -59,10 +59,23 @@ class DesignEffectStudy(Results):
         self.notes = list(notes)
         self.sensitivity = None  # set by design_effect(..., sensitivity=True)
 
-    def tidy(self) -> pd.DataFrame:
-        """One row per reported effect; columns :data:`TIDY_COLUMNS`, sorted by outcome (as asked),
-        estimator (twfe, cs, sa, imputation, dcdh), aggregation (overall, event_time, cohort, time,
-        subgroup) and key (numeric keys numerically)."""
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """The results contract: ``term`` (``outcome: estimator, aggregation[::key]``), the key
+        columns ``design, outcome, estimator, aggregation, key``, then ``estimate, std_error,
+        statistic, p_value, conf_low, conf_high`` and ``n_units``; rows as in :meth:`estimates`.
+        At another ``level`` the intervals are normal (estimate +/- z x std_error); the stored ones
+        (TWFE's wild-bootstrap interval with few municipalities) hold at the study's level only."""
+        table = self.estimates()
+        key = table["key"].astype(str)
+        terms = (table["outcome"] + ": " + table["estimator"] + ", " + table["aggregation"]
+                 + key.where(key == "", "::" + key))
+        return contract_table(table, terms, level=level, stored_level=self.level)
+
+    def estimates(self) -> pd.DataFrame:
+        """One row per reported effect; columns :data:`TIDY_COLUMNS` (of this module: what
+        ``estimates.csv`` holds), sorted by outcome (as asked), estimator (twfe, cs, sa, imputation,
+        dcdh), aggregation (overall, event_time, cohort, time, subgroup) and key (numeric keys
+        numerically)."""
         table = self._rows.copy()
         table["design"] = self.design
         order = pd.DataFrame({
@@ -76,8 +89,8 @@ class DesignEffectStudy(Results):
         return table
 
     def overall(self) -> pd.DataFrame:
-        """The overall rows of ``tidy()`` with the adjusted p-values joined."""
-        table = self.tidy()
+        """The overall rows of :meth:`estimates` with the adjusted p-values joined."""
+        table = self.estimates()
         table = table[table["aggregation"] == "overall"]
         return table.merge(self.adjusted[["estimator", "outcome", "p_holm", "p_romano_wolf"]],
                            on=["estimator", "outcome"], how="left")
@@ -102,7 +115,7 @@ class DesignEffectStudy(Results):
         """Per estimator, the event-time rows of ``outcome`` (``event_time`` int, estimate, CI)."""
         if outcome not in self.outcomes:
             raise OptionError(f"outcome {outcome!r} is not in this study; outcomes: {self.outcomes}")
-        table = self.tidy()
+        table = self.estimates()
         table = table[(table["outcome"] == outcome) & (table["aggregation"] == "event_time")]
         frames = {}
         for estimator in self.estimators:

@@ -104,6 +104,40 @@ def _fact(value: Any) -> Any:
     return value
 
 
+def contract_table(table: pd.DataFrame, terms: pd.Series | list[str], *, level: float | None,
+                   stored_level: float, interval=None, df: float | None = None) -> pd.DataFrame:
+    """A stage's own estimates table (key columns, ``estimate``, ``std_error``, ``conf_low``,
+    ``conf_high`` and extras) in the shape of the contract: ``term`` first, the key columns, then
+    :data:`TIDY_COLUMNS` (``statistic`` and ``p_value`` computed when the table has none), extras
+    last.  At ``level`` None or equal to ``stored_level`` the stored intervals are kept; at another
+    level ``interval(table, level)`` gives them (default: estimate +/- critical value x std_error).
+
+    For results that keep a table of their own for files and the report (the design-effect study,
+    cost effects, cost per outcome): their ``tidy()`` answers like every other result's.
+    """
+    table = table.reset_index(drop=True).copy()
+    table.insert(0, "term", list(terms))
+    if level is not None and check_level(level) != stored_level:
+        low, high = (interval or _normal_interval(df))(table, check_level(level))
+        table["conf_low"], table["conf_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    estimate = table["estimate"].to_numpy(dtype=float)
+    std_error = table["std_error"].to_numpy(dtype=float)
+    if "statistic" not in table.columns:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["statistic"] = estimate / std_error
+    if "p_value" not in table.columns:
+        table["p_value"] = p_values(table["statistic"], df)
+    keys = [c for c in table.columns[1:list(table.columns).index("estimate")]]
+    rest = [c for c in table.columns if c not in keys and c not in TIDY_COLUMNS]
+    return table[["term", *keys, *TIDY_COLUMNS[1:], *rest]]
+
+
+def _normal_interval(df: float | None):
+    def interval(table: pd.DataFrame, level: float):
+        return confidence_interval(table["estimate"], table["std_error"], level, df)
+    return interval
+
+
 def new_figure(ax=None, figsize: tuple[float, float] = (7, 4)):
     """``(figure, axes)``: ``ax``'s figure, or a new bare Figure (no pyplot state) with one Axes."""
     if ax is not None:
