@@ -50,7 +50,7 @@ def test_feols_option_and_data_errors_are_effectmeting_errors(small):
         em.feols("y ~ x", small, vcov="hc3")
     with pytest.raises(ValueError):  # OptionError is also a ValueError, for old callers
         em.feols("y ~ x", small, vcov={"cluster": ["g", "year", "x"]})
-    with pytest.raises(InputError, match="weights column 'w' has 1 negative value.*row 5 has -1.0"):
+    with pytest.raises(InputError, match="weights column 'w' has 1 negative value.*index label 5 has -1.0"):
         em.feols("y ~ x", small.assign(w=np.where(small.index == 5, -1.0, 1.0)), weights="w")
     with pytest.raises(InputError, match="must be a pandas DataFrame, got dict"):
         em.feols("y ~ x", small.to_dict())
@@ -60,9 +60,9 @@ def test_feols_option_and_data_errors_are_effectmeting_errors(small):
 
 def test_feols_refuses_infinite_values_instead_of_returning_nan(small):
     data = small.assign(y=np.where(small.index == 7, np.inf, small["y"]))
-    with pytest.raises(InputError, match=r"'y' in 'y ~ x' has 1 infinite value\(s\), first at row 7"):
+    with pytest.raises(InputError, match=r"'y' in 'y ~ x' has 1 infinite value\(s\), first at the row with index label 7"):
         em.feols("y ~ x", data)
-    with pytest.raises(InputError, match="'x:year'.*infinite.*row 3"):
+    with pytest.raises(InputError, match="'x:year'.*infinite.*index label 3"):
         em.feols("y ~ x:year", small.assign(x=np.where(small.index == 3, -np.inf, small["x"])))
 
 
@@ -88,9 +88,9 @@ def test_feols_reports_dropped_collinear_and_singletons(small):
 
 # -- att_gt -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("column, value, message", [
-    ("lemp", "x", "column 'lemp' must hold numbers; row 0 has"),
+    ("lemp", "x", "column 'lemp' must hold numbers; row with index label 0 has"),
     ("lpop", "a", "column 'lpop' must hold numbers"),
-    ("year", "y2003", "column 'year' must hold numbers"),
+    ("year", "y2003", "column 'year' must hold numeric periods"),
     ("first.treat", "never", "column 'first.treat' must hold first treated periods"),
 ])
 def test_att_gt_refuses_text_with_column_row_and_value(mpdta, column, value, message):
@@ -109,7 +109,7 @@ def test_att_gt_converts_numeric_text_periods(mpdta):
 
 
 def test_att_gt_refuses_infinite_outcome_and_negative_weights(mpdta):
-    with pytest.raises(InputError, match="'lemp' has 1 infinite value.*row 0"):
+    with pytest.raises(InputError, match="'lemp' has 1 infinite value.*index label 0"):
         em.att_gt(mpdta.assign(lemp=np.where(mpdta.index == 0, np.inf, mpdta["lemp"])), **KEYS)
     with pytest.raises(InputError, match="weights column 'w' has .* negative"):
         em.att_gt(mpdta.assign(w=-1.0), **KEYS, weights="w")
@@ -191,9 +191,9 @@ ESTIMATORS = {
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
 def test_staggered_estimators_refuse_bad_input_with_reasons(staggered, name):
     estimator = ESTIMATORS[name]
-    with pytest.raises(InputError, match="must hold numbers.*row 0"):
+    with pytest.raises(InputError, match="must hold numbers.*index label 0"):
         estimator(staggered.assign(y=staggered["y"].astype(str) + "x"), **STAGGERED)
-    with pytest.raises(InputError, match="infinite value.*row 5"):
+    with pytest.raises(InputError, match="infinite value.*index label 5"):
         estimator(staggered.assign(y=np.where(staggered.index == 5, np.inf, staggered["y"])), **STAGGERED)
     with pytest.raises(InputError, match="no rows"):
         estimator(staggered.iloc[:0], **STAGGERED)

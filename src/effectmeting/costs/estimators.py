@@ -108,7 +108,7 @@ def _staggered(cohort: np.ndarray, periods: np.ndarray, values: np.ndarray,
     time_codes = np.tile(np.arange(n_periods), n)
     outcomes = values[kept].reshape(n * n_periods, values.shape[2])
     panel = StaggeredData(
-        frame=pd.DataFrame({"municipality": unit_codes, "year": periods[time_codes]}), y=outcomes[:, 0],
+        unit_values=unit_codes, time_values=periods[time_codes], y=outcomes[:, 0],
         time=periods[time_codes].astype(float), cohort=np.repeat(np.where(cohort[kept] > 0, cohort[kept], np.inf),
                                                                  n_periods),
         unit_codes=unit_codes, n_units=n, time_codes=time_codes, n_times=n_periods, cluster_codes=unit_codes,

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from effectmeting import att_gt
-from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.errors import IdentificationError, InputError, OptionError
 
 dd = pytest.importorskip("diff_diff")
 
@@ -142,7 +142,7 @@ def test_refuses_missing_cluster_and_a_single_cluster(persons):
     missing = persons.copy()
     missing["municipality"] = missing["municipality"].astype(float)
     missing.loc[3, "municipality"] = np.nan
-    with pytest.raises(IdentificationError, match="'municipality' has 1 missing value"):
+    with pytest.raises(InputError, match="'municipality' has 1 missing value.*index label 3"):
         att_gt(missing, **KEYS, cluster="municipality")
     with pytest.raises(OptionError, match="not in the data"):
         att_gt(persons, **KEYS, cluster="gemeente")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from effectmeting.errors import DroppedCohortWarning, IdentificationError, OptionError
+from effectmeting.errors import DroppedCohortWarning, IdentificationError, InputError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 
 md = pytest.importorskip("moderndid")
@@ -405,14 +405,14 @@ def test_refuses_unbalanced_panel(mpdta):
     data = mpdta.drop(index=mpdta.index[3])
     with pytest.raises(IdentificationError, match="not balanced.*panel=False"):
         att_gt(data, **KEYS)
-    with pytest.raises(IdentificationError, match="not balanced"):
+    with pytest.raises(InputError, match=r"not unique.*index label 0 and .*index label 0 both have"):
         att_gt(pd.concat([mpdta, mpdta.iloc[:1]]), **KEYS)
 
 
 def test_refuses_missing_values_and_bad_options(mpdta):
     data = mpdta.copy()
     data.loc[5, "lemp"] = np.nan
-    with pytest.raises(IdentificationError, match="'lemp' has 1 missing"):
+    with pytest.raises(InputError, match="'lemp' has 1 missing"):
         att_gt(data, **KEYS)
     with pytest.raises(OptionError, match="control="):
         att_gt(mpdta, **KEYS, control="later")

@@ -117,7 +117,7 @@ def test_refuses_bidirectional_switchers_and_non_numeric_treatment():
     data.loc[(data["unit"] == 4) & (data["year"] == 2021), "d"] = 0
     with pytest.raises(IdentificationError, match="both above and below"):
         ours(data, 1, 0)
-    with pytest.raises(IdentificationError, match="numeric"):
+    with pytest.raises(InputError, match="numeric treatment.*index label 3 has .yes."):
         ours(data.assign(d=data["d"].astype(str).where(data.index != 3, "yes")), 1, 0)
 
 

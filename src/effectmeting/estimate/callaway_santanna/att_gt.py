@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column,
-                                          require_frame, show)
+from effectmeting.estimate.core.checks import OptionError
+from effectmeting.estimate.core.data import PanelData
 from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
 from effectmeting.estimate.callaway_santanna.timing import cell_arrays, comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid import ESTIMATORS, PropensityFit, fit_logit
@@ -44,57 +44,14 @@ class DidPanel:
     cluster_codes: np.ndarray | None = None  # per unit, codes of the cluster column (or None)
 
 
-def _require_columns(data: pd.DataFrame, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        raise OptionError(
-            f"att_gt: column(s) {missing} not in the data; available columns: {list(data.columns)}.",
-            reason="unknown_column",
-        )
-
-
-def _check_frame(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
-                 covariates: Sequence[str], weights: str | None, panel: bool,
-                 cluster: str | None = None) -> None:
-    """Refuse missing columns and missing values (nothing dropped silently); NA cohorts mean
-    never treated.  The frame is not copied: the estimators read the columns they need."""
-    optional = ([weights] if weights else []) + ([cluster] if cluster else [])
-    columns = [outcome, unit, time, cohort, *covariates, *optional]
-    _require_columns(data, columns)
-    # the unit column identifies panel units only; repeated cross-sections do not use it
-    checked = [outcome, *([unit] if panel else []), time, *covariates, *optional]
-    for column in checked:
-        bad = data[column].isna()
-        if bad.any():
-            rows = list(data.index[bad][:5])
-            raise IdentificationError(
-                f"att_gt: column {column!r} has {int(bad.sum())} missing value(s) (first rows "
-                f"{rows}); drop or impute these rows before estimating (nothing is dropped silently)."
-            )
-
-
-def _numeric_columns(data: pd.DataFrame, outcome: str, time: str, cohort: str,
-                     covariates: Sequence[str], weights: str | None) -> pd.DataFrame:
-    """Refuse text that is not a number, infinite values, negative weights and negative
-    cohorts; numeric text (``"2015"``) is converted.  Returns ``data`` itself unless a column
-    had to be converted (then a shallow frame with the converted columns)."""
-    converted = {}
-    for column in dict.fromkeys([outcome, time, cohort, *covariates, *([weights] if weights else [])]):
-        what = ("first treated periods (0 or NA for never treated)" if column == cohort else "numbers")
-        values = numeric_column(data[column], "att_gt", allow_missing=column == cohort, what=what)
-        if column == weights:
-            nonnegative_weights(values, data[column], "att_gt")
-        if column == cohort and (values < 0).any():
-            row = data.index[int(np.flatnonzero(values < 0)[0])]
-            raise IdentificationError(
-                f"att_gt: column {cohort!r} has negative values (row {show(row)}: "
-                f"{values[values < 0][0]:g}); a cohort is the first treated period (> 0), with 0 or "
-                "NA for never treated. Number periods from 1 (e.g. calendar years)")
-        if not (pd.api.types.is_numeric_dtype(data[column]) or pd.api.types.is_bool_dtype(data[column])):
-            if column == time and np.array_equal(values, np.round(values)):
-                values = values.astype(np.int64)  # "2015" -> 2015, reported as such
-            converted[column] = values
-    return data.assign(**converted) if converted else data
+def _refuse_negative_cohorts(panel: PanelData, cohort: str) -> None:
+    """A cohort is a first treated period (> 0), 0/NA meaning never treated."""
+    negative = np.flatnonzero(panel.cohort < 0)
+    if negative.size:
+        raise IdentificationError(
+            f"att_gt: column {cohort!r} has negative values ({panel.row(int(negative[0]))} has "
+            f"{panel.cohort[negative[0]]:g}); a cohort is the first treated period (> 0), with 0 or "
+            "NA for never treated. Number periods from 1 (e.g. calendar years)")
 
 
 def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap, level) -> None:
@@ -114,82 +71,40 @@ def _check_options(control: str, method: str, base_period: str, anticipation, bo
                           "number of multiplier-bootstrap draws such as 999.")
 
 
-def _varying_units(values: np.ndarray, unit_codes: np.ndarray, unit_labels) -> list:
-    """Labels of units whose ``values`` (already in unit order) are not constant, unit order."""
-    same_unit = unit_codes[1:] == unit_codes[:-1]
-    changes = same_unit & (values[1:] != values[:-1])
-    return np.asarray(unit_labels)[np.unique(unit_codes[1:][changes])].tolist()  # plain values print cleanly
+def _prepare_panel(data: PanelData, anticipation: int, control: str) -> DidPanel:
+    """Reshape the checked long arrays into units x periods matrices (R ``did::pre_process_did``).
 
-
-def _per_unit(values: np.ndarray, order: np.ndarray, unit_codes: np.ndarray, first_rows: np.ndarray,
-              unit_labels, *, what: str, advice: str) -> np.ndarray:
-    """One value per unit from a row column, refusing units whose value changes over time."""
-    offenders = _varying_units(values[order], unit_codes, unit_labels)
-    if offenders:
-        raise IdentificationError(f"att_gt: {what} varies within unit for {len(offenders)} unit(s) "
-                                  f"(e.g. {offenders[:5]}); {advice}")
-    return values[first_rows]
-
-
-def _prepare_panel(data: pd.DataFrame, outcome: str, unit: str, time: str, cohort: str,
-                   covariates: Sequence[str], weights: str | None, control: str,
-                   anticipation: int, cluster: str | None = None) -> DidPanel:
-    """Check the panel design and reshape long data into arrays (R ``did::pre_process_did``).
-
-    Memory: columns are read one at a time and reordered straight into the units x periods
-    matrices; only per-unit values (cohort, weight) are kept from the other columns.
+    The door (:meth:`PanelData.from_frame`) refused repeated unit-periods and cohorts, weights
+    or clusters that change within a unit; here every unit must be observed in every period.
+    Memory: columns are reordered one at a time straight into the matrices.
     """
     notes: list[str] = []
-    unit_codes, unit_labels = pd.factorize(data[unit], sort=True)
-    period_codes, periods = pd.factorize(data[time], sort=True)
-    periods = np.asarray(periods)
-    n_rows, n_units, n_periods = len(data), len(unit_labels), len(periods)
-    cells = unit_codes.astype(np.int64)
-    cells *= n_periods
-    cells += period_codes
-    del period_codes
-    # rows in (unit, period) order; for a balanced panel row u * n_periods + p is cell (u, p)
-    order = np.argsort(cells, kind="stable")
-    unit_codes = unit_codes[order]
-    first_rows = order[np.flatnonzero(np.r_[True, unit_codes[1:] != unit_codes[:-1]])]
-
-    # treatment must be absorbing: one first-treatment period per unit
-    per_unit = dict(order=order, unit_codes=unit_codes, first_rows=first_rows, unit_labels=unit_labels)
-    unit_cohort = _per_unit(
-        data[cohort].fillna(0).to_numpy(float), **per_unit, what=f"column {cohort!r}",
-        advice="treatment must be absorbing (one first-treatment period per unit). Recode "
-               "switching units (e.g. to their first adoption) or drop them.")
-    unit_weights = np.ones(n_units) if not weights else _per_unit(
-        data[weights].to_numpy(float), **per_unit, what=f"weights column {weights!r}",
-        advice="use one weight per unit.")
-    # a person who moves would be in two clusters; influence values are per unit
-    unit_cluster = None if cluster is None else _per_unit(
-        pd.factorize(data[cluster], sort=True)[0], **per_unit, what=f"cluster column {cluster!r}",
-        advice="each unit needs one cluster. For residents who move, assign the municipality of a "
-               "fixed moment (e.g. the first year observed) to a new column and cluster on that.")
-    del unit_codes, first_rows
-
-    # each unit-period cell exactly once (bincount is O(rows); np.unique would sort/hash)
-    if n_rows != n_units * n_periods or np.any(np.bincount(cells, minlength=n_rows) != 1):
+    unit_labels, periods = data.unit_labels, data.periods
+    n_rows, n_units, n_periods = data.n_rows, data.n_units, data.n_times
+    if n_rows != n_units * n_periods:
         raise IdentificationError(
             f"att_gt: the panel is not balanced ({n_rows} rows for {n_units} units x "
-            f"{n_periods} periods, or duplicate unit-period rows). With panel=True every unit must "
-            "be observed exactly once in every period: balance the panel (keep units observed in "
-            "all periods) or pass panel=False to treat the data as repeated cross-sections.",
+            f"{n_periods} periods). With panel=True every unit must be observed exactly once in every "
+            "period: balance the panel (keep units observed in all periods) or pass panel=False to treat "
+            "the data as repeated cross-sections.",
             reason="not_balanced",
         )
-    del cells
-    outcome_matrix = np.take(data[outcome].to_numpy(float), order).reshape(n_units, n_periods)
+    # rows in (unit, period) order: row u * n_periods + p is cell (u, p)
+    order = data.row_order
+    first_rows = order[::n_periods]
+    unit_cohort = np.nan_to_num(data.cohort[first_rows], nan=0.0)
+    unit_weights = np.ones(n_units) if data.weights is None else data.weights[first_rows]
+    unit_cluster = None if data.cluster_codes is None else data.cluster_codes[first_rows]
+    outcome_matrix = np.take(data.y, order).reshape(n_units, n_periods)
     cov = None
     constant = True
-    if covariates:
-        cov = np.empty((n_units, n_periods, len(covariates)))
-        for j, name in enumerate(covariates):
-            cov[:, :, j] = np.take(data[name].to_numpy(float), order).reshape(n_units, n_periods)
+    if data.covariates:
+        cov = np.empty((n_units, n_periods, len(data.covariates)))
+        for j, values in enumerate(data.covariates.values()):
+            cov[:, :, j] = np.take(values, order).reshape(n_units, n_periods)
         constant = bool(np.all(cov == cov[:, :1, :]))
         if constant:  # one period holds every value; keep only that (n_units x 1 x k)
             cov = cov[:, :1, :].copy()
-    del order
 
     timing = recode_cohorts(unit_cohort, periods, anticipation, control, "unit")
     keep, keep_periods = timing.keep, timing.keep_periods
@@ -376,13 +291,14 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     collapses it by ``result.clusters``).
     """
     _check_options(control, method, base_period, anticipation, bootstrap, level)
-    require_frame(data, "att_gt")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    _check_frame(data, outcome, unit, time, cohort, covariates, weights, panel, cluster)
-    data = _numeric_columns(data, outcome, time, cohort, covariates, weights)
+    checked = PanelData.from_frame(
+        data, unit=unit if panel else None, time=time, outcome=outcome, cohort=cohort, weights=weights,
+        cluster=cluster, covariates=covariates, who="att_gt",
+        constant_within_unit=[c for c in (cohort, weights, cluster) if c is not None])
+    _refuse_negative_cohorts(checked, cohort)
     if panel:
-        prepared = _prepare_panel(data, outcome, unit, time, cohort, covariates, weights,
-                                  control, anticipation, cluster)
+        prepared = _prepare_panel(checked, anticipation, control)
         cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
             prepared, control, method, base_period, anticipation)
         nobs = len(prepared.cohort) * len(prepared.periods)
@@ -390,8 +306,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         from effectmeting.estimate.callaway_santanna.repeated_cross_sections import (estimate_cells_rc,
                                                                 prepare_cross_sections)
 
-        prepared = prepare_cross_sections(data, outcome, time, cohort, covariates, weights,
-                                          control, anticipation, cluster)
+        prepared = prepare_cross_sections(checked, control, anticipation)
         cohort_arr, time_arr, att, post, influence, notes = estimate_cells_rc(
             prepared, control, method, base_period, anticipation)
         nobs = len(prepared.cohort)

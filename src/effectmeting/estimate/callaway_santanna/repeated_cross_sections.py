@@ -7,11 +7,10 @@ cohort and comparison cohorts observed in its current and base periods.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
+from effectmeting.estimate.core.data import PanelData
 from effectmeting.estimate.callaway_santanna.timing import cell_arrays, comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid_rc import ESTIMATORS_RC
 
@@ -30,25 +29,24 @@ class CrossSections:
     cluster_codes: np.ndarray | None = None  # per row, codes of the cluster column (or None)
 
 
-def prepare_cross_sections(frame: pd.DataFrame, outcome: str, time: str, cohort: str,
-                           covariates: Sequence[str], weights: str | None, control: str,
-                           anticipation: int, cluster: str | None = None) -> CrossSections:
-    """Arrays per row after R did's cohort rules (missing values were refused by the caller)."""
-    period_index, periods = pd.factorize(frame[time], sort=True)
-    periods = np.asarray(periods)
-    row_cohort = frame[cohort].fillna(0).to_numpy(float)
+def prepare_cross_sections(data: PanelData, control: str, anticipation: int) -> CrossSections:
+    """Arrays per row after R did's cohort rules (the door, :meth:`PanelData.from_frame`,
+    checked the columns)."""
+    period_index, periods = data.time_codes, data.periods
+    row_cohort = np.nan_to_num(data.cohort, nan=0.0)
     timing = recode_cohorts(row_cohort, periods, anticipation, control, "row")
     keep = timing.keep & timing.keep_periods[period_index]
     new_index = np.cumsum(timing.keep_periods) - 1  # period indices after dropping periods
+    covariates = list(data.covariates.values())
     return CrossSections(
         periods=periods[timing.keep_periods],
         period_index=new_index[period_index[keep]],
         cohort=timing.cohort[keep],
-        outcome=frame[outcome].to_numpy(float)[keep],
-        covariates=frame[list(covariates)].to_numpy(float)[keep] if covariates else None,
-        weights=frame[weights].to_numpy(float)[keep] if weights else np.ones(int(keep.sum())),
+        outcome=data.y[keep],
+        covariates=np.column_stack(covariates)[keep] if covariates else None,
+        weights=data.weights[keep] if data.weights is not None else np.ones(int(keep.sum())),
         notes=list(timing.notes),
-        cluster_codes=None if cluster is None else pd.factorize(frame[cluster], sort=True)[0][keep],
+        cluster_codes=None if data.cluster_codes is None else data.cluster_codes[keep],
     )
 
 

@@ -32,9 +32,15 @@ def show(value: Any) -> str:
     return repr(value)
 
 
+def row_named(index: pd.Index, position: int) -> str:
+    """The row at ``position`` as every refusal names it: by its index label, which the user
+    sees in ``data.loc`` (never by position, which changes when the frame is filtered)."""
+    return f"row with index label {show(index[position])}"
+
+
 def _first_bad(series: pd.Series, bad: np.ndarray) -> str:
     position = int(np.flatnonzero(bad)[0])
-    return f"row {show(series.index[position])} has {show(series.iloc[position])}"
+    return f"{row_named(series.index, position)} has {show(series.iloc[position])}"
 
 
 def numeric_column(series: pd.Series, who: str, *, allow_missing: bool = False,

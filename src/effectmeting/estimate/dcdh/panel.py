@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import IdentificationError, InputError
-from effectmeting.estimate.core.checks import nonnegative_weights, numeric_column, require_frame
+from effectmeting.estimate.core.data import PanelData
 
 
 @dataclass
@@ -66,17 +66,6 @@ class SwitchingPanel:
         return np.sign(self.switch_treatment - self.baseline).astype(float)
 
 
-def _refuse_missing(frame: pd.DataFrame, column: str) -> None:
-    bad = frame[column].isna().to_numpy()
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise InputError(
-            f"column '{column}' has {int(bad.sum())} missing value(s) (first rows {rows}); the "
-            "de Chaisemartin-D'Haultfoeuille estimator needs every unit-period cell: impute or "
-            "drop those units explicitly before estimating"
-        )
-
-
 def long_differences(values: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
     """``V_t - V_{t-l}`` (effects) or ``V_{t-2l} - V_{t-l}`` (placebos) in column ``t`` of a
     ``(G, T)`` or ``(G, T, k)`` grid; NaN where undefined (the first ``l``, or ``2l``, periods)."""
@@ -90,80 +79,30 @@ def long_differences(values: np.ndarray, lag: int, placebo: bool) -> np.ndarray:
     return diff
 
 
-def _complete_frame(data: pd.DataFrame, needed: list[str], unit: str, time: str) -> pd.DataFrame:
-    """The needed columns, refused when one is absent, has a missing value, or when a
-    ``(unit, time)`` pair repeats."""
-    absent = [c for c in needed if c not in data.columns]
-    if absent:
-        raise InputError(f"columns {absent} not found in the data; available: {list(data.columns)}")
-    frame = data[needed].reset_index(drop=True)
-    for column in needed:
-        _refuse_missing(frame, column)
-    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
-    if duplicated.any():
-        rows = np.flatnonzero(duplicated)[:5].tolist()
-        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
-    return frame
-
-
-def _numeric_values(frame: pd.DataFrame, treatment: str, controls: list[str]
-                    ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Treatment and control columns as float arrays; a value that is not a number is refused
-    (naming the first bad row) rather than coerced to NaN."""
-    d_values = pd.to_numeric(frame[treatment], errors="coerce").to_numpy(dtype=float)
-    not_numeric = ~np.isfinite(d_values)
-    if not_numeric.any():
-        row = int(np.flatnonzero(not_numeric)[0])
-        raise IdentificationError(
-            f"column '{treatment}' must be a numeric treatment (0/1 or discrete levels); row {row} has "
-            f"{frame[treatment].iloc[row]!r}. Recode it to numbers"
-        )
-    control_values = []
-    for column in controls:
-        values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
-        if not np.isfinite(values).all():
-            row = int(np.flatnonzero(~np.isfinite(values))[0])
-            raise InputError(f"control column '{column}' must be numeric; row {row} has {frame[column].iloc[row]!r}")
-        control_values.append(values)
-    return d_values, control_values
-
-
-def _balanced_grid(frame: pd.DataFrame, unit: str, time: str):
-    """Row and column of each observation on the ``(G, T)`` grid (units and periods sorted);
-    refuses an unbalanced panel (absent cells are never imputed) and a single period.
-
-    Returns ``(unit_codes, units, period_codes, periods)``.
-    """
-    unit_codes, units = pd.factorize(frame[unit], sort=True)
-    period_codes, periods = pd.factorize(frame[time], sort=True)
-    n_units, n_periods = len(units), len(periods)
-    if len(frame) != n_units * n_periods:
-        counts = np.bincount(unit_codes, minlength=n_units)
-        short = units[counts < n_periods][:5].tolist()
+def _balanced_grid(panel: PanelData, time: str) -> None:
+    """Refuse an unbalanced panel (absent cells are never imputed) and a single period; the
+    door has already refused repeated ``(unit, time)`` rows, so G x T rows fill the grid."""
+    n_units, n_periods = panel.n_units, panel.n_times
+    if panel.n_rows != n_units * n_periods:
+        counts = np.bincount(panel.unit_codes, minlength=n_units)
+        short = panel.unit_labels[counts < n_periods][:5].tolist()
         raise InputError(
-            f"the panel is unbalanced: {n_units * n_periods - len(frame)} of {n_units} x {n_periods} "
+            f"the panel is unbalanced: {n_units * n_periods - panel.n_rows} of {n_units} x {n_periods} "
             f"unit-period cells are absent (e.g. units {short}); balance it first (harmonise to one "
             "reference year, or drop those units explicitly)"
         )
     if n_periods < 2:
         raise IdentificationError(f"column '{time}' has a single period; at least two are needed")
-    return unit_codes, units, period_codes, periods
 
 
-def _unit_clusters(frame: pd.DataFrame, unit_codes: np.ndarray, units, unit: str,
-                   cluster: str | None) -> tuple[np.ndarray, bool]:
-    """Cluster code of each unit (grid order) and whether a level coarser than the unit was
-    asked for; a cluster that varies within a unit is refused (clusters must nest units)."""
-    if cluster is None or cluster == unit:
-        return np.arange(len(units)), False
-    spread = frame.groupby(unit_codes)[cluster].nunique()
-    if (spread > 1).any():
-        example = units[int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])]
-        raise InputError(
-            f"cluster column '{cluster}' varies within unit {example!r}; clusters must nest units"
-        )
-    first = frame.groupby(unit_codes)[cluster].first().sort_index()
-    cluster_codes, _ = pd.factorize(first.to_numpy())
+def _unit_clusters(panel: PanelData) -> tuple[np.ndarray, bool]:
+    """Cluster code of each unit (grid order, numbered in order of appearance) and whether a
+    level coarser than the unit was asked for (the door refused clusters that do not nest units)."""
+    if panel.cluster_codes is None:
+        return np.arange(panel.n_units), False
+    per_unit = np.empty(panel.n_units, dtype=np.int64)
+    per_unit[panel.unit_codes] = panel.cluster_codes  # constant within unit: any row of a unit will do
+    cluster_codes, _ = pd.factorize(per_unit)
     return cluster_codes, True
 
 
@@ -194,37 +133,31 @@ def prepare_switching_panel(
 ) -> SwitchingPanel:
     """Check the columns once and pivot them to ``(G, T)`` arrays.
 
-    Refuses missing values, duplicated ``(unit, time)`` rows, absent cells (an unbalanced
-    panel), a non-numeric treatment or control, bidirectional switchers, negative weights and a
-    cluster that varies within a unit.
+    The door (:meth:`PanelData.from_frame`) refuses missing values, duplicated ``(unit, time)``
+    rows, a non-numeric treatment or control, negative weights and a cluster that varies within
+    a unit; here absent cells (an unbalanced panel) and bidirectional switchers are refused.
     """
-    require_frame(data, "dcdh")
-    needed = [outcome, unit, time, treatment] + list(controls or ())
-    needed += [c for c in (weights, cluster) if c is not None]
-    needed = list(dict.fromkeys(needed))
-    frame = _complete_frame(data, needed, unit, time)
-    time_column = frame[time]
-    if not (pd.api.types.is_numeric_dtype(time_column) or pd.api.types.is_datetime64_any_dtype(time_column)):
-        # text periods would be ordered as text ("10" before "9"): use their numbers, or refuse
-        frame[time] = numeric_column(time_column, "dcdh", what="numeric periods (e.g. years)")
-    d_values, control_values = _numeric_values(frame, treatment, list(controls or ()))
-    unit_codes, units, period_codes, periods = _balanced_grid(frame, unit, time)
+    clustered = cluster is not None and cluster != unit
+    panel = PanelData.from_frame(
+        data, unit=unit, time=time, outcome=outcome, treatment=treatment, weights=weights,
+        cluster=cluster if clustered else None, covariates=list(controls or ()), who="dcdh",
+        constant_within_unit=[cluster] if clustered else [], datetime_time=True)
+    _balanced_grid(panel, time)
+    units, periods = panel.unit_labels, panel.periods
 
     def grid(values: np.ndarray) -> np.ndarray:
         out = np.empty((len(units), len(periods)), dtype=float)
-        out[unit_codes, period_codes] = values
+        out[panel.unit_codes, panel.time_codes] = values
         return out
 
-    w = np.ones(len(frame)) if weights is None else numeric_column(frame[weights], "dcdh")
-    if weights is not None:
-        nonnegative_weights(w, frame[weights], "dcdh")
-    cluster_codes, clustered = _unit_clusters(frame, unit_codes, units, unit, cluster)
-    d = grid(d_values)
+    cluster_codes, clustered = _unit_clusters(panel)
+    d = grid(panel.treatment)
     _refuse_bidirectional(d, units, unit, treatment)
     x = None
     if controls:
-        x = np.stack([grid(values) for values in control_values], axis=2)
+        x = np.stack([grid(panel.covariates[c]) for c in controls], axis=2)
+    w = np.ones(panel.n_rows) if weights is None else panel.weights
     return SwitchingPanel(
-        units=np.asarray(units), periods=np.asarray(periods), y=grid(numeric_column(frame[outcome], "dcdh")),
+        units=np.asarray(units), periods=np.asarray(periods), y=grid(panel.y),
         d=d, w=grid(w), cluster_codes=np.asarray(cluster_codes), clustered=clustered, x=x,
     )

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import FewClustersWarning, FormulaError, IdentificationError, InputError
-from effectmeting.estimate.core.checks import OptionError, nonnegative_weights, numeric_column, require_frame, show
+from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column, require_frame,
+                                               row_named)
 from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.feols_results import FeolsResults
 from effectmeting.estimate.fixest.formula import parse_formula
@@ -157,9 +158,9 @@ def _refuse_infinite(formula: str, combined: np.ndarray, names: list[str], outco
         infinite = np.isinf(combined[:, j])
         if infinite.any():
             position = int(np.flatnonzero(infinite)[0])
-            label = data.index[position if rows is None else rows[position]]
+            first = row_named(data.index, position if rows is None else int(rows[position]))
             raise InputError(f"feols: {name!r} in {formula!r} has {int(infinite.sum())} infinite "
-                             f"value(s), first at row {show(label)}; drop or correct those rows "
+                             f"value(s), first at the {first}; drop or correct those rows "
                              "(a division by zero upstream?) before estimating")
 
 

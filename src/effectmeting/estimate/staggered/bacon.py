@@ -104,10 +104,10 @@ def bacon_decomposition(data: pd.DataFrame, *, outcome: str, unit: str, time: st
     ``comparison_type, treated_cohort, control_cohort, estimate, weight`` (control cohort NaN for
     never-treated, the first period or earlier for always-treated).
     """
-    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort)
+    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, who="bacon_decomposition")
     counts = np.bincount(panel.unit_codes, minlength=panel.n_units)
     if counts.min() != panel.n_times:
-        short = panel.frame[unit].to_numpy()[np.isin(panel.unit_codes, np.flatnonzero(counts < panel.n_times))]
+        short = panel.unit_values[np.isin(panel.unit_codes, np.flatnonzero(counts < panel.n_times))]
         raise IdentificationError(
             f"the Bacon decomposition needs a balanced panel; units {list(dict.fromkeys(short.tolist()))[:5]} "
             f"miss some of the {panel.n_times} periods",

@@ -41,7 +41,7 @@ def event_study_twfe(
     if not (low <= -2 and high >= 0):
         raise OptionError(f"event_study_twfe: window={window!r} must satisfy low <= -2 and high >= 0 "
                           "(the reference event time is -1), e.g. (-5, 5)")
-    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, cluster=cluster)
+    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, cluster=cluster, who="event_study_twfe")
     notes = []
     ever = np.isfinite(panel.cohort)
     if not ever.any():

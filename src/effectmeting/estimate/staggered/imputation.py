@@ -87,7 +87,7 @@ def _check_imputable(data: StaggeredData, untreated: np.ndarray, target_rows: np
     has_untreated_time = np.bincount(data.time_codes[untreated], minlength=data.n_times) > 0
     bad_unit = ~has_untreated_unit[data.unit_codes[target_rows]]
     if bad_unit.any():
-        examples = data.frame[unit].to_numpy()[target_rows[bad_unit]][:5]
+        examples = data.unit_values[target_rows[bad_unit]][:5]
         raise IdentificationError(
             f"units {list(dict.fromkeys(examples.tolist()))} are treated in every observed period, so their "
             "untreated level cannot be imputed; drop them or restrict horizons"
@@ -139,7 +139,7 @@ def imputation_did(
     ``tidy()`` by event time.
     """
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
-                    weights=weights, cluster=cluster)
+                    weights=weights, cluster=cluster, who="imputation_did")
     event_time = panel.event_time
     treated = panel.treated
     if not treated.any():
@@ -183,7 +183,7 @@ def imputation_did(
     result.options = {"covariates": list(covariates or []), "horizons": list(horizons), "pretrends": pretrends,
                       "weights": weights, "cluster": cluster or unit, "leave_one_out": leave_one_out}
     result.treatment_effects = pd.DataFrame({
-        unit: panel.frame[unit].to_numpy()[target_rows], time: panel.frame[time].to_numpy()[target_rows],
+        unit: panel.unit_values[target_rows], time: panel.time_values[target_rows],
         "cohort": panel.cohort[target_rows], "event_time": h_target, "tau": tau,
     })
     result.notes.append(

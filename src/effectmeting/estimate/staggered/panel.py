@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError, InputError
-from effectmeting.estimate.core.checks import nonnegative_weights, numeric_column, require_frame
+from effectmeting.errors import IdentificationError
+from effectmeting.estimate.core.data import PanelData, appearance_codes
 from effectmeting.estimate.core.covariance import cluster_influence, vcov_cluster
 from effectmeting.estimate.core.solver import report_dropped, solve_within
 from effectmeting.estimate.core.within import factorize
@@ -26,9 +26,11 @@ from effectmeting.estimate.core.within import factorize
 
 @dataclass
 class StaggeredData:
-    """A validated staggered-adoption panel as flat arrays (one entry per row)."""
+    """A validated staggered-adoption panel as flat arrays (one entry per row), a view of
+    :class:`~effectmeting.estimate.core.data.PanelData` with codes in order of appearance."""
 
-    frame: pd.DataFrame  # the used columns, original row order, default RangeIndex
+    unit_values: np.ndarray  # unit label of each row, original row order
+    time_values: np.ndarray  # period of each row as given (numbers; numeric text converted)
     y: np.ndarray
     time: np.ndarray  # float periods
     cohort: np.ndarray  # float first treated period; np.inf for never treated
@@ -64,75 +66,30 @@ def prepare(
     covariates: list[str] | None = None,
     weights: str | None = None,
     cluster: str | None = None,
+    who: str = "staggered-adoption estimator",
 ) -> StaggeredData:
-    """Check columns and values once, at the door, and return flat arrays.
+    """Check columns and values once, at the door (:meth:`PanelData.from_frame`), and return
+    flat arrays.
 
-    Refuses (never drops) rows with a missing outcome, time, unit, covariate or weight,
-    duplicated (unit, time) rows, and cohorts that vary within a unit.  A cohort of ``0`` always
-    means "never treated", so periods must not be numbered from 0 when a unit can adopt in
+    Refuses (never drops) rows with a missing outcome, time, unit, covariate, weight or
+    cluster, duplicated (unit, time) rows, and cohorts that vary within a unit.  A cohort of ``0``
+    always means "never treated", so periods must not be numbered from 0 when a unit can adopt in
     period 0 (use calendar years).
     """
-    require_frame(data, "staggered-adoption estimator")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    needed = [outcome, unit, time, cohort, *covariates]
-    needed += [c for c in (weights, cluster) if c is not None and c not in needed]
-    missing_columns = [c for c in dict.fromkeys(needed) if c not in data.columns]
-    if missing_columns:
-        raise InputError(f"columns {missing_columns} not found in the data; available: {list(data.columns)}")
-    frame = data[list(dict.fromkeys(needed))].reset_index(drop=True)
-
-    for column in [outcome, unit, time, *covariates, *([weights] if weights else [])]:
-        bad = frame[column].isna().to_numpy()
-        if bad.any():
-            rows = np.flatnonzero(bad)[:5].tolist()
-            raise InputError(
-                f"column '{column}' has {int(bad.sum())} missing value(s) (first rows {rows}); "
-                "drop or impute them explicitly before estimating"
-            )
-    duplicated = frame.duplicated([unit, time], keep=False).to_numpy()
-    if duplicated.any():
-        rows = np.flatnonzero(duplicated)[:5].tolist()
-        raise InputError(f"({unit}, {time}) is not unique: rows {rows} repeat a unit-period; aggregate first")
-
-    time_values = pd.to_numeric(frame[time], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(time_values).any():
-        row = int(np.flatnonzero(np.isnan(time_values))[0])
-        raise InputError(f"column '{time}' must be numeric periods; row {row} has {frame[time].iloc[row]!r}")
-    cohort_values = pd.to_numeric(frame[cohort], errors="coerce").to_numpy(dtype=float)
-    non_numeric = np.isnan(cohort_values) & frame[cohort].notna().to_numpy()
-    if non_numeric.any():
-        row = int(np.flatnonzero(non_numeric)[0])
-        raise InputError(f"column '{cohort}' must be a numeric first treated period; row {row} has {frame[cohort].iloc[row]!r}")
-    cohort_values = np.where(np.isnan(cohort_values) | (cohort_values == 0), np.inf, cohort_values)
-
-    unit_codes, n_units = factorize(frame[unit].to_numpy())
-    spread = pd.Series(cohort_values).groupby(unit_codes).nunique()
-    if (spread > 1).any():
-        code = int(spread.index[np.flatnonzero(spread.to_numpy() > 1)[0]])
-        example = frame[unit].to_numpy()[unit_codes == code][0]
-        raise IdentificationError(
-            f"column '{cohort}' varies within unit {example!r}: a cohort is the first treated period "
-            "and must be constant per unit (non-absorbing treatment is not supported by these estimators)"
-        )
-    time_codes, n_times = factorize(time_values)
-    if cluster is None:
-        cluster_codes = unit_codes
-    else:
-        if frame[cluster].isna().any():
-            raise InputError(f"cluster column '{cluster}' has missing values")
-        cluster_codes, _ = factorize(frame[cluster].to_numpy())
-    who = "staggered-adoption estimator"
-    weight_values = None
-    if weights is not None:
-        weight_values = numeric_column(frame[weights], who)
-        nonnegative_weights(weight_values, frame[weights], who)
-    # text that is not a number and infinite values are refused with the column and row
-    x = (np.column_stack([numeric_column(frame[c], who) for c in covariates]) if covariates
-         else np.empty((len(frame), 0)))
+    panel = PanelData.from_frame(data, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights,
+                                 cluster=cluster, covariates=covariates, who=who, constant_within_unit=[cohort])
+    cohort_values = np.where(np.isnan(panel.cohort) | (panel.cohort == 0), np.inf, panel.cohort)
+    # the regression's sums follow codes in order of appearance (as fixest numbers fixed effects)
+    unit_codes, n_units = appearance_codes(panel.unit_codes)
+    time_codes, n_times = appearance_codes(panel.time_codes)
+    cluster_codes = unit_codes if cluster is None else appearance_codes(panel.cluster_codes)[0]
+    x = (np.column_stack([panel.covariates[c] for c in covariates]) if covariates
+         else np.empty((panel.n_rows, 0)))
     return StaggeredData(
-        frame=frame, y=numeric_column(frame[outcome], who), time=time_values, cohort=cohort_values,
-        unit_codes=unit_codes, n_units=n_units, time_codes=time_codes, n_times=n_times,
-        cluster_codes=cluster_codes, covariates=x, weights=weight_values,
+        unit_values=panel.unit_values, time_values=panel.time, y=panel.y, time=panel.time_float,
+        cohort=cohort_values, unit_codes=unit_codes, n_units=n_units, time_codes=time_codes, n_times=n_times,
+        cluster_codes=cluster_codes, covariates=x, weights=panel.weights,
     )
 
 
@@ -141,10 +98,10 @@ def subset(panel: StaggeredData, rows: np.ndarray) -> StaggeredData:
     unit_codes, n_units = factorize(panel.unit_codes[rows])
     time_codes, n_times = factorize(panel.time_codes[rows])
     return StaggeredData(
-        frame=panel.frame.iloc[rows].reset_index(drop=True), y=panel.y[rows], time=panel.time[rows],
-        cohort=panel.cohort[rows], unit_codes=unit_codes, n_units=n_units, time_codes=time_codes,
-        n_times=n_times, cluster_codes=panel.cluster_codes[rows], covariates=panel.covariates[rows],
-        weights=None if panel.weights is None else panel.weights[rows],
+        unit_values=panel.unit_values[rows], time_values=panel.time_values[rows], y=panel.y[rows],
+        time=panel.time[rows], cohort=panel.cohort[rows], unit_codes=unit_codes, n_units=n_units,
+        time_codes=time_codes, n_times=n_times, cluster_codes=panel.cluster_codes[rows],
+        covariates=panel.covariates[rows], weights=None if panel.weights is None else panel.weights[rows],
     )
 
 

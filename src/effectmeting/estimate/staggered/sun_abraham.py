@@ -58,11 +58,11 @@ def sun_abraham(
         raise OptionError(f"sun_abraham: control={control!r}; use 'never' (never-treated units) or "
                           "'last' (the last-adopting cohort)")
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
-                    cluster=cluster)
+                    cluster=cluster, who="sun_abraham")
     notes = []
     always = np.isfinite(panel.cohort) & (panel.cohort <= panel.time.min())
     if always.any():
-        examples = list(dict.fromkeys(panel.frame[unit].to_numpy()[always].tolist()))[:5]
+        examples = list(dict.fromkeys(panel.unit_values[always].tolist()))[:5]
         raise IdentificationError(
             f"units {examples} are treated from the first observed period on: without an untreated period "
             "their effects are not identified; drop them"
