@@ -5,6 +5,14 @@ Figures are embedded as base64 PNG ``<img alt=...>`` (default) or inline SVG wit
 plain-language summary, methods, results, diagnostics, caveats; a provenance block closes the
 report.  The same inputs give byte-identical HTML (figures are saved deterministically and no
 date is added; put the run date in ``provenance`` if wanted).
+
+Accessibility (WCAG 2.1 AA, checked with axe-core in tests/report/test_report_browser.py):
+``<html lang>`` is the report language; headings go h1 (title), h2 (section), h3 (sub-section)
+without skipping; each figure's numbers follow it as a collapsed data table
+(``<details class="figure-data">``); tables have ``<th scope="col">`` and a caption; a table
+wider than the text column scrolls in a box that the keyboard can reach (``tabindex="0"``,
+named by the caption); text colours have at least 4.5:1 contrast; the print stylesheet lays the
+report out on A4 with every table inside the page width.
 """
 from __future__ import annotations
 
@@ -33,10 +41,14 @@ h1 { font-size: 1.6rem; margin-bottom: 0.5rem; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #cccccc; padding-bottom: 0.2rem; }
 nav ol { padding-left: 1.2rem; }
 a { color: #0072B2; }
+:focus-visible { outline: 3px solid #0072B2; outline-offset: 2px; }
 figure { margin: 1.5rem 0; }
 figure img, figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.9rem; color: #444444; margin-top: 0.3rem; }
 div.table-wrap { overflow-x: auto; max-width: 100%; margin: 1rem 0; }
+details.figure-data { margin: -0.8rem 0 1.5rem; font-size: 0.9rem; }
+details.figure-data summary { cursor: pointer; color: #0060a0; }
+details.figure-data div.table-wrap { margin-top: 0.3rem; }
 table.effectmeting { border-collapse: collapse; font-size: 0.8rem; font-variant-numeric: tabular-nums; }
 table.effectmeting caption { text-align: left; font-weight: bold; padding-bottom: 0.3rem; }
 table.effectmeting th, table.effectmeting td { padding: 0.2rem 0.45rem; border-bottom: 1px solid #dddddd;
@@ -55,7 +67,21 @@ dl.provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.2r
 dl.provenance dt { font-weight: bold; }
 dl.provenance dd { margin: 0; overflow-wrap: anywhere; }
 footer { margin-top: 2rem; font-size: 0.8rem; color: #555555; }
-@media print { body { max-width: none; margin: 0; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
+@page { size: A4; margin: 15mm; }
+@media print {
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  h2, h3 { break-after: avoid; }
+  figure, tr { break-inside: avoid; }
+  figure img, figure svg { max-height: 230mm; width: auto; }
+  /* on paper nothing scrolls: wide tables shrink and wrap instead of being cut off */
+  div.table-wrap { overflow: visible; }
+  table.effectmeting { font-size: 7.5pt; }
+  table.effectmeting td, table.effectmeting td:first-child { white-space: normal; min-width: 0; }
+  table.effectmeting th, table.effectmeting td { overflow-wrap: break-word; hyphens: auto; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+  a { color: #1a1a1a; text-decoration: none; }
+}
 """.strip()
 
 
@@ -79,6 +105,9 @@ class Section:
     #: technical notes shown collapsed (``<details>``) at the end, under ``details_title``
     details: list[str] = field(default_factory=list)
     details_title: str = ""
+    #: the numbers behind each figure, by the figure's ``name``: shown collapsed under the figure
+    #: (readers who cannot see the figure, or want the values, read them there)
+    figure_data: dict[str, TableSpec | pd.DataFrame] = field(default_factory=dict)
 
 
 def _figure_html(spec: FigureSpec, number: int, lang: str, figure_format: str) -> str:
@@ -100,11 +129,31 @@ def _figure_html(spec: FigureSpec, number: int, lang: str, figure_format: str) -
             f"<figcaption>{html.escape(caption)}</figcaption>\n</figure>")
 
 
+def _figure_data_html(data: TableSpec | pd.DataFrame, spec: FigureSpec, number: int, lang: str) -> str:
+    """The figure's numbers as a table, collapsed under the figure (a text alternative with every value)."""
+    frame = data.frame if isinstance(data, TableSpec) else data
+    caption = t("figure_data_caption", lang, number=number, title=spec.title).rstrip(". ")
+    summary = html.escape(t("figure_data", lang, number=number))
+    return (f'<details class="figure-data">\n<summary>{summary}</summary>\n'
+            f"{_scroll_box(frame, caption, f'figure-{number}-data')}\n</details>")
+
+
+def _scroll_box(frame: pd.DataFrame, caption: str, anchor: str) -> str:
+    """A table in a box that scrolls sideways when the table is wider than the text column.
+
+    The box is focusable and named by the table's caption, so keyboard users can scroll it
+    (WCAG 2.1.1; axe-core rule ``scrollable-region-focusable``).
+    """
+    caption_id = f"{anchor}-caption"
+    table = table_to_html(frame, caption, caption_id=caption_id).strip()
+    return (f'<div class="table-wrap" tabindex="0" role="region" aria-labelledby="{caption_id}">\n'
+            f"{table}\n</div>")
+
+
 def _table_html(table: TableSpec | pd.DataFrame, number: int, lang: str) -> str:
     spec = table if isinstance(table, TableSpec) else TableSpec(frame=table)
     caption = f"{t('table', lang)} {number}. {spec.caption}" if spec.caption else f"{t('table', lang)} {number}"
-    # a wide table scrolls inside its own box instead of overflowing the text column
-    return f'<div class="table-wrap">\n{table_to_html(spec.frame, caption).strip()}\n</div>'
+    return _scroll_box(spec.frame, caption, f"table-{number}")
 
 
 def _value_html(value: object) -> str:
@@ -166,6 +215,8 @@ def build_report(sections: list[Section], *, lang: str = "nl", title: str, prove
         for figure in section.figures:
             counter["figure"] += 1
             parts.append(_figure_html(figure, counter["figure"], lang, figure_format))
+            if figure.name in section.figure_data:
+                parts.append(_figure_data_html(section.figure_data[figure.name], figure, counter["figure"], lang))
         for table in section.tables:
             counter["table"] += 1
             parts.append(_table_html(table, counter["table"], lang))

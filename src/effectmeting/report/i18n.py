@@ -82,6 +82,8 @@ NL: dict[str, str] = {
     "generated_by": "Gemaakt met effectmeting",
     "figure": "Figuur",
     "table": "Tabel",
+    "figure_data": "Gegevens bij figuur {number}",
+    "figure_data_caption": "Gegevens bij figuur {number}. {title}",
     # label registry (effectmeting.report.labels)
     "spending_taakveld": "lasten taakveld {taakveld}",
     "unit_of": "eenheid van {outcome}",
@@ -193,6 +195,8 @@ EN: dict[str, str] = {
     "generated_by": "Made with effectmeting",
     "figure": "Figure",
     "table": "Table",
+    "figure_data": "Data for figure {number}",
+    "figure_data_caption": "Data for figure {number}. {title}",
     "spending_taakveld": "spending on taakveld {taakveld}",
     "unit_of": "unit of {outcome}",
     "unit_per_1000": "per 1,000 {population}",

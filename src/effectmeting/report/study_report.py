@@ -16,6 +16,7 @@ import pandas as pd
 
 from effectmeting.report import Section, estimates_table, write_report, write_table
 from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensitivity, sensitivity_results
+from effectmeting.report.figure_data import cohort_means_data, domain_costs_data, study_event_study_data
 from effectmeting.report.figures import cost_effect_summary_plot
 from effectmeting.report.i18n import t
 from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, label, outcome_label,
@@ -96,12 +97,14 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     years = (int(panel.data["year"].min()), int(panel.data["year"].max()))
     compared = compared_sentence(name, study.timing.units, study.settings.get("control", "never"), years, lang)
 
-    figures = []
+    figures, figure_data = [], {}  # figure_data: the numbers behind each figure, by figure name
     for outcome in study.outcomes:
         figures.append(study_event_study_plot(study, outcome, unit=units.get(outcome, ""), lang=lang, source=source,
                                               name=f"event_study_{index}_{outcome}"))
+        figure_data[figures[-1].name] = study_event_study_data(study, outcome, lang)
         figures.append(study_cohort_trends_plot(study, panel.data, outcome, unit=units.get(outcome, ""), lang=lang,
                                                 source=source, name=f"cohort_trends_{index}_{outcome}"))
+        figure_data[figures[-1].name] = cohort_means_data(study, panel.data, outcome, lang)
     if overall["estimate"].notna().any():
         figures.append(study_forest_plot(overall, units, lang=lang, source=source, name=f"forest_{index}"))
     subgroup_figure = study_subgroup_forest_plot(study, units, lang=lang, source=source, name=f"subgroups_{index}")
@@ -113,15 +116,17 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     caption = t("caption_estimates", lang, design=design_label(name, lang))
     files += list(write_table(display, tables_dir, f"overall_{index}", caption=caption).values())
     tables = [TableSpec(display, caption=caption)]
+    figure_data[f"forest_{index}"] = display
     subgroup_table, subgroup_lines = _subgroups_display(study, units, lang)
     if subgroup_table is not None:
         by, estimator = label(study.settings["by"], lang), subgroup_estimates(study)[1]
         caption = t("caption_subgroups", lang, by=by, estimator=estimator_label(estimator, lang))
         files += list(write_table(subgroup_table, tables_dir, f"subgroups_{index}", caption=caption).values())
         tables.append(TableSpec(subgroup_table, caption=caption))
+        figure_data[f"subgroups_{index}"] = subgroup_table
     results = Section(t("section.results_design", lang, design=design_label(name, lang)),
                       paragraphs=[t("results_intro", lang)], figures=figures, tables=tables,
-                      bullets=subgroup_lines, kind="results")
+                      bullets=subgroup_lines, kind="results", figure_data=figure_data)
 
     subsections = []
     if len(pretrends):
@@ -183,6 +188,7 @@ def _cost_section(costs: dict, panel, config, lang, source, figures_dir, tables_
                             lang, digits=2)
     files += list(write_table(table, tables_dir, "cost_effects", caption=caption).values())
     tables = [TableSpec(table, caption=caption)]
+    figure_data = {"cost_effects": table, "cost_by_domain": domain_costs_data(means, lang)}
     per_outcome = costs["per_outcome"]
     for (line, outcome), part in (per_outcome.groupby(["cost_line", "outcome"], sort=False) if len(per_outcome)
                                   else []):
@@ -193,7 +199,7 @@ def _cost_section(costs: dict, panel, config, lang, source, figures_dir, tables_
         frame = pd.concat([spec.frame for spec in tables[1:]], ignore_index=True)
         files += list(write_table(frame, tables_dir, "cost_per_outcome", caption=tables[1].caption).values())
     section = Section(t("section.costs", lang), paragraphs=[], bullets=list(bullets), figures=figures,
-                      tables=tables, kind="results")
+                      tables=tables, kind="results", figure_data=figure_data)
     return section, bullets, files
 
 

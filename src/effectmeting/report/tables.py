@@ -138,12 +138,18 @@ def table_to_latex(frame: pd.DataFrame, caption: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_to_html(frame: pd.DataFrame, caption: str = "") -> str:
-    """An escaped HTML ``<table>`` (no inline styles; the report's CSS styles it)."""
+def table_to_html(frame: pd.DataFrame, caption: str = "", *, caption_id: str = "") -> str:
+    """An escaped HTML ``<table>`` (no inline styles; the report's CSS styles it).
+
+    Column headers are ``<th scope="col">`` (screen readers announce them with each cell);
+    ``caption_id`` gives the caption an ``id``, so a scrolling box around the table can be
+    named by it (``aria-labelledby``).
+    """
     header, rows = _cells(frame)
     parts = ['<table class="effectmeting">']
     if caption:
-        parts.append(f"<caption>{html.escape(caption)}</caption>")
+        identifier = f' id="{html.escape(caption_id, quote=True)}"' if caption_id else ""
+        parts.append(f"<caption{identifier}>{html.escape(caption)}</caption>")
     parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(c)}</th>' for c in header)
                  + "</tr></thead>")
     parts.append("<tbody>")
