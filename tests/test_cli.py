@@ -157,6 +157,13 @@ def _analysis(tmp_path, data='demo = true', outcomes='"jeugdhulp_per_1000_youth"
     return path
 
 
+def _module(name: str):
+    # by import, not by dotted attribute: effectmeting.harmonise is also the name of a lazy export
+    import importlib
+
+    return importlib.import_module(name)
+
+
 def _one_paragraph(err: str) -> None:
     assert err.count("\n") == 1 and "Traceback" not in err, err
 
@@ -202,8 +209,8 @@ def no_heavy_work(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("heavy work started before the analysis file was checked")
 
-    monkeypatch.setattr("effectmeting.sources.demo.generate_demo", refuse)
-    monkeypatch.setattr("effectmeting.harmonise.pipeline.harmonise", refuse)
+    monkeypatch.setattr(_module("effectmeting.sources.demo"), "generate_demo", refuse)
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", refuse)
 
 
 @pytest.mark.parametrize("outcome", ["jeugdhulp_per_1000_yuth", "population_total", "urbanity"])
@@ -248,7 +255,7 @@ def _failing_harmonise(monkeypatch):
     def fail(*args, **kwargs):
         raise InputError("the sources are broken (simulated)")
 
-    monkeypatch.setattr("effectmeting.harmonise.pipeline.harmonise", fail)
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", fail)
 
 
 def test_failed_run_leaves_no_output_folder(tmp_path, capsys, monkeypatch):
@@ -297,3 +304,15 @@ def test_dependency_warnings_hidden_own_warnings_shown(tmp_path, capsys, monkeyp
     err = capsys.readouterr().err
     assert "only 4 clusters" in err and "FewClustersWarning" in err
     assert "old API" not in err and "deprecated" not in err and "programmers" not in err
+
+
+def test_interrupted_run_leaves_nothing_and_no_traceback(tmp_path, capsys, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", interrupt)
+    out = tmp_path / "out"
+    assert main(["run", str(_analysis(tmp_path)), "--out", str(out), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    _one_paragraph(err)
+    assert "interrupted" in err and not out.exists()

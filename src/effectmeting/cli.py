@@ -221,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     except EffectmetingError as exc:
         print(f"effectmeting {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: what the run created is already removed (output_folder); no traceback
+        print(f"effectmeting {args.command}: interrupted; no outputs kept", file=sys.stderr)
+        return 130
     except OSError as exc:
         # The file system refused (permissions, disk full, a path component that is a file): a
         # problem of the paths given, so one message rather than a traceback.
