@@ -133,3 +133,186 @@ def test_seed_only_with_demo(tmp_path, capsys):
     toml.write_text("", encoding="utf-8")
     assert main(["harmonise", "--sources", str(toml), "--seed", "3", "--out", str(tmp_path / "o")]) == 2
     assert "--seed" in capsys.readouterr().err
+
+
+# --- version, run options, early checks, no output left behind, warnings (issue 18, items 4 and 5) ---
+
+ONE_DESIGN = """
+[analysis]
+title = "t"
+language = "nl"
+seed = 1
+[data]
+{data}
+[[design]]
+name = "role=gives_help"
+outcomes = [{outcomes}]
+estimators = ["twfe"]
+"""
+
+
+def _analysis(tmp_path, data='demo = true', outcomes='"jeugdhulp_per_1000_youth"'):
+    path = tmp_path / "a.toml"
+    path.write_text(ONE_DESIGN.format(data=data, outcomes=outcomes), encoding="utf-8")
+    return path
+
+
+def _module(name: str):
+    # by import, not by dotted attribute: effectmeting.harmonise is also the name of a lazy export
+    import importlib
+
+    return importlib.import_module(name)
+
+
+def _one_paragraph(err: str) -> None:
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_version(capsys):
+    from effectmeting import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"effectmeting {__version__}"
+
+
+def test_run_with_lang_seed_out_and_quiet(demo_dir, tmp_path, capsys):
+    """--lang and --seed override the file (recorded in the manifest); --quiet prints only the folder."""
+    path = _analysis(tmp_path, data=f'sources = "{(demo_dir / "sources.toml").as_posix()}"')
+    out = tmp_path / "results" / "english"
+    assert main(["run", str(path), "--lang", "en", "--seed", "7", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.strip() == str(out) and printed.err == ""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seed"] == 7
+    assert manifest["settings"]["language"] == "en"
+    assert manifest["settings"]["overrides"] == {"language": "en", "seed": 7}
+    assert 'seed = 1' in manifest["settings"]["analysis"]  # the file as written, next to the overrides
+    assert '<html lang="en">' in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("argv, needle", [(["--seed", "-3"], "--seed -3"), (["--lang", "de"], "invalid choice")])
+def test_run_refuses_bad_options(tmp_path, capsys, argv, needle):
+    path = _analysis(tmp_path)
+    try:
+        code = main(["run", str(path), "--out", str(tmp_path / "out"), *argv])
+    except SystemExit as stop:  # argparse refuses an unknown choice itself, with status 2
+        code = stop.code
+    assert code == 2 and needle in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.fixture
+def no_heavy_work(monkeypatch):
+    """Fail the test if the demo is generated or sources are harmonised."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("heavy work started before the analysis file was checked")
+
+    monkeypatch.setattr(_module("effectmeting.sources.demo"), "generate_demo", refuse)
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", refuse)
+
+
+@pytest.mark.parametrize("outcome", ["jeugdhulp_per_1000_yuth", "population_total", "urbanity"])
+def test_unknown_outcome_refused_before_any_work(tmp_path, capsys, no_heavy_work, outcome):
+    """Outcomes are checked against the columns the sources declare; covariates are not outcomes."""
+    path = _analysis(tmp_path, outcomes=f'"{outcome}"')
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    message = err.splitlines()[-1]
+    _one_paragraph(message + "\n")
+    assert f"design[0].outcomes: unknown outcome '{outcome}'" in message
+    allowed = message.split("Allowed outcomes: ")[1]
+    assert "jeugdhulp_per_1000_youth" in allowed and "wmo_per_1000_adults" in allowed and "cost_<taakveld>" in allowed
+    assert "population_total" not in allowed and "urbanity" not in allowed
+    assert not (tmp_path / "out").exists()
+
+
+def test_costs_need_a_costs_source(demo_dir, tmp_path, capsys, no_heavy_work):
+    lines = (demo_dir / "sources.toml").read_text(encoding="utf-8").split("[[source]]")
+    kept = [block for block in lines if 'table = "costs"' not in block]
+    sources = tmp_path / "sources.toml"
+    sources.write_text("[[source]]".join(kept).replace('path = "', f'path = "{demo_dir.as_posix()}/'),
+                       encoding="utf-8")
+    path = _analysis(tmp_path, data='sources = "sources.toml"')
+    path.write_text(path.read_text(encoding="utf-8") + "[costs]\n", encoding="utf-8")
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    _one_paragraph(err)
+    assert "costs: the sources have no 'costs' table" in err
+
+
+def test_demo_tables_match_the_generated_demo(demo_dir):
+    from effectmeting.analysis.columns import DEMO_TABLES
+
+    document = tomllib.loads((demo_dir / "sources.toml").read_text(encoding="utf-8"))
+    assert {s["table"] for s in document["source"]} == set(DEMO_TABLES)
+
+
+def _failing_harmonise(monkeypatch):
+    from effectmeting.errors import InputError
+
+    def fail(*args, **kwargs):
+        raise InputError("the sources are broken (simulated)")
+
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", fail)
+
+
+def test_failed_run_leaves_no_output_folder(tmp_path, capsys, monkeypatch):
+    _failing_harmonise(monkeypatch)  # after the demo sources were written into the output folder
+    out = tmp_path / "new" / "deeper" / "out"
+    assert main(["run", str(_analysis(tmp_path)), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    _one_paragraph(err)
+    assert "simulated" in err
+    assert not (tmp_path / "new").exists()  # nor the parents the run created
+
+
+def test_failed_run_keeps_an_existing_folder_and_its_files(tmp_path, capsys, monkeypatch):
+    _failing_harmonise(monkeypatch)
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert main(["run", str(_analysis(tmp_path)), "--out", str(out), "--quiet"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]  # demo_sources/ removed again
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_failed_harmonise_leaves_no_output_folder(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["harmonise", "--sources", str(tmp_path / "none.toml"), "--out", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_dependency_warnings_hidden_own_warnings_shown(tmp_path, capsys, monkeypatch):
+    """Filtered by category and module: a library's FutureWarning or UserWarning never reaches the user."""
+    import warnings
+
+    from effectmeting import cli
+    from effectmeting.errors import FewClustersWarning
+
+    def noisy(args):
+        warnings.warn_explicit("old API", FutureWarning, "frame.py", 1, module="pandas.core.frame")
+        warnings.warn_explicit("deprecated", DeprecationWarning, "x.py", 1, module="effectmeting.x")
+        warnings.warn_explicit("a note for programmers", UserWarning, "estimation.py", 2,
+                               module="pyfixest.estimation.estimation")
+        warnings.warn("only 4 clusters", FewClustersWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "demo", noisy)
+    assert main(["demo", "--out", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "only 4 clusters" in err and "FewClustersWarning" in err
+    assert "old API" not in err and "deprecated" not in err and "programmers" not in err
+
+
+def test_interrupted_run_leaves_nothing_and_no_traceback(tmp_path, capsys, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_module("effectmeting.harmonise.pipeline"), "harmonise", interrupt)
+    out = tmp_path / "out"
+    assert main(["run", str(_analysis(tmp_path)), "--out", str(out), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    _one_paragraph(err)
+    assert "interrupted" in err and not out.exists()

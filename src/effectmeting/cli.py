@@ -1,21 +1,36 @@
 """Command line: a thin shell over the package (``effectmeting --help``).
 
 Every :class:`~effectmeting.errors.EffectmetingError` is printed as one message on stderr (no
-traceback) with exit status 2; ``validate`` exits 1 when the file breaks its schema.
+traceback) with exit status 2; ``validate`` exits 1 when the file breaks its schema.  Progress
+bars (stderr, only on a terminal, never with ``--quiet``) come from :mod:`effectmeting.progress`.
+Warnings of the libraries underneath (pandas, pyfixest, statsmodels, ...) are meant for their
+programmers, not for the analyst at the command line, and are silenced here by category and
+module; effectmeting's own warnings (:class:`~effectmeting.errors.EffectmetingWarning`) are shown.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
+from effectmeting import __version__
 from effectmeting.defaults import DEFAULT_SEED
-from effectmeting.errors import EffectmetingError, InputError, SchemaValidationError
+from effectmeting.errors import EffectmetingError, EffectmetingWarning, InputError, SchemaValidationError
+
+#: packages whose warnings never reach the command-line user (module names, matched at the start)
+DEPENDENCY_MODULES = ("pandas", "numpy", "scipy", "statsmodels", "linearmodels", "pyfixest", "pandera", "pyarrow",
+                      "matplotlib", "formulaic", "numba", "polars", "narwhals", "duckdb", "tqdm")
+#: warning categories addressed to programmers (API changes), silenced from every module
+PROGRAMMER_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="effectmeting", description=(
         "Harmonised municipality x year panels on Dutch local social teams (wijkteams)."))
+    parser.add_argument("--version", action="version", version=f"effectmeting {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     harmonise = commands.add_parser("harmonise", help="build a harmonised panel from a sources manifest",
@@ -48,24 +63,21 @@ def _parser() -> argparse.ArgumentParser:
                           help="write every failure (file, row, field, value, problem) to this CSV file")
     validate.add_argument("--sources", type=Path, metavar="FILE.toml",
                           help="take the format and column renames of FILE from this sources manifest")
-    run = commands.add_parser("run", help="carry out an analysis file (TOML)",
-                              description="Harmonise, estimate, cost and report as the analysis file says; write "
-                              "estimates.csv, tables/, figures/, report.html, audit.csv and manifest.json.")
+    run = commands.add_parser(
+        "run", help="carry out an analysis file (TOML)",
+        description="Harmonise, estimate, cost and report as the analysis file says; write estimates.csv, tables/, "
+        "figures/, report.html, audit.csv and manifest.json. The analysis file is checked (also its outcome "
+        "names against the sources' columns) before any data is read; a failed run leaves no output behind.")
     run.add_argument("analysis", type=Path, metavar="ANALYSIS.toml")
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="output directory (default results/<name of the analysis file>)")
-    run.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    run.add_argument("--lang", choices=["nl", "en"], default=None,
+                     help="language of the report (overrides [analysis] language)")
+    run.add_argument("--seed", type=int, default=None, metavar="N",
+                     help="seed of the bootstrap draws (overrides [analysis] seed; the demo data keep [data] demo_seed)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no stage lines or progress bars on stderr; only the output folder is printed")
     return parser
-
-
-def _output_dir(out: Path) -> Path:
-    """Create the output directory; refuse a path that is a file (or lies under one) before any work."""
-    for parent in (out, *out.parents):
-        if parent.exists() and not parent.is_dir():
-            raise InputError(f"output directory {out}: {parent} is a file, not a directory. Pass --out with a new "
-                             "or existing directory, or move the file away.")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
 
 
 def _seed(seed: int | None) -> None:
@@ -74,21 +86,36 @@ def _seed(seed: int | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from effectmeting.analysis.folders import check_output_path
     from effectmeting.analysis.run import run_analysis
+    from effectmeting.progress import progress_enabled
 
-    out = _output_dir(args.out if args.out is not None else Path("results") / args.analysis.stem)
-    result = run_analysis(args.analysis, out, quiet=args.quiet)
-    if not args.quiet:
+    _seed(args.seed)
+    out = args.out if args.out is not None else Path("results") / args.analysis.stem
+    check_output_path(out)
+    with progress_enabled(not args.quiet):
+        result = run_analysis(args.analysis, out, quiet=args.quiet, language=args.lang, seed=args.seed)
+    if args.quiet:
+        print(out)  # scripts still learn where the outputs went
+    else:
         print(f"{len(result.estimates)} estimates written to {out / 'estimates.csv'}; report: {out / 'report.html'}")
     return 0
 
 
 def _harmonise(args: argparse.Namespace) -> int:
+    from effectmeting.analysis.folders import output_folder
+
+    _seed(args.seed)
+    if args.sources is not None and args.seed is not None:
+        raise InputError("--seed only applies to the demo data; drop it or use --demo")
+    with output_folder(args.out) as out:
+        return _harmonise_into(args, out)
+
+
+def _harmonise_into(args: argparse.Namespace, out: Path) -> int:
     from effectmeting.harmonise.pipeline import harmonise
     from effectmeting.manifest import write_manifest
 
-    _seed(args.seed)
-    out = _output_dir(args.out)
     seed = None
     if args.sources is None:
         from effectmeting.sources.demo import generate_demo
@@ -96,8 +123,6 @@ def _harmonise(args: argparse.Namespace) -> int:
         seed = DEFAULT_SEED if args.seed is None else args.seed
         sources = generate_demo(out / "demo_sources", seed=seed)["sources"]
     else:
-        if args.seed is not None:
-            raise InputError("--seed only applies to the demo data; drop it or use --demo")
         sources = args.sources
     panel = harmonise(sources, reference_year=args.reference_year, price_base_year=args.price_base_year,
                       design_rule=args.design_rule)
@@ -111,7 +136,9 @@ def _harmonise(args: argparse.Namespace) -> int:
     panel.audit.to_csv(out / "audit.csv", events_path=out / "audit_events.csv")
     settings = {"command": "harmonise", "sources": str(sources), "reference_year": args.reference_year,
                 "price_base_year": args.price_base_year, "design_rule": args.design_rule, "boundary": "ignore"}
-    write_manifest(out / "manifest.json", inputs=[Path(s["path"]) for s in panel.sources] + [Path(sources)],
+    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
+    inputs.append(Path(sources))
+    write_manifest(out / "manifest.json", inputs=inputs,
                    settings=settings, seed=seed,
                    extra={"outputs": ["panel.parquet", "panel_metadata.json", "panel/", "audit.csv",
                                       "audit_events.csv"]})
@@ -123,9 +150,11 @@ def _harmonise(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from effectmeting.sources.demo import generate_demo
 
+    from effectmeting.analysis.folders import output_folder
+
     _seed(args.seed)
-    _output_dir(args.out)
-    result = generate_demo(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed)
+    with output_folder(args.out):
+        result = generate_demo(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed)
     print(f"Demo data for {result['units']} municipalities written to {args.out}:")
     for name, path in result["files"].items():
         print(f"  {name:<18} {Path(path).name}")
@@ -164,14 +193,38 @@ def _validate(args: argparse.Namespace) -> int:
 COMMANDS = {"harmonise": _harmonise, "demo": _demo, "validate": _validate, "run": _run}
 
 
+@contextlib.contextmanager
+def _user_facing_warnings() -> Iterator[None]:
+    """Within the block, only warnings meant for the analyst reach stderr (see the module docstring)."""
+    with warnings.catch_warnings():
+        for category in PROGRAMMER_WARNINGS:
+            warnings.simplefilter("ignore", category)
+        for module in DEPENDENCY_MODULES:
+            warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
+        # added last, so checked first: effectmeting's own warnings always show (once per place)
+        warnings.filterwarnings("default", category=EffectmetingWarning)
+        warnings.showwarning = _show_warning  # restored by catch_warnings
+        yield
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # one line for the analyst: the message, not the source line of our code that raised it
+    print(f"effectmeting: warning ({category.__name__}): {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 validation failures, 2 error)."""
     args = _parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with _user_facing_warnings():
+            return COMMANDS[args.command](args)
     except EffectmetingError as exc:
         print(f"effectmeting {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Ctrl-C: what the run created is already removed (output_folder); no traceback
+        print(f"effectmeting {args.command}: interrupted; no outputs kept", file=sys.stderr)
+        return 130
     except OSError as exc:
         # The file system refused (permissions, disk full, a path component that is a file): a
         # problem of the paths given, so one message rather than a traceback.

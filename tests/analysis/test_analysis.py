@@ -125,6 +125,27 @@ def test_rerun_is_byte_identical(demo_run):
         assert (result.out_dir / name).read_bytes() == (second.out_dir / name).read_bytes(), name
 
 
-def test_unknown_outcome_is_refused_after_harmonising(tmp_path, capsys):
+def test_unknown_outcome_is_refused_before_harmonising(tmp_path, capsys):
+    """Checked against the sources' declared columns (tests/test_cli.py checks that no work starts)."""
     code, err = _cli(tmp_path, GOOD.replace('["jeugdhulp_per_1000_youth"]', '["happiness"]'), capsys)
     assert code == 2 and "design[0].outcomes" in err and "'happiness'" in err and "wmo_per_1000_adults" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_declared_outcome_missing_from_the_data_is_refused_after_harmonising(demo_dir, tmp_path, capsys):
+    """A declared column the files lack (here: no rate without its population) is caught by the panel check."""
+    from effectmeting.analysis.columns import check_against_panel
+    from effectmeting.harmonise.panel import Panel
+
+    config = load_analysis(_write(tmp_path, GOOD))
+    panel = Panel(data=pd.DataFrame({"municipality": ["GM0001"], "year": [2020], "population_total": [1.0]}),
+                  designs=pd.DataFrame({"municipality": ["GM0001"], "year": [2020], "dimension": ["role"],
+                                        "value": ["gives_help"]}))
+    with pytest.raises(AnalysisConfigError, match=r"design\[0\].outcomes.*'jeugdhulp_per_1000_youth'.*Allowed: $"):
+        check_against_panel(config, panel)
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "a.toml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -78,8 +78,9 @@ def test_seeded_and_validated(panel):
         warnings.simplefilter("ignore")
         first = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
                                           first_year=2016, last_year=2022, reps=10, seed=11)
+        # with a progress bar (on stderr): the bar never touches the random draws
         again = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
-                                          first_year=2016, last_year=2022, reps=10, seed=11)
+                                          first_year=2016, last_year=2022, reps=10, seed=11, progress=True)
     assert first.tidy().equals(again.tidy())
     assert first.tidy()["years"].iloc[0] == "2016-2022"
     with pytest.raises(OptionError, match="outside"):

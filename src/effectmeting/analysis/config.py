@@ -16,8 +16,10 @@ Sections (see ``analyses/demo.toml`` for a commented example)::
     [inference]   bootstrap (0 = none), multiplicity ("holm" | "romano_wolf" | "both" | "none")
     [disclosure]  min_cell_size (estimates on fewer municipalities are suppressed)
 
-Paths are relative to the analysis file.  Outcomes, covariates and cost lines are checked
-against the harmonised panel once it exists (:func:`check_against_panel`), before estimating.
+Paths are relative to the analysis file.  Outcomes, covariates and cost lines are checked twice:
+against the columns the sources declare, before any data is read
+(:func:`effectmeting.analysis.columns.check_against_sources`), and against the harmonised panel
+once it exists (:func:`effectmeting.analysis.columns.check_against_panel`), before estimating.
 """
 from __future__ import annotations
 
@@ -40,17 +42,18 @@ SWITCHERS = ("exclude", "first_adoption")
 
 _SECTIONS = ("analysis", "data", "design", "costs", "inference", "disclosure")
 # key -> (expected type(s), default); a default of _REQUIRED means the key must be given
+_Spec = dict[str, tuple[type, Any]]
 _REQUIRED = object()
-_ANALYSIS = {"title": (str, "Effectmeting"), "language": (str, "nl"), "seed": (int, DEFAULT_SEED),
+_ANALYSIS: _Spec = {"title": (str, "Effectmeting"), "language": (str, "nl"), "seed": (int, DEFAULT_SEED),
              "figure_format": (str, "png"), "description": (str, "")}
-_DATA = {"sources": (str, None), "demo": (bool, False), "demo_seed": (int, None), "reference_year": (int, 2023),
+_DATA: _Spec = {"sources": (str, None), "demo": (bool, False), "demo_seed": (int, None), "reference_year": (int, 2023),
          "price_base_year": (int, 2023), "design_rule": (str, "largest_population")}
-_DESIGN = {"name": (str, _REQUIRED), "outcomes": (list, _REQUIRED), "estimators": (list, ["cs"]),
+_DESIGN: _Spec = {"name": (str, _REQUIRED), "outcomes": (list, _REQUIRED), "estimators": (list, ["cs"]),
            "control": (str, "never"), "covariates": (list, []), "by": (list, []), "switchers": (str, "exclude")}
-_COSTS = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 999), "cost_per_outcome": (list, []),
+_COSTS: _Spec = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 999), "cost_per_outcome": (list, []),
           "design": (str, None), "estimator": (str, "cs")}
-_INFERENCE = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
-_DISCLOSURE = {"min_cell_size": (int, 10)}
+_INFERENCE: _Spec = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
+_DISCLOSURE: _Spec = {"min_cell_size": (int, 10)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,7 +106,8 @@ class AnalysisConfig:
     min_cell_size: int
 
 
-def _fail(path: Path, key: str, problem: str, fix: str) -> AnalysisConfigError:
+def fail(path: Path, key: str, problem: str, fix: str) -> AnalysisConfigError:
+    """The one-paragraph error for ``key`` of the analysis file ``path``: problem, then the fix."""
     return AnalysisConfigError(f"{path}: {key}: {problem}. {fix}")
 
 
@@ -114,23 +118,23 @@ def _type_name(expected) -> str:
 def _section(path: Path, where: str, table: Any, spec: dict) -> dict:
     """Check one table's keys and value types; return the values with defaults filled in."""
     if not isinstance(table, dict):
-        raise _fail(path, where, f"expected a table, got {table!r}", f"write it as [{where}] with key = value lines")
+        raise fail(path, where, f"expected a table, got {table!r}", f"write it as [{where}] with key = value lines")
     unknown = sorted(set(table) - set(spec))
     if unknown:
-        raise _fail(path, f"{where}.{unknown[0]}", f"unknown key {unknown[0]!r}",
+        raise fail(path, f"{where}.{unknown[0]}", f"unknown key {unknown[0]!r}",
                     f"Allowed keys in [{where.split('[')[0]}]: {', '.join(spec)}; remove or correct it")
     values = {}
     for key, (expected, default) in spec.items():
         if key not in table:
             if default is _REQUIRED:
-                raise _fail(path, f"{where}.{key}", "required key missing", f"add {key} = ... to [{where}]")
+                raise fail(path, f"{where}.{key}", "required key missing", f"add {key} = ... to [{where}]")
             values[key] = default
             continue
         value = table[key]
         # bool is a subclass of int in Python: refuse true/false where a number is meant
         wrong = not isinstance(value, expected) or (expected is int and isinstance(value, bool))
         if wrong:
-            raise _fail(path, f"{where}.{key}", f"{value!r} is {type(value).__name__}, expected "
+            raise fail(path, f"{where}.{key}", f"{value!r} is {type(value).__name__}, expected "
                         f"{_type_name(expected)}", f"write {key} as {_type_name(expected)}")
         values[key] = value
     return values
@@ -138,20 +142,20 @@ def _section(path: Path, where: str, table: Any, spec: dict) -> dict:
 
 def _choice(path: Path, key: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise _fail(path, key, f"{value!r} is not allowed", f"Use one of: {', '.join(allowed)}")
+        raise fail(path, key, f"{value!r} is not allowed", f"Use one of: {', '.join(allowed)}")
 
 
 def _strings(path: Path, key: str, values: list, allowed: tuple[str, ...] | None = None,
              non_empty: bool = False) -> list[str]:
     if non_empty and not values:
-        raise _fail(path, key, "empty list", "name at least one")
+        raise fail(path, key, "empty list", "name at least one")
     for index, value in enumerate(values):
         if not isinstance(value, str):
-            raise _fail(path, f"{key}[{index}]", f"{value!r} is not a string", "write it in quotes")
+            raise fail(path, f"{key}[{index}]", f"{value!r} is not a string", "write it in quotes")
         if allowed is not None and value not in allowed:
-            raise _fail(path, key, f"{value!r} is not allowed", f"Use any of: {', '.join(allowed)}")
+            raise fail(path, key, f"{value!r} is not allowed", f"Use any of: {', '.join(allowed)}")
     if len(set(values)) != len(values):
-        raise _fail(path, key, f"{values!r} names an item twice", "list each once")
+        raise fail(path, key, f"{values!r} names an item twice", "list each once")
     return list(values)
 
 
@@ -163,18 +167,18 @@ def _check_design_name(path: Path, key: str, name: str) -> None:
     text = name.replace(">=", "=")
     dimension, sep, value = (part.strip() for part in text.partition("="))
     if not sep or not dimension or not value:
-        raise _fail(path, key, f"{name!r} is not 'dimension=value'",
+        raise fail(path, key, f"{name!r} is not 'dimension=value'",
                     "write e.g. name = \"role=gives_help\" (or \"maturity>=3\" for a score)")
     if dimension not in dimensions:
-        raise _fail(path, key, f"unknown design dimension {dimension!r} in {name!r}",
+        raise fail(path, key, f"unknown design dimension {dimension!r} in {name!r}",
                     f"Known dimensions: {', '.join(sorted(dimensions))}")
     try:
         info = dimensions[dimension]
         if info.kind != "score" and value not in info.categories:
-            raise _fail(path, key, f"{value!r} is not a value of {dimension} (in {name!r})",
+            raise fail(path, key, f"{value!r} is not a value of {dimension} (in {name!r})",
                         f"Allowed values: {info.allowed_text()}")
     except DesignError as exc:  # pragma: no cover - catalogue entries are well-formed
-        raise _fail(path, key, str(exc), "correct the design") from None
+        raise fail(path, key, str(exc), "correct the design") from None
 
 
 def _read_toml(path: Path) -> tuple[str, dict]:
@@ -196,7 +200,7 @@ def _read_toml(path: Path) -> tuple[str, dict]:
                                   "quotes, tables [name], arrays [a, b]).") from None
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
-        raise _fail(path, unknown[0], f"unknown section {unknown[0]!r}",
+        raise fail(path, unknown[0], f"unknown section {unknown[0]!r}",
                     f"Allowed sections: {', '.join(_SECTIONS)}; remove or correct it")
     return text, raw
 
@@ -205,20 +209,20 @@ def _data(path: Path, raw: dict) -> tuple[dict, Path | None]:
     """The ``[data]`` values and the absolute path of the sources file (None for demo data):
     exactly one of ``sources`` and ``demo`` must be given, and the sources file must exist."""
     if "data" not in raw:
-        raise _fail(path, "data", "section missing", "add [data] with sources = \"sources.toml\" or demo = true")
+        raise fail(path, "data", "section missing", "add [data] with sources = \"sources.toml\" or demo = true")
     data = _section(path, "data", raw["data"], _DATA)
     _choice(path, "data.design_rule", data["design_rule"], DESIGN_RULES)
     if (data["sources"] is None) == (not data["demo"]):
-        raise _fail(path, "data", "give exactly one of sources = \"...\" and demo = true",
+        raise fail(path, "data", "give exactly one of sources = \"...\" and demo = true",
                     "sources is the path of a sources.toml (relative to this file); demo = true uses generated "
                     "demo data")
     if data["demo_seed"] is not None and not data["demo"]:
-        raise _fail(path, "data.demo_seed", "only applies with demo = true", "remove it or set demo = true")
+        raise fail(path, "data.demo_seed", "only applies with demo = true", "remove it or set demo = true")
     sources = None
     if data["sources"] is not None:
         sources = (path.parent / data["sources"]).resolve()
         if not sources.is_file():
-            raise _fail(path, "data.sources", f"source file {data['sources']!r} not found (looked at {sources})",
+            raise fail(path, "data.sources", f"source file {data['sources']!r} not found (looked at {sources})",
                         "Paths are relative to the analysis file; correct the path")
     return data, sources
 
@@ -227,7 +231,7 @@ def _designs(path: Path, raw: dict) -> list[DesignRequest]:
     """The ``[[design]]`` blocks (at least one), each checked against the design catalogue."""
     blocks = raw.get("design", [])
     if not isinstance(blocks, list) or not blocks:
-        raise _fail(path, "design", "no [[design]] block", "add at least one [[design]] with name and outcomes")
+        raise fail(path, "design", "no [[design]] block", "add at least one [[design]] with name and outcomes")
     designs = []
     for index, block in enumerate(blocks):
         where = f"design[{index}]"
@@ -254,13 +258,13 @@ def _costs(path: Path, raw: dict, designs: list[DesignRequest]) -> CostRequest |
     _choice(path, "costs.design", design, tuple(names))
     _choice(path, "costs.estimator", values["estimator"], COST_ESTIMATORS)
     if values["horizon"] < 1:
-        raise _fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
+        raise fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
     if values["bootstrap"] < 99:
-        raise _fail(path, "costs.bootstrap", f"{values['bootstrap']} draws", "use at least 99 (999 is usual)")
+        raise fail(path, "costs.bootstrap", f"{values['bootstrap']} draws", "use at least 99 (999 is usual)")
     pairs = []
     for index, pair in enumerate(values["cost_per_outcome"]):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
-            raise _fail(path, f"costs.cost_per_outcome[{index}]", f"{pair!r} is not a pair",
+            raise fail(path, f"costs.cost_per_outcome[{index}]", f"{pair!r} is not a pair",
                         "write [\"cost_line\", \"outcome\"], e.g. [\"youth\", \"jeugdhulp_per_1000_youth\"]")
         pairs.append((pair[0], pair[1]))
     lines = None if values["lines"] is None else _strings(path, "costs.lines", values["lines"], non_empty=True)
@@ -273,11 +277,11 @@ def _inference_and_disclosure(path: Path, raw: dict) -> tuple[dict, dict]:
     inference = _section(path, "inference", raw.get("inference", {}), _INFERENCE)
     _choice(path, "inference.multiplicity", inference["multiplicity"], MULTIPLICITY)
     if inference["bootstrap"] and inference["bootstrap"] < 19:
-        raise _fail(path, "inference.bootstrap", f"{inference['bootstrap']} draws",
+        raise fail(path, "inference.bootstrap", f"{inference['bootstrap']} draws",
                     "use 0 (no cluster bootstrap) or at least 19 draws (999 is usual)")
     disclosure = _section(path, "disclosure", raw.get("disclosure", {}), _DISCLOSURE)
     if disclosure["min_cell_size"] < 0:
-        raise _fail(path, "disclosure.min_cell_size", f"{disclosure['min_cell_size']} is negative",
+        raise fail(path, "disclosure.min_cell_size", f"{disclosure['min_cell_size']} is negative",
                     "give 0 (no suppression) or a positive number of municipalities")
     return inference, disclosure
 
@@ -293,7 +297,7 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
     for key, seed in (("analysis.seed", analysis["seed"]), ("data.demo_seed", data["demo_seed"])):
         # numpy's generators refuse negative seeds; refuse them here, not after the estimation ran
         if seed is not None and seed < 0:
-            raise _fail(path, key, f"{seed} is not a valid seed", "give a whole number >= 0, e.g. 20240101")
+            raise fail(path, key, f"{seed} is not a valid seed", "give a whole number >= 0, e.g. 20240101")
     designs = _designs(path, raw)
     costs = _costs(path, raw, designs)
     inference, disclosure = _inference_and_disclosure(path, raw)
@@ -304,43 +308,3 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
         price_base_year=data["price_base_year"], design_rule=data["design_rule"], designs=designs, costs=costs,
         bootstrap=inference["bootstrap"] or None, multiplicity=inference["multiplicity"],
         min_cell_size=disclosure["min_cell_size"])
-
-
-def _numeric_columns(data) -> list[str]:
-    import pandas as pd
-
-    return [c for c in data.columns if c not in ("municipality", "year")
-            and pd.api.types.is_numeric_dtype(data[c]) and not isinstance(data[c].dtype, pd.CategoricalDtype)]
-
-
-def check_against_panel(config: AnalysisConfig, panel, cost_columns: list[str] | None = None) -> None:
-    """Outcomes, covariates, ``by`` columns, designs and cost lines that the panel lacks -> AnalysisConfigError."""
-    path = config.path
-    numeric = _numeric_columns(panel.data)
-    present = set(panel.designs["dimension"].astype(str)) if len(panel.designs) else set()
-    for design in config.designs:
-        dimension = design.name.replace(">=", "=").partition("=")[0].strip()
-        if dimension not in present:
-            raise _fail(path, f"{design.path}.name", f"design {design.name!r}: dimension {dimension!r} is not in "
-                        "the data's design history", f"Dimensions present: {', '.join(sorted(present)) or 'none'}")
-        for key, names in (("outcomes", design.outcomes), ("covariates", design.covariates)):
-            for name in names:
-                if name not in numeric:
-                    raise _fail(path, f"{design.path}.{key}", f"unknown {key[:-1]} {name!r} (not a numeric column "
-                                "of the harmonised panel)", f"Allowed: {', '.join(numeric)}")
-        for name in design.by:
-            if name not in panel.data.columns or name in ("municipality", "year"):
-                raise _fail(path, f"{design.path}.by", f"unknown column {name!r}",
-                            f"Allowed: {', '.join(c for c in panel.data.columns if c not in ('municipality', 'year'))}")
-    if config.costs is not None and cost_columns is not None:
-        lines = [c for c in cost_columns if c not in ("municipality", "year")]
-        for name in config.costs.lines or []:
-            if name not in lines:
-                raise _fail(path, "costs.lines", f"unknown cost line {name!r}", f"Allowed: {', '.join(lines)}")
-        for index, (line, outcome) in enumerate(config.costs.cost_per_outcome):
-            if line not in lines:
-                raise _fail(path, f"costs.cost_per_outcome[{index}]", f"unknown cost line {line!r}",
-                            f"Allowed: {', '.join(lines)}")
-            if outcome not in numeric:
-                raise _fail(path, f"costs.cost_per_outcome[{index}]", f"unknown outcome {outcome!r}",
-                            f"Allowed: {', '.join(numeric)}")

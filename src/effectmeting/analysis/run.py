@@ -15,6 +15,7 @@ numbers left empty (``n_units`` kept) and are counted in the report's caveats.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
 import shutil
@@ -25,8 +26,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effectmeting.analysis.config import AnalysisConfig, check_against_panel, load_analysis
+from effectmeting.analysis.columns import check_against_panel, check_against_sources
+from effectmeting.analysis.config import LANGUAGES, AnalysisConfig, CostRequest, load_analysis
+from effectmeting.analysis.folders import output_folder
 from effectmeting.errors import AnalysisConfigError, IdentificationError, OptionError
+from effectmeting.progress import progress as progress_bar
+from effectmeting.progress import progress_enabled
 
 ESTIMATE_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
                     "conf_high", "p_value", "n_units"]
@@ -50,7 +55,9 @@ class _Clock:
     """Wall-clock seconds per stage, with a progress line on stderr unless quiet."""
 
     def __init__(self, quiet: bool) -> None:
-        self.quiet, self.timings, self._start = quiet, {}, None
+        self.quiet = quiet
+        self.timings: dict[str, float] = {}
+        self._stage, self._start = "", 0.0
 
     def start(self, stage: str, text: str) -> None:
         self._stage, self._start = stage, time.perf_counter()
@@ -70,7 +77,7 @@ def _load_panel(config: AnalysisConfig, out: Path):
 
     truth = None
     sources = config.sources
-    if config.demo:
+    if config.demo or sources is None:
         from effectmeting.defaults import DEFAULT_SEED
         from effectmeting.sources.demo import generate_demo
 
@@ -120,8 +127,19 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) -> RunResult:
+def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False, language: str | None = None,
+                 seed: int | None = None, progress: bool | None = None) -> RunResult:
     """Carry out the analysis file ``path`` and write every output into ``out_dir`` (created).
+
+    ``language`` (``"nl"`` or ``"en"``) and ``seed`` (>= 0) override the file's ``[analysis]``
+    values (the manifest records both the file and the overrides).  ``quiet``: no stage lines on
+    stderr.  ``progress``: True draws progress bars on stderr for long loops (bootstrap draws,
+    estimator loops); None or False draws none (the command line switches them on itself).
+
+    The analysis file is checked in full, including its outcome, covariate and cost-line names
+    against the columns the sources declare, before any data is generated or read.  If the run
+    fails, nothing it created is left behind in ``out_dir`` (see
+    :func:`~effectmeting.analysis.folders.output_folder`).
 
     Raises :class:`AnalysisConfigError` for a bad analysis file (also for outcomes, covariates or
     cost lines that the harmonised panel lacks, checked before estimating) and the pipeline's own
@@ -129,11 +147,32 @@ def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) 
     """
     clock = _Clock(quiet)
     clock.start("config", f"reading {path}")
-    config = load_analysis(path)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    config, overrides = _with_overrides(load_analysis(path), language=language, seed=seed)
+    check_against_sources(config)
     clock.stop()
+    toggle = progress_enabled(True, terminal_only=False) if progress else contextlib.nullcontext()
+    with output_folder(out_dir) as out, toggle:
+        return _carry_out(config, out, clock, overrides, quiet)
 
+
+def _with_overrides(config: AnalysisConfig, *, language: str | None, seed: int | None
+                    ) -> tuple[AnalysisConfig, dict]:
+    """``config`` with the caller's language and seed in place of the file's; the overrides given."""
+    overrides: dict = {}
+    if language is not None:
+        if language not in LANGUAGES:
+            raise AnalysisConfigError(f"language {language!r} is not available for the report. Use one of: "
+                                      f"{', '.join(LANGUAGES)}")
+        overrides["language"] = language
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise AnalysisConfigError(f"seed {seed!r} is not a valid seed. Give a whole number >= 0, e.g. 20240101")
+        overrides["seed"] = seed
+    return dataclasses.replace(config, **overrides), overrides
+
+
+def _carry_out(config: AnalysisConfig, out: Path, clock: _Clock, overrides: dict, quiet: bool) -> RunResult:
+    """The stages of :func:`run_analysis` after the checks, writing into the existing folder ``out``."""
     clock.start("harmonise", "harmonising the sources" + (" (demo data)" if config.demo else ""))
     panel, sources, truth = _load_panel(config, out)
     cost_columns = None
@@ -146,7 +185,7 @@ def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) 
 
     clock.start("estimate", f"estimating {len(config.designs)} design(s)")
     studies, parts = {}, []
-    for design in config.designs:
+    for design in progress_bar(config.designs, desc="designs", unit="design"):
         study, rows = _study(panel, design, config)
         studies[design.name] = study
         parts.append(rows)
@@ -157,7 +196,7 @@ def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) 
     costs = None
     if config.costs is not None:
         clock.start("costs", f"cost effects of {config.costs.design}")
-        costs = _costs(panel, config)
+        costs = _costs(panel, config, config.costs)
         clock.stop()
 
     clock.start("report", "writing tables, figures and report.html")
@@ -182,10 +221,12 @@ def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) 
 
     from effectmeting.manifest import write_manifest
 
-    inputs = [Path(s["path"]) for s in panel.sources] + [sources, config.path]
+    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
+    inputs += [sources, config.path]
     write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
                    settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
-                             "demo": config.demo, "demo_seed": config.demo_seed},
+                             "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
+                             "overrides": overrides},
                    extra={"timings_seconds": clock.timings,
                           "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"]})
     files.append(out / "manifest.json")
@@ -197,11 +238,10 @@ def run_analysis(path: str | Path, out_dir: str | Path, *, quiet: bool = False) 
                      notes=notes)
 
 
-def _costs(panel, config: AnalysisConfig) -> dict:
-    """L's cost_effect and cost_per_outcome for ``[costs]``."""
+def _costs(panel, config: AnalysisConfig, request: CostRequest) -> dict:
+    """L's cost_effect and cost_per_outcome for ``[costs]`` (``request``)."""
     from effectmeting.costs import cost_effect, cost_per_outcome
 
-    request = config.costs
     # the cost effects compare with the same municipalities as the design's outcome effects
     control = next(d.control for d in config.designs if d.name == request.design)
     try:

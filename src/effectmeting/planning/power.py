@@ -30,6 +30,7 @@ from effectmeting.errors import OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import KEY_COLUMNS, Panel
+from effectmeting.progress import progress as progress_bar
 
 TIDY_COLUMNS = ["outcome", "n_adopters", "years", "mde", "se", "rejection_rate_at_mde",
                 "placebo_rejection_rate", "placebo_sd", "reps"]
@@ -73,7 +74,7 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
                               first_year: int | None = None, last_year: int | None = None,
                               adoption_years: Sequence[int] | str | None = None, estimator: str = "cs",
                               control: str = "never", reps: int = 200, alpha: float = 0.05, power: float = 0.8,
-                              seed: int | None = None) -> PowerResults:
+                              seed: int | None = None, progress: bool | None = None) -> PowerResults:
     """Minimum detectable effect on ``outcome`` (its own units, e.g. per 1,000 youth) for ``n_adopters``.
 
     ``first_year``/``last_year``: the study window (default: the panel's years).
@@ -86,7 +87,8 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     ``"imputation"`` (Borusyak, Jaravel & Spiess) or ``"twfe"`` (static two-way fixed effects),
     each with its analytic SE clustered by municipality.  Takes about 2 x ``reps`` estimations
     per ``n_adopters`` (on 342 municipalities x 10 years about 40 ms each with cs, 10-15 ms with
-    sa, imputation or twfe).
+    sa, imputation or twfe).  ``progress``: True draws a progress bar on stderr (None: only when
+    the command line switched bars on; see :mod:`effectmeting.progress`).
     """
     option_notes = check_options(estimator, "minimum_detectable_effect", control=control)
     if not (0 < alpha < 1 and 0 < power < 1):
@@ -124,11 +126,13 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
             chosen = rng.choice(len(units), n, replace=False)
             cohorts[rep, chosen] = rng.choice(pool, n, replace=True)
         placebo = np.array([_estimate(data, outcome, cohorts[r], unit_index, control, estimator)
-                            for r in range(reps)])
+                            for r in progress_bar(range(reps), desc=f"MDE placebo draws, {n} adopters",
+                                                  unit="draw", enabled=progress)])
         se = float(np.nanmean(placebo[:, 1]))
         mde = (z_alpha + z_power) * se
         injected = []
-        for r in range(reps):  # the check: add an effect of size mde from adoption on
+        # the check: add an effect of size mde from adoption on
+        for r in progress_bar(range(reps), desc=f"MDE check draws, {n} adopters", unit="draw", enabled=progress):
             row_cohort = cohorts[r][unit_index]
             effect = np.where((row_cohort > 0) & (year_values >= row_cohort), mde, 0.0)
             injected.append(_estimate(data.assign(**{outcome: data[outcome] + effect}), outcome, cohorts[r],

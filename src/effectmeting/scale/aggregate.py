@@ -24,7 +24,7 @@ BACKENDS = ("auto", "duckdb", "pandas")
 def aggregate_persons(source: str | Path | pd.DataFrame, *, person: str, municipality: str, year: str,
                       indicators: list[str] | tuple[str, ...], weights: str | None = None,
                       min_cell_size: int | None = None, secondary: str = "none",
-                      backend: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+                      backend: str = "auto", progress: bool | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Aggregate person-years (one row per person and year) to a municipality x year table.
 
     ``source``: a Parquet file, a directory of Parquet files, a glob, or a DataFrame.
@@ -47,7 +47,8 @@ def aggregate_persons(source: str | Path | pd.DataFrame, *, person: str, municip
     ``backend``: ``"duckdb"`` runs validation and aggregation as DuckDB SQL over the Parquet
     files; ``"pandas"`` reads only the needed columns with pyarrow and uses a pandas groupby;
     ``"auto"`` uses DuckDB for file sources when it is installed (``pip install effectmeting[scale]``)
-    and pandas otherwise.  Both give identical frames.
+    and pandas otherwise.  Both give identical frames.  ``progress=True`` draws a bar over the
+    pandas back end's passes per indicator on stderr (DuckDB runs one query; no bar).
 
     Raises :class:`SchemaValidationError` for duplicated (person, year) rows (naming the first
     person and year; duplicates are never summed) and :class:`InputError` for unknown or
@@ -67,8 +68,12 @@ def aggregate_persons(source: str | Path | pd.DataFrame, *, person: str, municip
     if backend == "duckdb" and not duckdb_available():
         raise InputError("backend='duckdb' needs DuckDB: pip install 'effectmeting[scale]' (or use backend='pandas').")
     use_duckdb = backend == "duckdb" or (backend == "auto" and not data.is_frame and duckdb_available())
-    engine = sums_duckdb if use_duckdb else sums_pandas
-    sums = engine(data, person=person, municipality=municipality, year=year, indicators=indicators, weights=weights)
+    if use_duckdb:
+        sums = sums_duckdb(data, person=person, municipality=municipality, year=year, indicators=indicators,
+                           weights=weights)
+    else:
+        sums = sums_pandas(data, person=person, municipality=municipality, year=year, indicators=indicators,
+                           weights=weights, progress=progress)
     table = _publishable(sums, indicators, weights)
     if min_cell_size is None:
         return table, empty_audit()

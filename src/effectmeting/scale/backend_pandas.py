@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from effectmeting.progress import progress as progress_bar
 from effectmeting.scale import checks
 from effectmeting.scale.source import PersonYearSource, read_columns
 
@@ -11,9 +12,10 @@ EXAMPLES = 5
 
 
 def sums_pandas(source: PersonYearSource, *, person: str, municipality: str, year: str,
-                indicators: list[str], weights: str | None) -> pd.DataFrame:
+                indicators: list[str], weights: str | None, progress: bool | None = None) -> pd.DataFrame:
     """Integer sums per municipality x year (columns ``municipality, year, persons, i<j>_count,
-    i<j>_missing`` and, with weights, ``w_persons, i<j>_wcount, i<j>_wobserved`` in 1e-6 units)."""
+    i<j>_missing`` and, with weights, ``w_persons, i<j>_wcount, i<j>_wobserved`` in 1e-6 units).
+    ``progress``: a bar over the passes per indicator (see :mod:`effectmeting.progress`)."""
     columns = [person, municipality, year, *indicators] + ([weights] if weights else [])
     data = read_columns(source, columns)
     _validate(data, person=person, municipality=municipality, year=year, indicators=indicators,
@@ -34,7 +36,8 @@ def sums_pandas(source: PersonYearSource, *, person: str, municipality: str, yea
     if weights:
         units = _weight_units(data[weights])
         sums["w_persons"] = total(units.astype("float64"))
-    for j, column in enumerate(indicators):
+    passes = progress_bar(list(enumerate(indicators)), desc="person-level passes", unit="indicator", enabled=progress)
+    for j, column in passes:
         values = pd.to_numeric(data[column], errors="coerce").astype("float64").to_numpy()
         missing = np.isnan(values)
         positive = values == 1.0

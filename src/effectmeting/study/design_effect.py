@@ -15,6 +15,7 @@ from effectmeting.designs.treatments import derive_treatment
 from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.fixest.feols import feols
+from effectmeting.progress import progress
 from effectmeting.study import diagnostics as diag
 from effectmeting.study import estimators as est
 from effectmeting.study import multiplicity as mt
@@ -312,7 +313,7 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
                                                                 switchers)
 
     collected = _Collected(notes)
-    for outcome in outcomes:
+    for outcome in progress(outcomes, desc=f"{spec.text}: outcomes", unit="outcome"):
         _estimate_outcome(collected, panel, outcome, estimators, (absorbing, switching),
                           timing.units["municipality"], control, covariates, by, by_year, seed)
     subgroups = _subgroups(collected, by)

@@ -27,6 +27,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from effectmeting.progress import progress
+
 #: multiplier-bootstrap draws when no cluster bootstrap is asked for
 MULTIPLIER_DRAWS = 999
 _BLOCK = 200
@@ -142,7 +144,8 @@ def cluster_bootstrap_draws(frames: list[pd.DataFrame], estimates, std_errors,
     failed = 0
     estimates = np.asarray(estimates, dtype=float)
     std_errors = np.asarray(std_errors, dtype=float)
-    for b in range(reps):  # each draw re-estimates every outcome: a loop over draws, not rows
+    # each draw re-estimates every outcome: a loop over draws, not rows (a bar when the CLI asks)
+    for b in progress(range(reps), desc="cluster bootstrap draws", unit="draw"):
         drawn = units[rng.integers(0, len(units), len(units))]
         try:
             values = [estimate(k, resample_frame(f, drawn)) for k, f in enumerate(frames)]
