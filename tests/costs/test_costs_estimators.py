@@ -218,7 +218,7 @@ def test_cost_per_outcome_with_estimator(panel, estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = cost_per_outcome(panel, design=ROLE, cost_line="youth", outcome="jeugdhulp_per_1000_youth",
-                                  estimator=estimator, bootstrap=99, seed=3)
+                                  estimator=estimator, n_draws=99, seed=3)
     columns = ["youth", "jeugdhulp_per_1000_youth", "population_0_17", "population_total"]
     frame = estimation_frame(panel, ROLE, columns, extra=cost_lines(panel, note=False)).data
     table = result.tidy().set_index("quantity")
@@ -261,7 +261,7 @@ def test_options_refused_with_allowed_list(panel):
         cost_effect(panel, design=ROLE, estimator="sa", control="notyet")
     with pytest.raises(IdentificationError, match="not available"):
         cost_per_outcome(panel, design=ROLE, cost_line="youth", outcome="jeugdhulp_per_1000_youth",
-                         estimator="ols", bootstrap=99)
+                         estimator="ols", n_draws=99)
     with pytest.raises(IdentificationError, match="not estimated"):
         cost_effect(panel, design=ROLE, lines=["youth"], estimator="twfe").combine(["access"])
 

@@ -30,6 +30,7 @@ from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import Panel
 
@@ -83,8 +84,9 @@ def _conversion(outcome: str, outcome_scale: float | None):
     return 1.0 / scale, denominator, "population_total", numerator
 
 
+@renamed_arguments(bootstrap="n_draws")
 def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str, outcome_scale: float | None = None,
-                     estimator: str = "cs", control: str = "never", bootstrap: int = 999,
+                     estimator: str = "cs", control: str = "never", n_draws: int = 999,
                      seed: int | None = None) -> CostPerOutcomeResults:
     """Euros of cost effect per one-person outcome effect of ``design``, with a joint municipality bootstrap.
 
@@ -95,8 +97,9 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     ``estimator``: ``"cs"`` (default), ``"sa"``, ``"imputation"`` or ``"twfe"`` (biased, contrast
     only): the overall effect of :func:`~effectmeting.costs.effects.cost_effect` for both the cost
     line and the outcome.
-    ``bootstrap``: number of municipality resamples (on the demo panel 999 take under a second with
-    cs, about 5 s with sa, 10 s with imputation, 3 s with twfe); ``seed`` makes them reproducible.
+    ``n_draws``: number of municipality resamples (on the demo panel 999 take under a second with
+    cs, about 5 s with sa, 10 s with imputation, 3 s with twfe; deprecated name ``bootstrap``);
+    ``seed`` makes them reproducible (None: :data:`~effectmeting.defaults.DEFAULT_SEED`).
 
     Point estimates: the estimator's overall effect without covariates (CS: simple ATT; doubly
     robust reduces to differences of means).  Ratio interval: percentile interval of the bootstrap
@@ -106,14 +109,15 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     """
 
     option_notes = check_options(estimator, "cost_per_outcome", control=control)
-    if bootstrap < 99:
-        raise IdentificationError(f"cost_per_outcome: bootstrap={bootstrap}; use at least 99 draws (999 recommended)")
+    if n_draws < 99:
+        raise IdentificationError(f"cost_per_outcome: n_draws={n_draws}; use at least 99 draws (999 recommended)")
+    seed = resolve_seed(seed)
     scale, denominator, population, label = _conversion(outcome, outcome_scale)
     columns = [cost_line, outcome] + ([denominator, population] if denominator else [])
     frame = estimation_frame(panel, design, list(dict.fromkeys(columns)), extra=cost_lines(panel, note=False))
     arrays = arrays_for(frame.data, list(dict.fromkeys(columns)), estimator, control)
     n = len(arrays.units)
-    weights = np.vstack([np.ones(n), multinomial_weights(n, bootstrap, seed)])  # row 0: the estimate
+    weights = np.vstack([np.ones(n), multinomial_weights(n, n_draws, seed)])  # row 0: the estimate
     # the same resample (row of weights) for cost and outcome keeps their correlation
     cost, effect = overall_draws(arrays, [cost_line, outcome], estimator, weights, control).T
     if denominator:
@@ -160,7 +164,7 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     table = pd.DataFrame(rows, columns=["quantity", "estimate", "std_error", "conf_low", "conf_high"])
     comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
     notes = [*frame.notes, *arrays.notes, *option_notes,
-             f"Cluster bootstrap: {bootstrap} resamples of {n} municipalities (seed {seed}), the same resample for "
+             f"Cluster bootstrap: {n_draws} resamples of {n} municipalities (seed {seed}), the same resample for "
              f"cost and outcome; percentile {LEVEL:.0%} intervals; overall effect of {ESTIMATORS[estimator]}"
              f"{comparison}, no covariates."
              + (f" {failed} draw(s) without a comparison unit in some cell left out." if failed else ""),
