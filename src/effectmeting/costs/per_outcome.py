@@ -25,12 +25,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.costs.estimators import arrays_for, check_options, multinomial_weights, overall_draws
+from effectmeting.costs.estimators import arrays_for, check_options, overall_draws
 from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
+from effectmeting.estimate.core.bootstrap import resample_counts
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import Panel
 
@@ -117,7 +118,7 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     frame = estimation_frame(panel, design, list(dict.fromkeys(columns)), extra=cost_lines(panel, note=False))
     arrays = arrays_for(frame.data, list(dict.fromkeys(columns)), estimator, control)
     n = len(arrays.units)
-    weights = np.vstack([np.ones(n), multinomial_weights(n, n_draws, seed)])  # row 0: the estimate
+    weights = np.vstack([np.ones(n), resample_counts(n, n_draws, seed)])  # row 0: the estimate
     # the same resample (row of weights) for cost and outcome keeps their correlation
     cost, effect = overall_draws(arrays, [cost_line, outcome], estimator, weights, control).T
     if denominator:

@@ -24,7 +24,6 @@ drawn, so p-values and interval are exact (deterministic).
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,27 +32,15 @@ from scipy import stats
 
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
+from effectmeting.estimate.core.bootstrap import check_weight_type, cluster_weights
 from effectmeting.estimate.core.hypothesis_test import InferenceResults
 from effectmeting.estimate.core.results import check_level
 
-_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 #: |t*| >= |t| * (1 - _TIE) counts as extreme, so exact ties (the identity draw and its mirror
 #: image always reproduce |t|) are not lost to rounding: the conservative convention
 _TIE = 1e-12
 #: bound on the (R, B) work arrays of one p-value evaluation (elements)
 _CHUNK = 2_000_000
-
-
-def bootstrap_weights(n_clusters: int, draws: int, kind: str, seed: int | None) -> np.ndarray:
-    """(G, B) matrix of cluster weights: Rademacher (+-1) or Webb's six-point distribution."""
-    rng = np.random.default_rng(seed)
-    if kind == "rademacher":
-        if 2 ** n_clusters <= draws:
-            return np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters))).T
-        return rng.choice([-1.0, 1.0], size=(n_clusters, draws))
-    if kind == "webb":
-        return rng.choice(_WEBB, size=(n_clusters, draws))
-    raise OptionError(f"wild_cluster_bootstrap: weights={kind!r} is unknown; use 'rademacher' or 'webb'")
 
 
 def _sums_by_cluster(x: np.ndarray, factor: np.ndarray, codes: np.ndarray,
@@ -116,7 +103,7 @@ def wcr_pvalue_curve(result, term: str, *, n_draws: int = 999, weight_type: str 
     """Precompute the WCR bootstrap of ``coef[term]`` for every null value at once.
 
     ``result`` is a :class:`FeolsResults` with one-way clustering.  Weights are drawn once
-    (see :func:`bootstrap_weights`), so ``p_values(r)`` is a deterministic function of ``r``.
+    (:func:`~effectmeting.estimate.core.bootstrap.cluster_weights`), so ``p_values(r)`` is a deterministic function of ``r``.
     """
     data = result._transformed
     if len(data.cluster_codes) != 1:
@@ -142,7 +129,7 @@ def wcr_pvalue_curve(result, term: str, *, n_draws: int = 999, weight_type: str 
         partialled = np.column_stack([y - estimate * x_j, x_j])
     u_centre, w = partialled[:, 0], partialled[:, 1]
 
-    v = bootstrap_weights(n_clusters, n_draws, weight_type, resolve_seed(seed))  # (G, B)
+    v = cluster_weights(n_clusters, n_draws, resolve_seed(seed), weight_type)  # (G, B)
     xa = x @ row
     # per cluster: a'X_g'u_g, a'X_g'w_g (G,), X_g'u_g, X_g'w_g (G, k) and a'X_g'X_g (G, k)
     score_u = np.bincount(codes, weights=xa * u_centre, minlength=n_clusters)
@@ -207,7 +194,8 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, n_draws: int = 
 
     ``result`` is a :class:`FeolsResults` estimated with ``vcov={"cluster": "col"}`` (one-way;
     fixed effects are partialled out first).  ``weight_type``: ``"rademacher"`` (all ``2**G``
-    sign vectors when ``2**G <= n_draws``, else ``n_draws`` draws) or ``"webb"`` (six-point),
+    sign vectors when ``2**G <= n_draws``, else ``n_draws`` draws), ``"webb"`` (six-point) or
+    ``"mammen"``,
     drawn once from ``seed`` (None: :data:`~effectmeting.defaults.DEFAULT_SEED`) and reused for
     every null value.  Deprecated names: ``B`` (``n_draws``), ``weights`` (``weight_type``).
 
@@ -236,6 +224,7 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, n_draws: int = 
     if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
         raise OptionError(f"wild_cluster_bootstrap: n_draws={n_draws!r} must be a positive whole number "
                           "of draws, e.g. 999")
+    check_weight_type(weight_type, "wild_cluster_bootstrap")
     seed = resolve_seed(seed)
     curve = wcr_pvalue_curve(result, term, n_draws=n_draws, weight_type=weight_type, seed=seed)
     n_clusters = int(result._transformed.cluster_codes[0].max()) + 1
