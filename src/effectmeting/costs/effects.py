@@ -23,23 +23,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.costs.estimators import arrays_for, check_options, cs_fits, fit
 from effectmeting.costs.line_fits import ESTIMATORS, LineFits, cumulative, standard_error
 from effectmeting.costs.lines import DOMAINS, SOCIAL_TOTAL, SOCIETAL_TOTAL, cost_lines
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, check_level, critical_value
 from effectmeting.harmonise.panel import Panel
 
 
 
 def _critical_value(level: float) -> float:
     """Two-sided standard-normal critical value of a ``level`` interval (1.96 for 0.95)."""
-    if not 0 < level < 1:
-        raise IdentificationError(f"cost_effect: level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return critical_value(check_level(level, "cost_effect"))
 
 TIDY_COLUMNS = ["line", "aggregation", "key", "estimate", "std_error", "conf_low", "conf_high"]
 
