@@ -64,7 +64,7 @@ def test_bad_options_raise_option_errors_with_a_reason(mpdta):
         em.att_gt(mpdta, **KEYS, control="later")
     assert caught.value.reason == "option"
     with pytest.raises(ValueError):  # callers that caught ValueError still do
-        em.att_gt(mpdta, **KEYS, bootstrap=0)
+        em.att_gt(mpdta, **KEYS, n_draws=0)
     with pytest.raises(OptionError) as caught:
         em.att_gt(mpdta, **{**KEYS, "outcome": "nope"})
     assert caught.value.reason == "unknown_column"

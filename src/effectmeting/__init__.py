@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "DroppedCohortWarning": "effectmeting.errors",
     "UnidentifiedCellWarning": "effectmeting.errors",
     "CollinearityWarning": "effectmeting.errors",
+    "RenamedArgumentWarning": "effectmeting.errors",
     "feols": "effectmeting.estimate.fixest.feols",
     "etable": "effectmeting.estimate.fixest.etable",
     "att_gt": "effectmeting.estimate.callaway_santanna.att_gt",

@@ -65,7 +65,7 @@ class IdentificationError(EffectmetingError):
 
 
 class OptionError(EffectmetingError, ValueError):
-    """An option has a value the function does not accept (``vcov="hc3"``, ``bootstrap=0``,
+    """An option has a value the function does not accept (``vcov="hc3"``, ``n_draws=0``,
     ``level=95``, an unknown estimator or control group).
 
     Also a ``ValueError``, so callers that caught the ``ValueError`` raised before still do; not
@@ -125,3 +125,8 @@ class CollinearityWarning(EffectmetingWarning):
 #: every warning class, for documentation and tests
 WARNINGS = (EffectmetingWarning, FewClustersWarning, DroppedCohortWarning, UnidentifiedCellWarning,
             CollinearityWarning)
+
+
+class RenamedArgumentWarning(EffectmetingWarning, DeprecationWarning):
+    """A deprecated argument name was used (``bootstrap=``, ``B=``, ``reps=``, ...); it still works
+    for one release.  A ``DeprecationWarning`` too, so ``-W error::DeprecationWarning`` catches it."""

@@ -20,7 +20,8 @@ import pytest
 from effectmeting import att_gt, event_study_twfe, feols, imputation_did, simulate_staggered_panel, sun_abraham
 from effectmeting.costs import cost_effect, cost_lines, cost_per_outcome
 from effectmeting.costs import estimators as fits_api
-from effectmeting.costs.estimators import multinomial_weights, unit_panel
+from effectmeting.costs.estimators import unit_panel
+from effectmeting.estimate.core.bootstrap import resample_counts
 from effectmeting.costs.line_fits import ESTIMATORS, cumulative
 from effectmeting.costs.lines import DOMAINS
 from effectmeting.costs.treatment import estimation_frame
@@ -160,7 +161,7 @@ def _resample(data: pd.DataFrame, counts: np.ndarray, periods: int) -> pd.DataFr
 def test_frequency_weights_equal_resampled_package_estimate(small, estimator):
     """A bootstrap draw as unit frequency weights = the package estimator on the resampled panel (1e-10)."""
     arrays = unit_panel(small, ["y", "z"], cohort=COHORT, control="never")
-    counts = multinomial_weights(len(arrays.units), 2, seed=4)
+    counts = resample_counts(len(arrays.units), 2, seed=4)
     for row in counts:
         mine = fits_api.fit(arrays, ["y", "z"], estimator, row, variance=False)
         boot = _resample(small, row, len(arrays.periods))
@@ -188,7 +189,7 @@ def test_cumulative_se_matches_municipality_bootstrap(small, estimator):
     _, _, phi = cumulative(fits, 3)
     analytic = np.append(np.sqrt((phi[:, -1, :] ** 2).sum(axis=0)), np.sqrt((phi[:, -1, :].sum(axis=1) ** 2).sum()))
     draws = []
-    for row in multinomial_weights(len(arrays.units), 400, seed=9):
+    for row in resample_counts(len(arrays.units), 400, seed=9):
         draw = fits_api.fit(arrays, ["y", "z"], estimator, row, variance=False)
         three = draw.event[(draw.event_times >= 0) & (draw.event_times <= 2)].sum(axis=0)
         draws.append([*three, three.sum()])
@@ -206,7 +207,7 @@ def test_cumulative_se_matches_brute_force_package_bootstrap(small, estimator):
     _, _, phi = cumulative(fits_api.fit(arrays, ["y", "z"], estimator), 3)
     analytic = np.sqrt((phi[:, -1, :] ** 2).sum(axis=0))
     draws = []
-    for row in multinomial_weights(len(arrays.units), 300, seed=2):
+    for row in resample_counts(len(arrays.units), 300, seed=2):
         boot = _resample(small, row, len(arrays.periods))
         fits = [peer(boot, outcome=o, unit="municipality", time="year", cohort=COHORT) for o in ("y", "z")]
         draws.append([f.estimates[(f.event_time >= 0) & (f.event_time <= 2)].sum() for f in fits])
@@ -218,7 +219,7 @@ def test_cost_per_outcome_with_estimator(panel, estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = cost_per_outcome(panel, design=ROLE, cost_line="youth", outcome="jeugdhulp_per_1000_youth",
-                                  estimator=estimator, bootstrap=99, seed=3)
+                                  estimator=estimator, n_draws=99, seed=3)
     columns = ["youth", "jeugdhulp_per_1000_youth", "population_0_17", "population_total"]
     frame = estimation_frame(panel, ROLE, columns, extra=cost_lines(panel, note=False)).data
     table = result.tidy().set_index("quantity")
@@ -261,7 +262,7 @@ def test_options_refused_with_allowed_list(panel):
         cost_effect(panel, design=ROLE, estimator="sa", control="notyet")
     with pytest.raises(IdentificationError, match="not available"):
         cost_per_outcome(panel, design=ROLE, cost_line="youth", outcome="jeugdhulp_per_1000_youth",
-                         estimator="ols", bootstrap=99)
+                         estimator="ols", n_draws=99)
     with pytest.raises(IdentificationError, match="not estimated"):
         cost_effect(panel, design=ROLE, lines=["youth"], estimator="twfe").combine(["access"])
 

@@ -73,5 +73,5 @@ def test_one_default_seed():
     from effectmeting import defaults
 
     assert effectmeting.DEFAULT_SEED == defaults.DEFAULT_SEED == 20240101
-    for module in ("effectmeting.sources.demo", "effectmeting.analysis.config", "effectmeting.study.design_effect"):
+    for module in ("effectmeting.sources.demo", "effectmeting.analysis.config", "effectmeting.estimate.core.arguments"):
         assert importlib.import_module(module).DEFAULT_SEED is defaults.DEFAULT_SEED

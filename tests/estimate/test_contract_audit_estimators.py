@@ -116,7 +116,7 @@ def test_att_gt_refuses_infinite_outcome_and_negative_weights(mpdta):
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(bootstrap=0), "bootstrap=0"), (dict(bootstrap=10.5), "bootstrap=10.5"),
+    (dict(n_draws=0), "n_draws=0"), (dict(n_draws=10.5), "n_draws=10.5"),
     (dict(anticipation=0.5), "anticipation=0.5"), (dict(control="last"), "control='last'"),
 ])
 def test_att_gt_refuses_bad_options(mpdta, options, message):
@@ -230,11 +230,11 @@ def test_wild_bootstrap_and_randomization_inference_are_results(small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)  # few clusters: the warning is tested elsewhere
         fit = em.feols("y ~ x", small, vcov={"cluster": "g"})
-    wild = em.wild_cluster_bootstrap(fit, "x", B=99, seed=1)
+    wild = em.wild_cluster_bootstrap(fit, "x", n_draws=99, seed=1)
     row = wild.tidy().iloc[0]
     assert row["term"] == "x" and row["p_value"] == wild["p_value"] == wild.p_value
     assert row["estimate"] == pytest.approx(fit.coef["x"], rel=1e-12)
-    assert wild.equals(em.wild_cluster_bootstrap(fit, "x", B=99, seed=1))
+    assert wild.equals(em.wild_cluster_bootstrap(fit, "x", n_draws=99, seed=1))
     for text in (wild.summary(), wild.to_markdown(), wild.to_latex(), wild.to_html()):
         assert "p_value" in text.replace("p\\_value", "p_value")
 
@@ -242,14 +242,14 @@ def test_wild_bootstrap_and_randomization_inference_are_results(small):
     frame["treated"] = (frame["g"] < 3).astype(int)
     frame["y"] = np.random.default_rng(2).normal(size=len(frame)) + frame["treated"] * frame["post"]
     permutation = em.randomization_inference("y ~ treated + post + treated:post", frame, term="treated:post",
-                                             treatment="treated", cluster="g", permutations="all")
+                                             treatment="treated", cluster="g", n_draws="all")
     reference = em.feols("y ~ treated + post + treated:post", frame).coef["treated:post"]
     assert permutation.tidy()["estimate"].iloc[0] == pytest.approx(reference, rel=1e-12)
     assert permutation["permutations"] == 20 and permutation["exact"] == 1.0
     assert "enumerated" in permutation.summary() and "<table" in permutation.to_html()
-    with pytest.raises(ValueError, match="permutations=0"):
+    with pytest.raises(ValueError, match="n_draws=0"):
         em.randomization_inference("y ~ treated", frame, term="treated", treatment="treated",
-                                   cluster="g", permutations=0)
+                                   cluster="g", n_draws=0)
 
 
 def test_bacon_plot_and_aggregate_nobs(staggered):

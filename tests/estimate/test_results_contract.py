@@ -40,7 +40,7 @@ def results(panel) -> dict[str, Results]:
         warnings.simplefilter("ignore")
         fit = em.feols("y ~ treated | unit + time", panel, vcov={"cluster": "unit"})
         attgt = em.att_gt(panel, **STAGGERED)
-        booted = em.att_gt(panel, **STAGGERED, bootstrap=199, seed=1)
+        booted = em.att_gt(panel, **STAGGERED, n_draws=199, seed=1)
         sun_abraham = em.sun_abraham(panel, **STAGGERED)
         out = {
             "feols": fit, "att_gt": attgt, "att_gt_bootstrap": booted,
@@ -53,12 +53,12 @@ def results(panel) -> dict[str, Results]:
                             placebos=1),
             "bacon_decomposition": em.bacon_decomposition(panel, **STAGGERED),
             "pretrend_test": em.pretrend_test(sun_abraham),
-            "honest_did": em.honest_did(sun_abraham, mbar=0.5, grid_points=60, lf_simulations=500),
+            "honest_did": em.honest_did(sun_abraham, mbar=0.5, grid_points=60, n_draws=500),
             "honest_did_sensitivity": em.honest_did_sensitivity(sun_abraham, values=[0.5], grid_points=60,
-                                                                lf_simulations=500),
-            "wild_cluster_bootstrap": em.wild_cluster_bootstrap(fit, "treated", B=99, seed=2),
+                                                                n_draws=500),
+            "wild_cluster_bootstrap": em.wild_cluster_bootstrap(fit, "treated", n_draws=99, seed=2),
             "randomization_inference": em.randomization_inference("y ~ ever", panel, term="ever", treatment="ever",
-                                                                  cluster="unit", permutations=19),
+                                                                  cluster="unit", n_draws=19),
         }
     return out
 
@@ -157,7 +157,7 @@ def test_glance_carries_the_options_used(results, panel):
     facts = results["att_gt"].glance().iloc[0]
     assert facts["nobs"] == len(panel) and facts["n_clusters"] == panel["unit"].nunique()
     assert facts["control_group"] == "never-treated" and facts["method"] == "dr"
-    assert results["att_gt_bootstrap"].glance().iloc[0]["bootstrap"] == 199
+    assert results["att_gt_bootstrap"].glance().iloc[0]["n_draws"] == 199
     feols = results["feols"].glance().iloc[0]
     assert feols["fixed_effects"] == "unit, time" and feols["n_clusters"] == str(panel["unit"].nunique())
     assert results["dynamic"].glance().iloc[0]["kind"] == "dynamic"

@@ -33,7 +33,7 @@ def power_table(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=[40, 160], adoption_years="role=gives_help",
-                                         reps=REPS, seed=3)
+                                         n_draws=REPS, seed=3)
 
 
 def test_columns_and_formula(power_table):
@@ -77,18 +77,18 @@ def test_seeded_and_validated(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         first = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
-                                          first_year=2016, last_year=2022, reps=10, seed=11)
+                                          first_year=2016, last_year=2022, n_draws=10, seed=11)
         # with a progress bar (on stderr): the bar never touches the random draws
         again = minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2018, 2019, 2020],
-                                          first_year=2016, last_year=2022, reps=10, seed=11, progress=True)
+                                          first_year=2016, last_year=2022, n_draws=10, seed=11, progress=True)
     assert first.tidy().equals(again.tidy())
     assert first.tidy()["years"].iloc[0] == "2016-2022"
     with pytest.raises(OptionError, match="outside"):
-        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2015], reps=10)
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, adoption_years=[2015], n_draws=10)
     with pytest.raises(OptionError, match="n_adopters"):
-        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=1000, reps=10)
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=1000, n_draws=10)
     with pytest.raises(OptionError, match="not a panel column"):
-        minimum_detectable_effect(panel, outcome="nope", n_adopters=30, reps=10)
+        minimum_detectable_effect(panel, outcome="nope", n_adopters=30, n_draws=10)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def power_by_estimator(panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return {est: minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=60, adoption_years="role=gives_help",
-                                               estimator=est, reps=20, seed=5)
+                                               estimator=est, n_draws=20, seed=5)
                 for est in ("cs", "sa", "imputation", "twfe")}
 
 
@@ -126,4 +126,4 @@ def test_mde_with_every_estimator(power_by_estimator):
 
 def test_mde_refuses_unknown_estimator(panel):
     with pytest.raises(IdentificationError, match="'cs', 'sa', 'imputation', 'twfe'"):
-        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, estimator="did2s", reps=10)
+        minimum_detectable_effect(panel, outcome=OUTCOME, n_adopters=30, estimator="did2s", n_draws=10)

@@ -28,7 +28,7 @@ def _inputs(panel):
                               seed=20240101, multiplicity="holm", sensitivity=True)
         estimates = study.tidy()
         effect = cost_effect(panel, design=DESIGN, lines=["youth", "total_social_domain"], horizon=3)
-        ratio = cost_per_outcome(panel, design=DESIGN, cost_line="youth", outcome=OUTCOMES[0], bootstrap=99,
+        ratio = cost_per_outcome(panel, design=DESIGN, cost_line="youth", outcome=OUTCOMES[0], n_draws=99,
                                  seed=20240101)
         costs = {"result": effect, "ratios": [ratio], "effects": effect.tidy().assign(design=DESIGN),
                  "per_outcome": ratio.tidy().assign(design=DESIGN, cost_line="youth", outcome=OUTCOMES[0],

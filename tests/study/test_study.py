@@ -256,7 +256,7 @@ def test_resample_frame_keeps_duplicates_as_separate_units():
 def test_cluster_bootstrap_romano_wolf_is_seeded(demo):
     panel, _ = demo
     kwargs = dict(design=DESIGN, outcomes=["cost_6_2_per_inhabitant", "cost_6_3_per_inhabitant"],
-                  estimator="twfe", multiplicity="romano_wolf", bootstrap=29, seed=7)
+                  estimator="twfe", multiplicity="romano_wolf", n_draws=29, seed=7)
     first = design_effect(panel, **kwargs).adjusted
     second = design_effect(panel, **kwargs).adjusted
     pd.testing.assert_frame_equal(first, second)
@@ -448,7 +448,7 @@ def test_twfe_with_few_municipalities_uses_the_wild_cluster_bootstrap():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = feols("outcome ~ treated | municipality + year", frame, vcov={"cluster": UNIT})
-    wild = wild_cluster_bootstrap(fit, "treated", B=WILD_DRAWS, weights="webb", seed=0)
+    wild = wild_cluster_bootstrap(fit, "treated", n_draws=WILD_DRAWS, weight_type="webb", seed=0)
     overall = run.rows.query("aggregation == 'overall'").iloc[0]
     np.testing.assert_allclose([overall["p_value"], overall["conf_low"], overall["conf_high"]],
                                [max(wild["p_value"], 1 / wild["draws"]), wild["conf_low"], wild["conf_high"]],

@@ -100,7 +100,7 @@ def _study(panel, design, config: AnalysisConfig):
             column = f"{column}_tercile"
         by_columns.append(column)
     kwargs = dict(design=design.name, outcomes=design.outcomes, estimator=design.estimators,
-                  control=design.control, covariates=design.covariates, bootstrap=config.bootstrap,
+                  control=design.control, covariates=design.covariates, n_draws=config.bootstrap,
                   seed=config.seed, multiplicity=config.multiplicity, switchers=design.switchers)
     try:
         main = design_effect(panel, by=by_columns[0] if by_columns else None, sensitivity=True, **kwargs)
@@ -250,7 +250,7 @@ def _costs(panel, config: AnalysisConfig, request: CostRequest) -> dict:
         ratios = []
         for line, outcome in request.cost_per_outcome:
             result = cost_per_outcome(panel, design=request.design, cost_line=line, outcome=outcome,
-                                      bootstrap=request.bootstrap, seed=config.seed, estimator=request.estimator,
+                                      n_draws=request.bootstrap, seed=config.seed, estimator=request.estimator,
                                       control=control)
             ratios.append(result)
     except (IdentificationError, OptionError) as exc:

@@ -61,12 +61,6 @@ def unit_panel(frame: pd.DataFrame, columns: list[str], *, unit: str = "municipa
                      cohort=timing.cohort[keep], outcomes=outcomes, notes=list(timing.notes))
 
 
-def multinomial_weights(n_units: int, draws: int, seed: int | None) -> np.ndarray:
-    """``draws x n_units`` counts of each unit in a resample of ``n_units`` units with replacement."""
-    rng = np.random.default_rng(seed)
-    return rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=draws).astype(float)
-
-
 def check_options(estimator: str, where: str, *, control: str, covariates: Sequence[str] | None = None,
                   balanced: bool = False) -> list[str]:
     """Refuse option combinations an estimator does not support; notes on what ``control`` means."""

@@ -25,12 +25,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.costs.estimators import arrays_for, check_options, multinomial_weights, overall_draws
+from effectmeting.costs.estimators import arrays_for, check_options, overall_draws
 from effectmeting.costs.line_fits import ESTIMATORS
 from effectmeting.costs.lines import cost_lines
 from effectmeting.costs.treatment import estimation_frame
 from effectmeting.errors import IdentificationError
-from effectmeting.estimate.core.results import Results, contract_table
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
+from effectmeting.estimate.core.bootstrap import resample_counts
+from effectmeting.estimate.core.results import Results, check_level, contract_table
 from effectmeting.harmonise.panel import Panel
 
 LEVEL = 0.95
@@ -66,7 +68,7 @@ class CostPerOutcomeResults(Results):
         """The results contract, one row per quantity (term = quantity).  Intervals are bootstrap
         percentile intervals; at another ``level`` they are read off the same draws (the ratio stays
         NA when it is undefined)."""
-        return contract_table(self.estimates(), self.table["quantity"], level=level, stored_level=LEVEL,
+        return contract_table(self.estimates(), self.table["quantity"], level=level, stored_level=self.level,
                               interval=self._percentile_interval)
 
     def _percentile_interval(self, table: pd.DataFrame, level: float):
@@ -104,9 +106,10 @@ def _conversion(outcome: str, outcome_scale: float | None):
     return 1.0 / scale, denominator, "population_total", numerator
 
 
+@renamed_arguments(bootstrap="n_draws")
 def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str, outcome_scale: float | None = None,
-                     estimator: str = "cs", control: str = "never", bootstrap: int = 999,
-                     seed: int | None = None) -> CostPerOutcomeResults:
+                     estimator: str = "cs", control: str = "never", n_draws: int = 999,
+                     seed: int | None = None, level: float = LEVEL) -> CostPerOutcomeResults:
     """Euros of cost effect per one-person outcome effect of ``design``, with a joint municipality bootstrap.
 
     ``cost_line``: a column of :func:`~effectmeting.costs.lines.cost_lines` (e.g. ``youth``).
@@ -116,8 +119,10 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     ``estimator``: ``"cs"`` (default), ``"sa"``, ``"imputation"`` or ``"twfe"`` (biased, contrast
     only): the overall effect of :func:`~effectmeting.costs.effects.cost_effect` for both the cost
     line and the outcome.
-    ``bootstrap``: number of municipality resamples (on the demo panel 999 take under a second with
-    cs, about 5 s with sa, 10 s with imputation, 3 s with twfe); ``seed`` makes them reproducible.
+    ``n_draws``: number of municipality resamples (on the demo panel 999 take under a second with
+    cs, about 5 s with sa, 10 s with imputation, 3 s with twfe; deprecated name ``bootstrap``);
+    ``seed`` makes them reproducible (None: :data:`~effectmeting.defaults.DEFAULT_SEED`).
+    ``level``: coverage of the percentile intervals (0.95: the 2.5 and 97.5 percentiles).
 
     Point estimates: the estimator's overall effect without covariates (CS: simple ATT; doubly
     robust reduces to differences of means).  Ratio interval: percentile interval of the bootstrap
@@ -127,14 +132,16 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     """
 
     option_notes = check_options(estimator, "cost_per_outcome", control=control)
-    if bootstrap < 99:
-        raise IdentificationError(f"cost_per_outcome: bootstrap={bootstrap}; use at least 99 draws (999 recommended)")
+    if n_draws < 99:
+        raise IdentificationError(f"cost_per_outcome: n_draws={n_draws}; use at least 99 draws (999 recommended)")
+    seed = resolve_seed(seed)
+    level = check_level(level, "cost_per_outcome")
     scale, denominator, population, label = _conversion(outcome, outcome_scale)
     columns = [cost_line, outcome] + ([denominator, population] if denominator else [])
     frame = estimation_frame(panel, design, list(dict.fromkeys(columns)), extra=cost_lines(panel, note=False))
     arrays = arrays_for(frame.data, list(dict.fromkeys(columns)), estimator, control)
     n = len(arrays.units)
-    weights = np.vstack([np.ones(n), multinomial_weights(n, bootstrap, seed)])  # row 0: the estimate
+    weights = np.vstack([np.ones(n), resample_counts(n, n_draws, seed)])  # row 0: the estimate
     # the same resample (row of weights) for cost and outcome keeps their correlation
     cost, effect = overall_draws(arrays, [cost_line, outcome], estimator, weights, control).T
     if denominator:
@@ -151,7 +158,7 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
                           "ratio": ratio[1:]})
     failed = int(draws[["cost", "outcome"]].isna().any(axis=1).sum())
     valid = draws.dropna(subset=["cost", "outcome"])
-    tail = (1 - LEVEL) / 2
+    tail = (1 - level) / 2
 
     def row(name: str, estimate: float, values: pd.Series) -> dict:
         low, high = np.quantile(values, [tail, 1 - tail])
@@ -167,13 +174,13 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     defined = not (out_low <= 0 <= out_high)
     if defined:
         rows.append(row("ratio", ratio[0], valid["ratio"]))
-        ratio_set = f"[{rows[-1]['conf_low']:.2f}, {rows[-1]['conf_high']:.2f}] (bootstrap percentile 95%)"
+        ratio_set = f"[{rows[-1]['conf_low']:.2f}, {rows[-1]['conf_high']:.2f}] (bootstrap percentile {level:.0%})"
         message = _interpretation(cost[0], per_inhabitant[0], ratio[0], person, panel.price_base_year)
     else:
         rows.append({"quantity": "ratio", "estimate": np.nan, "std_error": np.nan, "conf_low": np.nan,
                      "conf_high": np.nan})
         ratio_set = _unbounded_set(cost_low, cost_high, rows[2]["conf_low"], rows[2]["conf_high"])
-        message = (f"The cost per outcome is UNDEFINED: the 95% interval of the effect on {outcome} "
+        message = (f"The cost per outcome is UNDEFINED: the {level:.0%} interval of the effect on {outcome} "
                    f"[{out_low:.4g}, {out_high:.4g}] contains 0, so the data cannot rule out that {design} does not "
                    f"change {outcome} at all, and euros per {person} cannot be computed. Bounds instead: cost effect "
                    f"{cost[0]:.2f} [{cost_low:.2f}, {cost_high:.2f}] euros per inhabitant per year; outcome effect "
@@ -181,16 +188,18 @@ def cost_per_outcome(panel: Panel, *, design: str, cost_line: str, outcome: str,
     table = pd.DataFrame(rows, columns=["quantity", "estimate", "std_error", "conf_low", "conf_high"])
     comparison = f", {control}-treated comparison" if estimator in ("cs", "sa") else ""
     notes = [*frame.notes, *arrays.notes, *option_notes,
-             f"Cluster bootstrap: {bootstrap} resamples of {n} municipalities (seed {seed}), the same resample for "
-             f"cost and outcome; percentile {LEVEL:.0%} intervals; overall effect of {ESTIMATORS[estimator]}"
+             f"Cluster bootstrap: {n_draws} resamples of {n} municipalities (seed {seed}), the same resample for "
+             f"cost and outcome; percentile {level:.0%} intervals; overall effect of {ESTIMATORS[estimator]}"
              f"{comparison}, no covariates."
              + (f" {failed} draw(s) without a comparison unit in some cell left out." if failed else ""),
              f"Outcome converted to persons per inhabitant: {outcome} x "
              + (f"{scale:g} x {denominator}/{population} over the adopters' years from adoption on."
                 if denominator else f"{scale:g} (given).")]
-    return CostPerOutcomeResults(design=design, cost_line=cost_line, outcome=outcome, table=table, defined=defined,
-                                 message=message, ratio_set=ratio_set, unit=unit, draws=draws, notes=notes,
-                                 n_units=n)
+    result = CostPerOutcomeResults(design=design, cost_line=cost_line, outcome=outcome, table=table,
+                                   defined=defined, message=message, ratio_set=ratio_set, unit=unit, draws=draws,
+                                   notes=notes, n_units=n)
+    result.level = level
+    return result
 
 
 def _interpretation(cost: float, per_inhabitant: float, ratio: float, person: str, base_year) -> str:

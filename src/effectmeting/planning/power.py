@@ -3,7 +3,7 @@
 For a planned study with ``n_adopters`` municipalities adopting a design: draw placebo adopters
 at random from the panel's municipalities, give them adoption years drawn like real ones, and
 estimate the Callaway & Sant'Anna simple ATT on the *actual* outcome, where the placebo has no
-effect.  Repeating this ``reps`` times gives the null distribution of estimates and of their
+effect.  Repeating this ``n_draws`` times gives the null distribution of estimates and of their
 analytic standard errors on data with the panel's real noise, trends and serial correlation.
 
 * ``se``  = mean analytic SE over the placebo draws;
@@ -28,6 +28,7 @@ from effectmeting.costs.estimators import check_options, overall_with_se
 from effectmeting.costs.treatment import COHORT, estimation_frame
 from effectmeting.errors import OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.core.results import Results
 from effectmeting.harmonise.panel import KEY_COLUMNS, Panel
 from effectmeting.progress import progress as progress_bar
@@ -70,10 +71,11 @@ def _adoption_pool(panel: Panel, adoption_years, first_year: int, last_year: int
     return pool
 
 
+@renamed_arguments(reps="n_draws")
 def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | Sequence[int],
                               first_year: int | None = None, last_year: int | None = None,
                               adoption_years: Sequence[int] | str | None = None, estimator: str = "cs",
-                              control: str = "never", reps: int = 200, alpha: float = 0.05, power: float = 0.8,
+                              control: str = "never", n_draws: int = 200, alpha: float = 0.05, power: float = 0.8,
                               seed: int | None = None, progress: bool | None = None) -> PowerResults:
     """Minimum detectable effect on ``outcome`` (its own units, e.g. per 1,000 youth) for ``n_adopters``.
 
@@ -85,16 +87,19 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     Municipalities with a missing outcome in the window are left out (noted).  ``estimator``:
     ``"cs"`` (Callaway & Sant'Anna simple ATT), ``"sa"`` (Sun & Abraham; never-treated control),
     ``"imputation"`` (Borusyak, Jaravel & Spiess) or ``"twfe"`` (static two-way fixed effects),
-    each with its analytic SE clustered by municipality.  Takes about 2 x ``reps`` estimations
+    each with its analytic SE clustered by municipality.  Takes about 2 x ``n_draws`` estimations
     per ``n_adopters`` (on 342 municipalities x 10 years about 40 ms each with cs, 10-15 ms with
-    sa, imputation or twfe).  ``progress``: True draws a progress bar on stderr (None: only when
-    the command line switched bars on; see :mod:`effectmeting.progress`).
+    sa, imputation or twfe).  ``n_draws``: placebo assignments per ``n_adopters`` (deprecated name
+    ``reps``); ``seed`` seeds them, None means :data:`~effectmeting.defaults.DEFAULT_SEED`.
+    ``progress``: True draws a progress bar on stderr (None: only when the command line switched
+    bars on; see :mod:`effectmeting.progress`).
     """
     option_notes = check_options(estimator, "minimum_detectable_effect", control=control)
+    seed = resolve_seed(seed)
     if not (0 < alpha < 1 and 0 < power < 1):
         raise OptionError(f"minimum_detectable_effect: alpha={alpha}, power={power} must be in (0, 1)")
-    if reps < 10:
-        raise OptionError(f"minimum_detectable_effect: reps={reps}; use at least 10 (200 recommended)")
+    if n_draws < 10:
+        raise OptionError(f"minimum_detectable_effect: n_draws={n_draws}; use at least 10 (200 recommended)")
     if outcome not in panel.data.columns:
         raise OptionError(f"minimum_detectable_effect: {outcome!r} is not a panel column", reason="unknown_column")
     years = panel.data["year"]
@@ -120,19 +125,19 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     year_values = data["year"].to_numpy()
     rows, draws = [], {}
     for n in sizes:
-        rng = np.random.default_rng(None if seed is None else [seed, n])
-        cohorts = np.zeros((reps, len(units)))
-        for rep in range(reps):  # the assignments; estimation below
+        rng = np.random.default_rng([seed, n])
+        cohorts = np.zeros((n_draws, len(units)))
+        for rep in range(n_draws):  # the assignments; estimation below
             chosen = rng.choice(len(units), n, replace=False)
             cohorts[rep, chosen] = rng.choice(pool, n, replace=True)
         placebo = np.array([_estimate(data, outcome, cohorts[r], unit_index, control, estimator)
-                            for r in progress_bar(range(reps), desc=f"MDE placebo draws, {n} adopters",
+                            for r in progress_bar(range(n_draws), desc=f"MDE placebo draws, {n} adopters",
                                                   unit="draw", enabled=progress)])
         se = float(np.nanmean(placebo[:, 1]))
         mde = (z_alpha + z_power) * se
         injected = []
         # the check: add an effect of size mde from adoption on
-        for r in progress_bar(range(reps), desc=f"MDE check draws, {n} adopters", unit="draw", enabled=progress):
+        for r in progress_bar(range(n_draws), desc=f"MDE check draws, {n} adopters", unit="draw", enabled=progress):
             row_cohort = cohorts[r][unit_index]
             effect = np.where((row_cohort > 0) & (year_values >= row_cohort), mde, 0.0)
             injected.append(_estimate(data.assign(**{outcome: data[outcome] + effect}), outcome, cohorts[r],
@@ -141,10 +146,10 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
         rows.append({"outcome": outcome, "n_adopters": n, "years": f"{first_year}-{last_year}", "mde": mde, "se": se,
                      "rejection_rate_at_mde": float(np.mean(np.abs(injected[:, 0] / injected[:, 1]) > z_alpha)),
                      "placebo_rejection_rate": float(np.mean(np.abs(placebo[:, 0] / placebo[:, 1]) > z_alpha)),
-                     "placebo_sd": float(np.std(placebo[:, 0], ddof=1)), "reps": reps})
+                     "placebo_sd": float(np.std(placebo[:, 0], ddof=1)), "reps": n_draws})
         draws[n] = pd.DataFrame({"estimate": placebo[:, 0], "std_error": placebo[:, 1],
                                  "estimate_at_mde": injected[:, 0], "std_error_at_mde": injected[:, 1]})
-    notes = [f"Placebo simulation: {reps} draws per row (seed {seed}); adopters drawn at random from {len(units)} "
+    notes = [f"Placebo simulation: {n_draws} draws per row (seed {seed}); adopters drawn at random from {len(units)} "
              f"municipalities, adoption years from {_describe_pool(adoption_years, pool)}; {_LABELS[estimator]}"
              + (f", {control}-treated comparison" if estimator in ("cs", "sa") else "") + ", analytic SEs.",
              f"MDE = (z_{{1-alpha/2}} + z_power) x mean placebo SE with alpha = {alpha}, power = {power}; "

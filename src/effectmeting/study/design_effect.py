@@ -10,10 +10,10 @@ import pandas as pd
 from effectmeting.designs.dimensions import DesignError
 from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
 from effectmeting.designs.mergers import merged_municipalities
-from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.designs.treatments import derive_treatment
 from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.callaway_santanna.att_gt import att_gt
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.fixest.feols import feols
 from effectmeting.progress import progress
 from effectmeting.study import diagnostics as diag
@@ -124,8 +124,8 @@ def _adjust(estimators, outcomes, runs, frames, multiplicity, bootstrap, seed, c
                 notes.append(f"Romano-Wolf (cs): multiplier bootstrap on the joint influence functions "
                              f"({mt.MULTIPLIER_DRAWS} Rademacher draws per municipality, seed {seed})")
             else:
-                notes.append(f"Romano-Wolf ({estimator}): not computed; without bootstrap= only the cs influence "
-                             "functions give joint draws (pass bootstrap=B for a cluster bootstrap)")
+                notes.append(f"Romano-Wolf ({estimator}): not computed; without n_draws= only the cs influence "
+                             "functions give joint draws (pass n_draws=B for a cluster bootstrap)")
         rows.append(pd.DataFrame({"estimator": estimator, "outcome": outcomes, "estimate": estimate,
                                   "std_error": std_error, "p_value": p_value, "p_holm": p_holm,
                                   "p_romano_wolf": p_rw}))
@@ -160,7 +160,7 @@ def _check_options(multiplicity: str, bootstrap, switchers: str) -> None:
         raise OptionError(f"multiplicity={multiplicity!r}; use one of {', '.join(MULTIPLICITY)}")
     if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
                                   or bootstrap < 19):
-        raise OptionError(f"bootstrap={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
+        raise OptionError(f"n_draws={bootstrap!r}: give a number of draws (at least 19; 999 is usual)")
     if switchers not in ("exclude", "first_adoption"):
         raise OptionError(f"switchers={switchers!r}; use 'exclude' or 'first_adoption'")
 
@@ -256,9 +256,10 @@ def _subgroups(collected: _Collected, by) -> dict:
     return subgroups
 
 
+@renamed_arguments(bootstrap="n_draws")
 def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | list[str] = "cs",
                   control: str = "never", covariates: list[str] | None = None, by: str | None = None,
-                  bootstrap: int | None = None, seed: int | None = None,
+                  n_draws: int | None = None, seed: int | None = None,
                   multiplicity: str = "holm", switchers: str = "exclude",
                   by_year: int | None = None, sensitivity: bool = False) -> DesignEffectStudy:
     """Effect of adopting one design choice on each outcome, by each estimator.
@@ -282,8 +283,8 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
         by :func:`effectmeting.study.add_terciles`): overall effects per value (membership by the
         value in the municipality's first year, or in ``by_year``) and a chi-square test that
         they are equal.
-    bootstrap : None, or a number of cluster-bootstrap draws (municipalities resampled jointly
-        across outcomes) for the Romano-Wolf p-values.  Without it Romano-Wolf uses a
+    n_draws : None, or a number of cluster-bootstrap draws (municipalities resampled jointly
+        across outcomes) for the Romano-Wolf p-values (deprecated name: ``bootstrap``).  Without it Romano-Wolf uses a
         multiplier bootstrap on the cs influence functions (cs only).
     switchers : ``"exclude"`` (default) leaves municipalities that switched back out of the
         absorbing-treatment estimators; ``"first_adoption"`` keeps them as treated from their first
@@ -304,10 +305,10 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
     covariates = list(covariates or [])
     spec = parse_design(design)
     check_request(panel, spec, list(outcomes), estimators, control, covariates, by, by_year)
-    _check_options(multiplicity, bootstrap, switchers)
+    _check_options(multiplicity, n_draws, switchers)
     estimators = [e for e in ESTIMATORS if e in estimators]
     outcomes = list(outcomes)
-    seed = DEFAULT_SEED if seed is None else int(seed)
+    seed = int(resolve_seed(seed))
     timing = _timing(panel, spec)
     absorbing, switching, excluded, merged, notes = _treatments(panel, timing, spec.text, estimators, control,
                                                                 switchers)
@@ -317,7 +318,7 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
         _estimate_outcome(collected, panel, outcome, estimators, (absorbing, switching),
                           timing.units["municipality"], control, covariates, by, by_year, seed)
     subgroups = _subgroups(collected, by)
-    adjusted, found = _adjust(estimators, outcomes, collected.runs, collected.frames, multiplicity, bootstrap,
+    adjusted, found = _adjust(estimators, outcomes, collected.runs, collected.frames, multiplicity, n_draws,
                               seed, control, covariates)
     notes += found
     notes += [d["bacon_note"] for d in collected.diagnostics.values() if d.get("bacon_note")]
@@ -326,7 +327,7 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
         results=collected.results, aggregates=collected.aggregates, diagnostics=collected.diagnostics,
         subgroups=subgroups, adjusted=adjusted, timing=timing, excluded=excluded, merged=merged, notes=notes,
         settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
-                  "by_year": by_year, "bootstrap": bootstrap, "seed": seed, "multiplicity": multiplicity})
+                  "by_year": by_year, "n_draws": n_draws, "seed": seed, "multiplicity": multiplicity})
     if sensitivity:
         study.sensitivity = sensitivity_bounds(study)
     return study

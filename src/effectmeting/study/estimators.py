@@ -155,7 +155,7 @@ def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: lis
     p_value, conf_low, conf_high = term["p_value"], term["conf_low"], term["conf_high"]
     window = f"TWFE event study: window {TWFE_WINDOW[0]}..{TWFE_WINDOW[1]} with binned endpoints"
     if n < FEW_CLUSTERS:
-        wild = wild_cluster_bootstrap(static, "treated", B=WILD_DRAWS, weights="webb", seed=seed)
+        wild = wild_cluster_bootstrap(static, "treated", n_draws=WILD_DRAWS, weight_type="webb", seed=seed)
         # B draws resolve p-values down to 1/B: never report p = 0
         p_value = max(float(wild["p_value"]), 1.0 / float(wild["draws"]))
         conf_low, conf_high = wild["conf_low"], wild["conf_high"]

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from effectmeting.estimate.core.bootstrap import weight_blocks
 from effectmeting.progress import progress
 
 #: multiplier-bootstrap draws when no cluster bootstrap is asked for
@@ -87,12 +88,9 @@ def multiplier_draws(influence: np.ndarray, n_units, std_errors, reps: int, seed
     """
     influence = np.asarray(influence, dtype=float)
     scale = np.asarray(n_units, dtype=float) * np.asarray(std_errors, dtype=float)
-    rng = np.random.default_rng(seed)
     draws = np.empty((reps, influence.shape[1]))
-    for start in range(0, reps, _BLOCK):
-        stop = min(start + _BLOCK, reps)
-        weights = rng.integers(0, 2, size=(stop - start, influence.shape[0])) * 2.0 - 1.0
-        draws[start:stop] = np.abs(weights @ influence) / scale
+    for rows, weights in weight_blocks(influence.shape[0], reps, seed, "rademacher", block=_BLOCK):
+        draws[rows] = np.abs(weights @ influence) / scale
     return draws
 
 

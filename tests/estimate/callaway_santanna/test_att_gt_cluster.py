@@ -105,8 +105,8 @@ def test_clustered_bootstrap_agrees_with_analytic_and_is_seeded(persons):
     analytic clustered SE (4,999 draws; the IQR-based SE has a Monte Carlo error of ~1.6 %) and
     far above the person-level one."""
     analytic = att_gt(persons, **KEYS, cluster="municipality").aggregate("simple").std_error
-    boot = att_gt(persons, **KEYS, cluster="municipality", bootstrap=4999, seed=11)
-    again = att_gt(persons, **KEYS, cluster="municipality", bootstrap=4999, seed=11)
+    boot = att_gt(persons, **KEYS, cluster="municipality", n_draws=4999, seed=11)
+    again = att_gt(persons, **KEYS, cluster="municipality", n_draws=4999, seed=11)
     simple = boot.aggregate("simple")
     assert simple.std_error == pytest.approx(analytic, rel=0.08)
     np.testing.assert_array_equal(boot.std_error, again.std_error)

@@ -322,9 +322,9 @@ def test_influence_functions_give_the_standard_errors(mpdta):
 
 def test_bootstrap_is_seeded_and_close_to_analytic(mpdta):
     analytic = att_gt(mpdta, **KEYS)
-    first = att_gt(mpdta, **KEYS, bootstrap=4999, seed=11)
-    again = att_gt(mpdta, **KEYS, bootstrap=4999, seed=11)
-    other = att_gt(mpdta, **KEYS, bootstrap=4999, seed=12)
+    first = att_gt(mpdta, **KEYS, n_draws=4999, seed=11)
+    again = att_gt(mpdta, **KEYS, n_draws=4999, seed=11)
+    other = att_gt(mpdta, **KEYS, n_draws=4999, seed=12)
     pd.testing.assert_frame_equal(first.tidy(), again.tidy())
     assert not first.tidy().equals(other.tidy())
     ratio = first.tidy()["std_error"] / analytic.tidy()["std_error"]

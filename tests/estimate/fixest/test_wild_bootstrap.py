@@ -76,7 +76,7 @@ def test_enumerated_rademacher_pvalue_matches_wildboottest():
     frame = clustered_data(8, seed=1)  # 2**8 = 256 <= 999: both enumerate all sign vectors
     with pytest.warns(FewClustersWarning, match="wild_cluster_bootstrap"):
         fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
-    ours = wild_cluster_bootstrap(fit, "x1", B=999)
+    ours = wild_cluster_bootstrap(fit, "x1", n_draws=999)
     assert ours["draws"] == 256
     x = np.column_stack([np.ones(len(frame)), frame["x1"], frame["x2"]])
     peer = peer_pvalue(x, frame["y"].to_numpy(), frame["g"].to_numpy(), 1, 999, "rademacher")
@@ -93,7 +93,7 @@ def test_drawn_pvalue_with_fixed_effects_within_monte_carlo_error(weights):
         warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2 | unit", frame, vcov={"cluster": "g"})
     draws = 4999
-    ours = wild_cluster_bootstrap(fit, "x1", B=draws, weights=weights, seed=3)
+    ours = wild_cluster_bootstrap(fit, "x1", n_draws=draws, weight_type=weights, seed=3)
     # the peer gets the within-transformed data (FWL), computed here with pandas
     demeaned = frame[["y", "x1", "x2"]] - frame.groupby("unit")[["y", "x1", "x2"]].transform("mean")
     x = demeaned[["x1", "x2"]].to_numpy()
@@ -109,8 +109,8 @@ def test_bootstrap_is_reproducible_and_needs_one_way_clustering():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
-    first = wild_cluster_bootstrap(fit, "x2", B=299, weights="webb", seed=9)
-    assert first.equals(wild_cluster_bootstrap(fit, "x2", B=299, weights="webb", seed=9))
+    first = wild_cluster_bootstrap(fit, "x2", n_draws=299, weight_type="webb", seed=9)
+    assert first.equals(wild_cluster_bootstrap(fit, "x2", n_draws=299, weight_type="webb", seed=9))
     with pytest.raises(OptionError, match="one-way clustering"):
         wild_cluster_bootstrap(feols("y ~ x1 + x2", frame), "x1")
     with pytest.raises(KeyError):
@@ -143,7 +143,7 @@ def test_pvalues_under_nonzero_nulls_match_wildboottest(case):
     estimate, se = fit.coef[term], fit.se[term]
     p_values = []
     for null in estimate + se * np.array([-2.9, 0.6, 2.4]):
-        ours = wild_cluster_bootstrap(fit, term, r=null, B=draws)
+        ours = wild_cluster_bootstrap(fit, term, r=null, n_draws=draws)
         boot = peer_bootstrap(x, y, cluster, column, draws, "rademacher", null)
         assert ours["draws"] == boot.B == n_draws
         # the same t* and t counted the same way: identical counts (tolerance 1e-10)
@@ -175,7 +175,7 @@ def test_nonzero_null_matches_a_per_draw_loop_with_the_null_as_offset():
     signs = np.array(list(itertools.product([-1.0, 1.0], repeat=8)))
     t_star = np.array([cluster_t(fitted + sign[cluster] * resid) for sign in signs])
     expected = np.mean(np.abs(t_star) >= np.abs(t_hat) * (1 - 1e-12))
-    assert wild_cluster_bootstrap(fit, term, r=null, B=draws)["p_value"] == pytest.approx(expected, abs=1e-12)
+    assert wild_cluster_bootstrap(fit, term, r=null, n_draws=draws)["p_value"] == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize(("case", "level"), [("no_fe", 0.95), ("unit_fe", 0.90)])
@@ -183,13 +183,13 @@ def test_interval_endpoints_are_where_the_wildboottest_pvalue_crosses_alpha(case
     fit, x, y, cluster, column, term, draws = enumerable_case(case)
     step = 2 / 2 ** (int(cluster.max()) + 1)  # p-values move in mirror pairs of sign vectors
     alpha = 1 - level
-    ours = wild_cluster_bootstrap(fit, term, B=draws, level=level)
+    ours = wild_cluster_bootstrap(fit, term, n_draws=draws, level=level)
     assert ours["conf_low"] < ours["estimate"] < ours["conf_high"]
-    curve = wcr_pvalue_curve(fit, term, B=draws)
+    curve = wcr_pvalue_curve(fit, term, n_draws=draws)
     tiny = 1e-8 * fit.se[term]  # far below the spacing of the steps of p(r)
     for endpoint, inward in ((ours["conf_low"], 1.0), (ours["conf_high"], -1.0)):
         # our own p-value: the endpoint is inside, the next float outward is outside
-        assert wild_cluster_bootstrap(fit, term, r=endpoint, B=draws)["p_value"] >= alpha
+        assert wild_cluster_bootstrap(fit, term, r=endpoint, n_draws=draws)["p_value"] >= alpha
         outward_float = np.nextafter(endpoint, endpoint - inward * np.inf)
         assert curve.p_values(outward_float)[0] < alpha
         # the peer: just inside p is in [alpha, alpha + step), just outside one step lower
@@ -207,7 +207,7 @@ def test_interval_endpoints_are_where_the_wildboottest_pvalue_crosses_alpha(case
 def test_interval_is_close_to_the_cluster_robust_interval_with_many_clusters(weights):
     frame = clustered_data(200, seed=5)
     fit = feols("y ~ x1 + x2", frame, vcov={"cluster": "g"})
-    ours = wild_cluster_bootstrap(fit, "x1", B=1999, weights=weights, seed=1)
+    ours = wild_cluster_bootstrap(fit, "x1", n_draws=1999, weight_type=weights, seed=1)
     crve = fit.tidy().set_index("term").loc["x1"]
     half_width = crve["conf_high"] - crve["estimate"]
     assert ours["conf_low"] < ours["estimate"] < ours["conf_high"]
@@ -225,9 +225,9 @@ def test_webb_interval_is_reproducible_by_seed():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FewClustersWarning)
         fit = feols("y ~ x1 + x2 | unit", frame, vcov={"cluster": "g"})
-    first = wild_cluster_bootstrap(fit, "x1", B=499, weights="webb", seed=9, r=0.1)
-    again = wild_cluster_bootstrap(fit, "x1", B=499, weights="webb", seed=9, r=0.1)
-    other = wild_cluster_bootstrap(fit, "x1", B=499, weights="webb", seed=10, r=0.1)
+    first = wild_cluster_bootstrap(fit, "x1", n_draws=499, weight_type="webb", seed=9, r=0.1)
+    again = wild_cluster_bootstrap(fit, "x1", n_draws=499, weight_type="webb", seed=9, r=0.1)
+    other = wild_cluster_bootstrap(fit, "x1", n_draws=499, weight_type="webb", seed=10, r=0.1)
     assert np.isfinite([first["conf_low"], first["conf_high"]]).all()
     assert first.equals(again)
     assert (first["conf_low"], first["conf_high"]) != (other["conf_low"], other["conf_high"])
@@ -257,7 +257,7 @@ def test_randomization_inference_is_exact_on_an_enumerable_design():
     frame["y"] = rng.normal(size=len(frame)) + 0.8 * frame["treated"] * frame["post"] + frame["g"] * 0.1
     result = randomization_inference("y ~ treated + post + treated:post", frame,
                                      term="treated:post", treatment="treated", cluster="g",
-                                     permutations="all")
+                                     n_draws="all")
 
     # brute force: the saturated 2x2 coefficient is the difference of differences of cell means
     def did(treated_clusters) -> float:
@@ -272,7 +272,7 @@ def test_randomization_inference_is_exact_on_an_enumerable_design():
     assert result["estimate"] == pytest.approx(observed, rel=1e-10)
     assert result["p_value"] == pytest.approx(expected, abs=1e-12)
     # fewer permutations asked than assignments exist: random reassignments, reproducible by seed
-    kwargs = dict(term="treated:post", treatment="treated", cluster="g", permutations=19, seed=1)
+    kwargs = dict(term="treated:post", treatment="treated", cluster="g", n_draws=19, seed=1)
     drawn = randomization_inference("y ~ treated + post + treated:post", frame, **kwargs)
     assert drawn["exact"] == 0.0 and drawn["permutations"] == 19
     assert drawn.equals(randomization_inference("y ~ treated + post + treated:post", frame, **kwargs))
@@ -284,4 +284,4 @@ def test_randomization_refuses_a_treatment_that_varies_within_clusters():
                           "y": [1.0, 2.0, 0.5, 0.7]})
     with pytest.raises(IdentificationError, match="varies within 'g'"):
         randomization_inference("y ~ treated + post", frame, term="treated", treatment="treated",
-                                cluster="g", permutations="all")
+                                cluster="g", n_draws="all")

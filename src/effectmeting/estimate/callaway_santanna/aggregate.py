@@ -165,7 +165,7 @@ def _combine(attgt, keepers: np.ndarray, pg: np.ndarray, with_wif: bool):
 
 
 def _notes(attgt, kind: str, level: float) -> list[str]:
-    boot, seed, clusters = attgt.bootstrap, attgt.seed, attgt.clusters
+    boot, seed, clusters = attgt.n_draws, attgt.seed, attgt.clusters
     if boot is None:
         notes = [f"Intervals: pointwise {level:.0%}, analytic SEs from influence functions "
                  "(including the estimated cohort shares)."]
@@ -247,7 +247,7 @@ def aggregate(attgt, kind: str, *, min_e: float = -np.inf, max_e: float = np.inf
     cohorts = np.unique(cohort)
     share_by_cohort = np.array([np.mean(weights * (unit_cohort == g)) for g in cohorts])
     pg = share_by_cohort[np.searchsorted(cohorts, cohort)]
-    boot, seed, clusters, tag = attgt.bootstrap, attgt.seed, attgt.clusters, _TAGS[kind]
+    boot, seed, clusters, tag = attgt.n_draws, attgt.seed, attgt.clusters, _TAGS[kind]
     notes = _notes(attgt, kind, level)
 
     if kind == "simple":

@@ -25,6 +25,7 @@ from effectmeting.estimate.core.clustering import Clusters, clusters_from_codes
 from effectmeting.estimate.callaway_santanna.timing import cell_arrays, comparison_mask, iter_cells, recode_cohorts
 from effectmeting.estimate.callaway_santanna.drdid import ESTIMATORS, PropensityFit, fit_logit
 from effectmeting.estimate.callaway_santanna.inference import standard_errors
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.core.results import Results, check_level, critical_value, key_terms
 
 
@@ -54,7 +55,7 @@ def _refuse_negative_cohorts(panel: PanelData, cohort: str) -> None:
             "NA for never treated. Number periods from 1 (e.g. calendar years)")
 
 
-def _check_options(control: str, method: str, base_period: str, anticipation, bootstrap, level) -> None:
+def _check_options(control: str, method: str, base_period: str, anticipation, n_draws, level) -> None:
     """Refuse option values att_gt does not know, with the accepted ones."""
     check_level(level, "att_gt")
     if control not in ("never", "notyet"):
@@ -65,9 +66,9 @@ def _check_options(control: str, method: str, base_period: str, anticipation, bo
         raise OptionError(f"att_gt: base_period={base_period!r}; use 'varying' or 'universal'.")
     if isinstance(anticipation, bool) or not isinstance(anticipation, (int, np.integer)) or anticipation < 0:
         raise OptionError(f"att_gt: anticipation={anticipation!r} must be a whole number of periods >= 0.")
-    if bootstrap is not None and (isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer))
-                                  or bootstrap < 2):
-        raise OptionError(f"att_gt: bootstrap={bootstrap!r}; use None (analytic standard errors) or a "
+    if n_draws is not None and (isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer))
+                                or n_draws < 2):
+        raise OptionError(f"att_gt: n_draws={n_draws!r}; use None (analytic standard errors) or a "
                           "number of multiplier-bootstrap draws such as 999.")
 
 
@@ -180,7 +181,7 @@ class AttGtResults(Results):
     estimator = "att_gt"
 
     def __init__(self, *, cohort, time, estimate, post, influence, panel, nobs: int,
-                 bootstrap: int | None, seed: int | None, settings: dict,
+                 n_draws: int | None, seed: int | None, settings: dict,
                  clusters: Clusters | None = None, level: float = 0.95) -> None:
         super().__init__()
         self.level = level
@@ -192,15 +193,16 @@ class AttGtResults(Results):
         self.periods = panel.periods
         self.n_units = len(panel.cohort)
         self.nobs = nobs
-        self.bootstrap, self.seed, self.settings = bootstrap, seed, settings
+        #: multiplier-bootstrap draws (None: analytic standard errors)
+        self.n_draws, self.seed, self.settings = n_draws, seed, settings
         #: cluster membership of the influence rows (None: each unit/row its own cluster)
         self.clusters = clusters
-        self.std_error, self.crit_value = standard_errors(influence, bootstrap, seed, tag=0,
+        self.std_error, self.crit_value = standard_errors(influence, n_draws, seed, tag=0,
                                                           clusters=clusters, level=level)
         self.notes.extend(panel.notes)
         self.n_clusters = clusters.count if clusters is not None else self.n_units
         self.control_group = "never-treated" if settings["control"] == "never" else "not-yet-treated"
-        self.options = dict(settings, bootstrap=bootstrap, seed=seed)
+        self.options = dict(settings, n_draws=n_draws, seed=seed)
 
     def _coefficients(self) -> pd.DataFrame:
         table = pd.DataFrame({"cohort": self.cohort, "time": self.time})
@@ -210,11 +212,11 @@ class AttGtResults(Results):
     def _critical_value(self, level: float) -> float:
         """Normal, or with the bootstrap the simultaneous (sup-t) band's own critical value,
         redrawn from the same seed at another ``level``."""
-        if self.bootstrap is None:
+        if self.n_draws is None:
             return critical_value(level)
         if level == self.level:
             return self.crit_value
-        return standard_errors(self.influence, self.bootstrap, self.seed, tag=0, clusters=self.clusters,
+        return standard_errors(self.influence, self.n_draws, self.seed, tag=0, clusters=self.clusters,
                                level=level)[1]
 
     def plot(self, ax=None):
@@ -254,10 +256,11 @@ class AttGtResults(Results):
         return aggregate(self, kind, min_e=min_e, max_e=max_e, balance_e=balance_e, level=level)
 
 
+@renamed_arguments(bootstrap="n_draws")
 def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: str,
            control: str = "never", covariates: Sequence[str] | None = None, method: str = "dr",
            base_period: str = "varying", anticipation: int = 0, weights: str | None = None,
-           panel: bool = True, bootstrap: int | None = None, seed: int | None = None,
+           panel: bool = True, n_draws: int | None = None, seed: int | None = None,
            cluster: str | None = None, level: float = 0.95) -> AttGtResults:
     """Callaway & Sant'Anna (2021) ATT(g,t) for staggered adoption, as R ``did::att_gt``.
 
@@ -276,9 +279,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     weights: optional column of (time-invariant) sampling weights.
     panel: True for a balanced panel (influence functions per unit); False for repeated
         cross-sections (DRDID ``*_rc`` estimators, influence functions per row).
-    bootstrap: None for analytic SEs and pointwise intervals; an integer number of
+    n_draws: None for analytic SEs and pointwise intervals; an integer number of
         multiplier-bootstrap draws (Rademacher, as R did) for bootstrap SEs and simultaneous
-        (sup-t) bands.  ``seed`` makes the draws reproducible.
+        (sup-t) bands (deprecated name: ``bootstrap``).
+    seed: seed of the draws; None means :data:`~effectmeting.defaults.DEFAULT_SEED`.
     level: confidence level of the intervals (and bands), 0 < level < 1.
     cluster: optional column of a coarser cluster (e.g. the municipality of person-level units),
         constant within unit.  Analytic variances then sum influence values within cluster
@@ -290,7 +294,8 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     ``influence`` is an n_units x n_cells array (per unit, also when clustered: the variance
     collapses it by ``result.clusters``).
     """
-    _check_options(control, method, base_period, anticipation, bootstrap, level)
+    _check_options(control, method, base_period, anticipation, n_draws, level)
+    seed = resolve_seed(seed)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     checked = PanelData.from_frame(
         data, unit=unit if panel else None, time=time, outcome=outcome, cohort=cohort, weights=weights,
@@ -315,7 +320,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
     clusters = (None if cluster is None else
                 clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt"))
     result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,
-                          influence=influence, panel=prepared, nobs=nobs, bootstrap=bootstrap, seed=seed,
+                          influence=influence, panel=prepared, nobs=nobs, n_draws=n_draws, seed=seed,
                           settings=dict(control=control, method=method, base_period=base_period,
                                         anticipation=anticipation, covariates=covariates,
                                         cluster=cluster),
@@ -329,7 +334,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         f"method {method}; base period {base_period}; anticipation {anticipation}; "
         f"{entities}, {clustering}.")
     result.notes.append(
-        f"Intervals: pointwise {level:.0%}, analytic SEs from influence functions." if bootstrap is None else
-        f"Intervals: simultaneous (sup-t) {level:.0%} bands, multiplier bootstrap ({bootstrap} draws, "
+        f"Intervals: pointwise {level:.0%}, analytic SEs from influence functions." if n_draws is None else
+        f"Intervals: simultaneous (sup-t) {level:.0%} bands, multiplier bootstrap ({n_draws} draws, "
         f"Rademacher weights{', one per cluster' if clusters is not None else ''}, seed {seed}).")
     return result

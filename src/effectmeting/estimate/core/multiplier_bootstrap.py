@@ -15,10 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from effectmeting.errors import OptionError
-
-#: draws are generated in blocks so memory stays O(block x n_units)
-_BLOCK = 100
+from effectmeting.estimate.core.bootstrap import weight_blocks
 
 
 @dataclass(frozen=True)
@@ -32,33 +29,20 @@ def _quantile_type1(values: np.ndarray, prob: float, axis: int = 0) -> np.ndarra
     return np.quantile(values, prob, axis=axis, method="inverted_cdf")
 
 
-def _draw_weights(rng: np.random.Generator, shape: tuple[int, int], kind: str) -> np.ndarray:
-    if kind == "rademacher":
-        return rng.integers(0, 2, size=shape).astype(np.float64) * 2.0 - 1.0
-    if kind == "mammen":
-        root5 = np.sqrt(5.0)
-        low, high = (1.0 - root5) / 2.0, (1.0 + root5) / 2.0
-        prob_low = (root5 + 1.0) / (2.0 * root5)
-        return np.where(rng.random(shape) < prob_low, low, high)
-    raise OptionError(f"unknown bootstrap weights {kind!r}; use 'rademacher' or 'mammen'")
-
-
-def multiplier_bootstrap(influence: np.ndarray, iterations: int, seed: int | None,
-                         alpha: float = 0.05, weights: str = "rademacher") -> BootstrapResult:
+def multiplier_bootstrap(influence: np.ndarray, n_draws: int, seed,
+                         alpha: float = 0.05, weight_type: str = "rademacher") -> BootstrapResult:
     """Bootstrap standard errors and a sup-t critical value from an ``n x k`` influence matrix.
 
-    ``influence`` must be scaled so that ``var(theta_hat) = mean(influence**2) / n``.
+    ``influence`` must be scaled so that ``var(theta_hat) = mean(influence**2) / n``; weights
+    come from :func:`~effectmeting.estimate.core.bootstrap.weight_blocks` (one per row, per draw).
     """
     influence = np.asarray(influence, dtype=float)
     if influence.ndim == 1:
         influence = influence[:, None]
     n, k = influence.shape
-    rng = np.random.default_rng(seed)
-    draws = np.empty((iterations, k))
-    for start in range(0, iterations, _BLOCK):
-        stop = min(start + _BLOCK, iterations)
-        multipliers = _draw_weights(rng, (stop - start, n), weights)
-        draws[start:stop] = multipliers @ influence / np.sqrt(n)   # = sqrt(n) * mean(v * IF)
+    draws = np.empty((n_draws, k))
+    for rows, multipliers in weight_blocks(n, n_draws, seed, weight_type):
+        draws[rows] = multipliers @ influence / np.sqrt(n)   # = sqrt(n) * mean(v * IF)
     usable = np.sum(draws ** 2, axis=0) > np.sqrt(np.finfo(float).eps) * 10
     spread = (_quantile_type1(draws[:, usable], 0.75) - _quantile_type1(draws[:, usable], 0.25))
     scale = spread / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))

@@ -29,6 +29,7 @@ from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.feols_results import FeolsResults
 from effectmeting.estimate.fixest.formula import parse_formula
 from effectmeting.estimate.core.covariance import VCOV_ESTIMATORS, Covariance, count_parameters
+from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.core.solver import report_dropped, solve_within
 from effectmeting.estimate.core.within import factorize
 
@@ -223,7 +224,8 @@ def _original_scale_residual(resid_t: np.ndarray, w: np.ndarray | None) -> np.nd
     return resid
 
 
-def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None = None) -> FeolsResults:
+def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None = None,
+          level: float = 0.95) -> FeolsResults:
     """Estimate ``formula`` by OLS on ``data``, absorbing the fixed effects after ``|``.
 
     Parameters
@@ -237,6 +239,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     vcov : ``"iid"``, ``"hc1"``, ``{"cluster": "col"}`` or ``{"cluster": ["c1", "c2"]}``;
         small-sample corrections as fixest's defaults (see :mod:`.inference`).
     weights : optional column of non-negative analytic weights (WLS).
+    level : confidence level of the result's intervals (``tidy()``, ``summary()``), 0 < level < 1.
 
     Rows with a missing value in any used column (outcome, regressors, fixed effects, cluster
     and weight columns) are dropped and counted in ``n_dropped_missing``; singleton FE groups
@@ -244,6 +247,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     A FewClustersWarning points at :func:`wild_cluster_bootstrap` with fewer than 50 clusters.
     """
     parsed = parse_formula(formula)
+    level = check_level(level, "feols")
     require_frame(data, "feols")
     check_columns(parsed, data)
     vcov_name, cluster_columns = _parse_vcov(vcov)
@@ -269,7 +273,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
                                                       vcov_name, cluster_columns)
     resid = _original_scale_residual(resid_t, w)
     index = data.index if sample.rows is None else data.index[sample.rows]
-    return FeolsResults(
+    result = FeolsResults(
         formula=formula, coef=beta, vcov=covariance, names=names, nobs=sample.n_obs,
         resid=pd.Series(resid, index=index, name="resid", copy=False),
         fixed_effects=sample.fe_names, cluster=cluster_columns, weights=weights,
@@ -277,3 +281,5 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         dropped_collinear=dropped, notes=notes,
         transformed=TransformedData(y_t, x_t, cluster_codes, sample.fe_codes, fe_sizes),
     )
+    result.level = level
+    return result

@@ -24,7 +24,6 @@ drawn, so p-values and interval are exact (deterministic).
 """
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,26 +31,16 @@ import pandas as pd
 from scipy import stats
 
 from effectmeting.estimate.core.checks import OptionError
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
+from effectmeting.estimate.core.bootstrap import check_weight_type, cluster_weights
 from effectmeting.estimate.core.hypothesis_test import InferenceResults
+from effectmeting.estimate.core.results import check_level
 
-_WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 #: |t*| >= |t| * (1 - _TIE) counts as extreme, so exact ties (the identity draw and its mirror
 #: image always reproduce |t|) are not lost to rounding: the conservative convention
 _TIE = 1e-12
 #: bound on the (R, B) work arrays of one p-value evaluation (elements)
 _CHUNK = 2_000_000
-
-
-def bootstrap_weights(n_clusters: int, draws: int, kind: str, seed: int | None) -> np.ndarray:
-    """(G, B) matrix of cluster weights: Rademacher (+-1) or Webb's six-point distribution."""
-    rng = np.random.default_rng(seed)
-    if kind == "rademacher":
-        if 2 ** n_clusters <= draws:
-            return np.array(list(itertools.product([-1.0, 1.0], repeat=n_clusters))).T
-        return rng.choice([-1.0, 1.0], size=(n_clusters, draws))
-    if kind == "webb":
-        return rng.choice(_WEBB, size=(n_clusters, draws))
-    raise OptionError(f"wild_cluster_bootstrap: weights={kind!r} is unknown; use 'rademacher' or 'webb'")
 
 
 def _sums_by_cluster(x: np.ndarray, factor: np.ndarray, codes: np.ndarray,
@@ -109,12 +98,12 @@ class WcrPvalueCurve:
         return out
 
 
-def wcr_pvalue_curve(result, term: str, *, B: int = 999, weights: str = "rademacher",
-             seed: int | None = 0) -> WcrPvalueCurve:
+def wcr_pvalue_curve(result, term: str, *, n_draws: int = 999, weight_type: str = "rademacher",
+                     seed: int | None = None) -> WcrPvalueCurve:
     """Precompute the WCR bootstrap of ``coef[term]`` for every null value at once.
 
     ``result`` is a :class:`FeolsResults` with one-way clustering.  Weights are drawn once
-    (see :func:`bootstrap_weights`), so ``p_values(r)`` is a deterministic function of ``r``.
+    (:func:`~effectmeting.estimate.core.bootstrap.cluster_weights`), so ``p_values(r)`` is a deterministic function of ``r``.
     """
     data = result._transformed
     if len(data.cluster_codes) != 1:
@@ -140,7 +129,7 @@ def wcr_pvalue_curve(result, term: str, *, B: int = 999, weights: str = "rademac
         partialled = np.column_stack([y - estimate * x_j, x_j])
     u_centre, w = partialled[:, 0], partialled[:, 1]
 
-    v = bootstrap_weights(n_clusters, B, weights, seed)  # (G, B)
+    v = cluster_weights(n_clusters, n_draws, resolve_seed(seed), weight_type)  # (G, B)
     xa = x @ row
     # per cluster: a'X_g'u_g, a'X_g'w_g (G,), X_g'u_g, X_g'w_g (G, k) and a'X_g'X_g (G, k)
     score_u = np.bincount(codes, weights=xa * u_centre, minlength=n_clusters)
@@ -197,15 +186,18 @@ def _outer_crossing(curve: WcrPvalueCurve, alpha: float, direction: float, start
             outside = middle
 
 
-def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
-                           weights: str = "rademacher", seed: int | None = 0,
+@renamed_arguments(B="n_draws", weights="weight_type")
+def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, n_draws: int = 999,
+                           weight_type: str = "rademacher", seed: int | None = None,
                            level: float = 0.95) -> InferenceResults:
     """WCR wild cluster bootstrap test of ``H0: coef[term] = r`` and its inverted interval.
 
     ``result`` is a :class:`FeolsResults` estimated with ``vcov={"cluster": "col"}`` (one-way;
-    fixed effects are partialled out first).  Weights: ``"rademacher"`` (all ``2**G`` sign
-    vectors when ``2**G <= B``, else ``B`` draws) or ``"webb"`` (six-point, ``B`` draws), drawn
-    once from ``seed`` and reused for every null value.
+    fixed effects are partialled out first).  ``weight_type``: ``"rademacher"`` (all ``2**G``
+    sign vectors when ``2**G <= n_draws``, else ``n_draws`` draws), ``"webb"`` (six-point) or
+    ``"mammen"``,
+    drawn once from ``seed`` (None: :data:`~effectmeting.defaults.DEFAULT_SEED`) and reused for
+    every null value.  Deprecated names: ``B`` (``n_draws``), ``weights`` (``weight_type``).
 
     Returns an :class:`InferenceResults` (``tidy()``, ``summary()``, ``to_markdown()``, ...;
     indexable like the Series it used to be: ``result["p_value"]``) holding:
@@ -221,18 +213,20 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
       on a 64-point grid; the set is an interval in all but pathological data.  Endpoints are
       infinite when no ``r`` is rejected, which happens by construction under enumeration
       when ``1 - level <= 2 / 2**G`` (G <= 5 at level 0.95);
-    * ``level``, ``draws`` (B, or 2**G when enumerated), ``n_clusters``.
+    * ``level``, ``draws`` (``n_draws``, or 2**G when enumerated), ``n_clusters``.
 
     Assumptions: a linear model (OLS/WLS after the within transformation), clusters
     independent, ``term`` a single coefficient.  References: Cameron, Gelbach & Miller (2008),
     Review of Economics and Statistics 90(3); MacKinnon & Webb (2017), Journal of Applied
     Econometrics 32(2); Roodman, Nielsen, MacKinnon & Webb (2019), Stata Journal 19(1).
     """
-    if not 0 < level < 1:
-        raise OptionError(f"wild_cluster_bootstrap: level={level!r} must lie strictly between 0 and 1, e.g. 0.95")
-    if isinstance(B, bool) or not isinstance(B, (int, np.integer)) or B < 1:
-        raise OptionError(f"wild_cluster_bootstrap: B={B!r} must be a positive whole number of draws, e.g. 999")
-    curve = wcr_pvalue_curve(result, term, B=B, weights=weights, seed=seed)
+    level = check_level(level, "wild_cluster_bootstrap")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise OptionError(f"wild_cluster_bootstrap: n_draws={n_draws!r} must be a positive whole number "
+                          "of draws, e.g. 999")
+    check_weight_type(weight_type, "wild_cluster_bootstrap")
+    seed = resolve_seed(seed)
+    curve = wcr_pvalue_curve(result, term, n_draws=n_draws, weight_type=weight_type, seed=seed)
     n_clusters = int(result._transformed.cluster_codes[0].max()) + 1
     se_fit = float(result.se[term])
 
@@ -257,11 +251,11 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, B: int = 999,
         "conf_low": conf_low,
         "conf_high": conf_high,
     })
-    how = ("all 2**G sign vectors enumerated" if weights == "rademacher" and 2 ** n_clusters <= B
+    how = ("all 2**G sign vectors enumerated" if weight_type == "rademacher" and 2 ** n_clusters <= n_draws
            else f"{curve.draws} draws, seed {seed}")
     return InferenceResults(
-        f"Wild cluster bootstrap (WCR, {weights} weights) of H0: {term} = {r:g}", term, values,
+        f"Wild cluster bootstrap (WCR, {weight_type} weights) of H0: {term} = {r:g}", term, values,
         notes=[f"{n_clusters} clusters; {how}; p-value two-sided (ties count as extreme); "
                f"{level:.0%} interval by test inversion (same draws for every null value)."],
         estimator="wild_cluster_bootstrap", std_error=se_fit, interval=interval,
-        options={"weights": weights, "B": B, "seed": seed, "r": float(r), "cluster_vcov": result.vcov_type})
+        options={"weight_type": weight_type, "n_draws": n_draws, "seed": seed, "r": float(r), "cluster_vcov": result.vcov_type})

@@ -52,6 +52,7 @@ from effectmeting.estimate.sensitivity.honest_arp import (
     MomentProblem, accept_theta, least_favorable_cv, standard_normal_draws,
 )
 from effectmeting.estimate.sensitivity.honest_flci import optimal_flci
+from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.core.results import Results, check_level, confidence_interval, key_terms, new_figure
 from effectmeting.estimate.core.event_study_results import EventStudyResults, as_event_study
 
@@ -266,6 +267,7 @@ def _original(beta, sigma, n_pre, l_vec, level) -> HonestDiDResults:
                             ci_method="original (parallel trends)", level=level)
 
 
+@renamed_arguments(lf_simulations="n_draws")
 def honest_did(
     result: EventStudyResults,
     *,
@@ -278,8 +280,8 @@ def honest_did(
     grid_points: int = 1000,
     grid_bounds: tuple[float, float] | None = None,
     refine: bool = True,
-    lf_simulations: int = 10_000,
-    seed: int = 0,
+    n_draws: int = 10_000,
+    seed: int | None = None,
 ) -> HonestDiDResults:
     """Rambachan & Roth identified set and robust CI for ``theta = weights' tau_post``.
 
@@ -288,11 +290,13 @@ def honest_did(
     magnitudes, ``"FLCI"`` (the only option) for smoothness.  Relative-magnitudes options:
     ``grid_points`` / ``grid_bounds`` (theta grid; default the identified set +/- 20 standard
     errors of ``l'beta_post``, widened while the set touches an edge), ``refine`` (sharpen the
-    two ends between grid points), ``lf_simulations`` / ``seed`` (Monte Carlo draws for the
-    least-favourable critical value; HonestDiD uses 1000).  See the module docstring.
+    two ends between grid points), ``n_draws`` / ``seed`` (Monte Carlo draws for the
+    least-favourable critical value; HonestDiD uses 1000; deprecated name ``lf_simulations``;
+    ``seed=None`` means :data:`~effectmeting.defaults.DEFAULT_SEED`).  See the module docstring.
     """
     beta, sigma, n_pre, n_post, l_vec = _inputs(result, weights)
     level = check_level(level, "honest_did")
+    seed = resolve_seed(seed)
     original = _original(beta, sigma, n_pre, l_vec, level)
     tails = np.cumsum(l_vec[::-1])[::-1]  # S_s = sum_{t >= s} l_t
     notes: list[str] = []
@@ -312,7 +316,7 @@ def honest_did(
         id_set = (estimate - half_width, estimate + half_width)
         low, high, notes = _rm_interval(beta, sigma, n_pre, l_vec, mbar, level=level, hybrid=hybrids[ci],
                                         grid_points=grid_points, grid_bounds=grid_bounds, refine=refine,
-                                        simulations=lf_simulations, seed=seed, centre=id_set, spread=20 * se)
+                                        simulations=n_draws, seed=seed, centre=id_set, spread=20 * se)
         parameter, ci_method = mbar, f"{ci} (ARP {'hybrid' if ci == 'C-LF' else 'conditional'} test inversion)"
     elif method == "smoothness":
         if m < 0:
@@ -347,10 +351,11 @@ def honest_did(
     out.nobs = result.nobs
     out._refit = functools.partial(honest_did, result, method=method, mbar=mbar, m=m, weights=weights, ci=ci,
                                    grid_points=grid_points, grid_bounds=grid_bounds, refine=refine,
-                                   lf_simulations=lf_simulations, seed=seed)
+                                   n_draws=n_draws, seed=seed)
     return out
 
 
+@renamed_arguments(lf_simulations="n_draws")
 def honest_did_sensitivity(
     result: EventStudyResults,
     *,

@@ -18,6 +18,7 @@ import pandas as pd
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.staggered.panel import StaggeredData, prepare, subset, twfe_ols
 
 
@@ -31,12 +32,14 @@ def event_study_twfe(
     window: tuple[int, int] = (-5, 5),
     bin_endpoints: bool = True,
     cluster: str | None = None,
+    level: float = 0.95,
 ) -> EventStudyResults:
     """TWFE event-study coefficients by event time (outcome units), reference ``-1``.
 
     ``cohort`` is the first treated period (0/NA never treated).  ``window = (low, high)`` with
-    ``low <= -2`` and ``high >= 0``.
+    ``low <= -2`` and ``high >= 0``.  ``level``: confidence level of the result's intervals.
     """
+    level = check_level(level, "event_study_twfe")
     low, high = int(window[0]), int(window[1])
     if not (low <= -2 and high >= 0):
         raise OptionError(f"event_study_twfe: window={window!r} must satisfy low <= -2 and high >= 0 "
@@ -71,6 +74,7 @@ def event_study_twfe(
     )
     result.estimator = "event_study_twfe"
     result.control_group = "never- and not-yet-treated (TWFE)"
+    result.level = level
     result.n_clusters = int(np.unique(panel.cluster_codes).size)
     result.options = {"window": f"{low}..{high}", "bin_endpoints": bin_endpoints, "cluster": cluster or unit}
     result.notes.extend(notes)

@@ -37,6 +37,7 @@ import scipy.sparse as sp
 
 from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
 from effectmeting.estimate.staggered.panel import (
     StaggeredData, prepare, subset, twfe_ols,
@@ -116,6 +117,7 @@ def imputation_did(
     weights: str | None = None,
     cluster: str | None = None,
     leave_one_out: bool = True,
+    level: float = 0.95,
 ) -> ImputationResults:
     """Borusyak-Jaravel-Spiess imputation estimates: overall ATT and effects by horizon.
 
@@ -132,12 +134,14 @@ def imputation_did(
         target averages (effects are weighted means of ``tau_it``).
     cluster : clustering column; default ``unit``.
     leave_one_out : apply the BJS appendix A.9 leave-out refinement to the variance.
+    level : confidence level of the result's intervals, 0 < level < 1.
 
     Returns
     -------
     ImputationResults with ``estimate``/``std_error`` = overall ATT (outcome units) and
     ``tidy()`` by event time.
     """
+    level = check_level(level, "imputation_did")
     panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
                     weights=weights, cluster=cluster, who="imputation_did")
     event_time = panel.event_time
@@ -196,6 +200,7 @@ def imputation_did(
     if pretrends:
         result.notes.append("Pre-period coefficients come from the untreated-only pre-trend regression "
                             "(their covariance with post-period effects is not estimated)")
+    result.level = level
     return result
 
 

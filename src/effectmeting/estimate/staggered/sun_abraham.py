@@ -27,6 +27,7 @@ import pandas as pd
 from effectmeting.errors import IdentificationError
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
+from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.staggered.panel import StaggeredData, prepare, subset, twfe_ols
 
 
@@ -47,13 +48,15 @@ def sun_abraham(
     control: Literal["never", "last"] = "never",
     covariates: list[str] | None = None,
     cluster: str | None = None,
+    level: float = 0.95,
 ) -> SunAbrahamResults:
     """Sun-Abraham interaction-weighted event-study estimates (reference event time -1).
 
     ``cohort`` is the first treated period (0/NA = never treated).  Returns effects by event
     time in outcome units, their covariance ``vcov``, and the overall post-period ATT in
-    ``estimate``/``std_error``.
+    ``estimate``/``std_error``.  ``level``: confidence level of the result's intervals.
     """
+    level = check_level(level, "sun_abraham")
     if control not in ("never", "last"):
         raise OptionError(f"sun_abraham: control={control!r}; use 'never' (never-treated units) or "
                           "'last' (the last-adopting cohort)")
@@ -102,6 +105,7 @@ def sun_abraham(
     )
     result.n_clusters = int(np.unique(panel.cluster_codes).size)
     result.control_group = "never-treated" if control == "never" else "last-treated cohort"
+    result.level = level
     result.options = {"control": control, "covariates": list(covariates or []), "cluster": cluster or unit}
     result.notes.extend(notes)
     result.notes.append(f"Overall ATT {result.estimate:.4f} (SE {result.std_error:.4f}); CR1 clustered by "
