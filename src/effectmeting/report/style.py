@@ -25,6 +25,7 @@ import matplotlib.style
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import PlaceHolderLayoutEngine
 from matplotlib.ticker import Formatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
@@ -173,6 +174,27 @@ class YearFormatter(Formatter):
         return f"{x:.0f}" if float(x).is_integer() else ""
 
 
+@contextlib.contextmanager
+def _frozen_layout(figure: Figure) -> Iterator[None]:
+    """Save a laid-out, frozen figure with one draw per format instead of two.
+
+    :func:`finish_figure` lays the figure out and then switches the layout engine to ``"none"``,
+    which matplotlib keeps as a placeholder engine; ``savefig`` draws a figure that has any
+    engine once without rendering before the real draw (to run the layout).  With the layout
+    frozen that first draw changes nothing, so the engine is detached while saving (matplotlib
+    has no public way back to "no engine") and restored afterwards.
+    """
+    engine = figure.get_layout_engine()
+    if not isinstance(engine, PlaceHolderLayoutEngine):
+        yield  # not frozen by finish_figure: let savefig lay it out as usual
+        return
+    figure._layout_engine = None
+    try:
+        yield
+    finally:
+        figure._layout_engine = engine
+
+
 @dataclass
 class FigureSpec:
     """A finished figure with what a report needs beside the pixels."""
@@ -200,7 +222,7 @@ class FigureSpec:
             raise AnalysisConfigError(f"figure format {kind!r} not supported; use 'png' or 'svg'")
         if kind not in self._rendered:
             buffer = io.BytesIO()
-            with apply_style():
+            with apply_style(), _frozen_layout(self.figure):
                 self.figure.savefig(buffer, format=kind, dpi=PNG_DPI, metadata=self._metadata(kind))
             self._rendered[kind] = buffer.getvalue()
         return self._rendered[kind]
