@@ -210,7 +210,15 @@ def _columns_by_rule(rows: pd.DataFrame, rules: dict, ignored: list[str], source
 def _check_codes_and_keys(rows: pd.DataFrame, source_rows: np.ndarray, extra_keys: list[str],
                           register: pd.DataFrame, source: str) -> None:
     """Every code exists in its year, and no key (municipality, year, other keys) repeats."""
-    check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
+    distinct = rows[["year", "municipality"]].drop_duplicates()
+    years = tuple(sorted(int(y) for y in distinct["year"].unique()))
+    valid = _MEMO.get(("valid", frame_digest(register), years),
+                      lambda: frozenset(map(tuple, codes_valid_in(pd.Series(years, dtype="int64"), register)[
+                          ["year", "code"]].itertuples(index=False, name=None))), lambda value: value)
+    inside = all(FIRST_YEAR <= year <= LAST_YEAR for year in years)
+    if not inside or not all(pair in valid for pair in zip(distinct["year"].tolist(), distinct["municipality"])):
+        # some code did not exist in its year: the register's check names every such row
+        check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
     dup = rows.duplicated(["municipality", "year", *extra_keys], keep=False)
     if dup.any():
         raise HarmonisationError(
