@@ -297,7 +297,6 @@ def _combine_columns(out: pd.DataFrame, rows: pd.DataFrame, flows: pd.DataFrame,
         values = combine_sum(pd.to_numeric(rows[column], errors="coerce"), flows, n_groups)
         values[incomplete] = np.nan
         out[column] = values
-    needs_population = bool(by_rule["weighted_mean"] or by_rule["design"])
     population_rows: dict[str, np.ndarray] = {}
     for column in by_rule["weighted_mean"]:
         weight_column = rules[column][1] or population_column
@@ -310,7 +309,7 @@ def _combine_columns(out: pd.DataFrame, rows: pd.DataFrame, flows: pd.DataFrame,
     overruled_all = []
     for column in by_rule["design"]:
         pop = population_rows.get(population_column)
-        if pop is None and needs_population:
+        if pop is None:  # design rules weigh predecessors by population
             pop = population_rows[population_column] = _population_per_row(rows, population_column, population)
         chosen, overruled = combine_design(rows[column], pop, flows, n_groups, design_rule)
         out[column] = chosen.to_numpy()
