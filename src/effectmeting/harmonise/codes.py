@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import HarmonisationError
+from effectmeting.harmonise.memo import Memo, frame_digest
 from effectmeting.reference.register import load_municipalities
 
 # Everyday names that differ from the official (CBS) name; keys are already in simplified form.
@@ -38,6 +39,7 @@ ALIASES: dict[str, str] = {
 }
 
 _CODE_PATTERN = r"^(?:GM)?\s*0*(\d{1,4})$"
+_LOOKUPS = Memo(max_entries=4)  # simplified name -> candidate codes, per register content
 
 
 def simplify_name(names: pd.Series) -> pd.Series:
@@ -84,9 +86,12 @@ def normalise_municipality_code(
     register = load_municipalities() if register is None else register
     row_labels = pd.Series(series.index if rows is None else np.asarray(rows), index=series.index)
 
-    text = series.astype("string")
-    # 363.0 from a float column -> "363"
-    text = text.str.replace(r"^\s*(\d{1,4})\.0+\s*$", r"\1", regex=True).str.strip()
+    raw_text = series.astype("string")
+    # 363.0 from a float column -> "363"; the string work runs once per distinct value, not per row
+    raw_unique = pd.Series(pd.unique(raw_text.dropna()), dtype="string")
+    cleaned = raw_unique.str.replace(r"^\s*(\d{1,4})\.0+\s*$", r"\1", regex=True).str.strip()
+    text = raw_text.map(pd.Series(cleaned.to_numpy(dtype=object), index=raw_unique.to_numpy(dtype=object))
+                        ).astype("string")
     unique = pd.Series(pd.unique(text.dropna()), dtype="string")
     resolved = np.full(len(unique), None, dtype=object)
     problem = np.full(len(unique), None, dtype=object)
@@ -99,7 +104,8 @@ def normalise_municipality_code(
     problem[is_code & ~known] = "code not in the municipality register 2015-2024"
 
     if (~is_code).any():
-        lookup = _name_lookup(register).set_index("key")["candidates"]
+        lookup = _LOOKUPS.get(("names", frame_digest(register)),
+                              lambda: _name_lookup(register).set_index("key")["candidates"], lambda value: value)
         found_series = simplify_name(unique[~is_code]).map(lookup).astype("string").fillna("")
         found = found_series.to_numpy(dtype=object)
         missing = (found_series == "").to_numpy()

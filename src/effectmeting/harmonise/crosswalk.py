@@ -14,6 +14,7 @@ split the data cross) is refused.  Every input row gets exactly one fate in the 
 """
 from __future__ import annotations
 
+from collections.abc import Hashable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ import pandas as pd
 
 from effectmeting.errors import HarmonisationError
 from effectmeting.harmonise.audit import AuditLog
+from effectmeting.harmonise.memo import Memo, frame_digest
 from effectmeting.harmonise.combine import combine_design, combine_sum, combine_weighted_mean
 from effectmeting.reference.register import (FIRST_YEAR, LAST_YEAR, check_codes_exist, codes_valid_in,
                                              load_municipalities)
@@ -64,17 +66,35 @@ def _population_per_row(rows: pd.DataFrame, column: str, population: pd.DataFram
     return pd.to_numeric(joined[column], errors="coerce").to_numpy(dtype="float64")
 
 
+_MEMO = Memo()
+
+
 def _load_steps(transitions, weights, boundary, boundary_threshold, audit, source, register) -> pd.DataFrame:
-    if transitions is None:
-        table = load_transitions(audit=audit)
-    elif isinstance(transitions, (str, Path)):
-        table = load_transitions(transitions, audit=audit, register=register)
+    """The yearly steps: transitions validated (once per content, its notes replayed), weighted, prepared."""
+    if isinstance(transitions, (str, Path)):
+        stat = Path(transitions).stat() if Path(transitions).exists() else None
+        table_key: Hashable = ("path", str(transitions), stat and (stat.st_mtime_ns, stat.st_size))
     else:
-        table = _validate(transitions, "transitions frame", audit, register=register)
-    if isinstance(weights, pd.DataFrame):
-        table = apply_population_weights(table, weights, audit)
-    elif weights != "address":
-        raise HarmonisationError(f"weights={weights!r}: use 'address' or a DataFrame of population weights")
+        table_key = ("frame", frame_digest(transitions))
+    weights_key = frame_digest(weights) if isinstance(weights, pd.DataFrame) else weights
+    key = ("steps", table_key, weights_key, frame_digest(register))
+
+    def compute() -> tuple[pd.DataFrame, AuditLog]:
+        notes = AuditLog()  # the notes of validating, replayed into every run's log
+        if transitions is None:
+            table = load_transitions(audit=notes)
+        elif isinstance(transitions, (str, Path)):
+            table = load_transitions(transitions, audit=notes, register=register)
+        else:
+            table = _validate(transitions, "transitions frame", notes, register=register)
+        if isinstance(weights, pd.DataFrame):
+            table = apply_population_weights(table, weights, notes)
+        elif weights != "address":
+            raise HarmonisationError(f"weights={weights!r}: use 'address' or a DataFrame of population weights")
+        return table, notes
+
+    table, notes = _MEMO.get(key, compute, lambda value: (value[0].copy(), value[1]))
+    audit.extend(notes)
     return prepare_steps(table, boundary=boundary, boundary_threshold=boundary_threshold, audit=audit, source=source)
 
 
@@ -190,7 +210,15 @@ def _columns_by_rule(rows: pd.DataFrame, rules: dict, ignored: list[str], source
 def _check_codes_and_keys(rows: pd.DataFrame, source_rows: np.ndarray, extra_keys: list[str],
                           register: pd.DataFrame, source: str) -> None:
     """Every code exists in its year, and no key (municipality, year, other keys) repeats."""
-    check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
+    distinct = rows[["year", "municipality"]].drop_duplicates()
+    years = tuple(sorted(int(y) for y in distinct["year"].unique()))
+    valid = _MEMO.get(("valid", frame_digest(register), years),
+                      lambda: frozenset(map(tuple, codes_valid_in(pd.Series(years, dtype="int64"), register)[
+                          ["year", "code"]].itertuples(index=False, name=None))), lambda value: value)
+    inside = all(FIRST_YEAR <= year <= LAST_YEAR for year in years)
+    if not inside or not all(pair in valid for pair in zip(distinct["year"].tolist(), distinct["municipality"])):
+        # some code did not exist in its year: the register's check names every such row
+        check_codes_exist(rows.assign(source_row=source_rows), register=register, source=source)
     dup = rows.duplicated(["municipality", "year", *extra_keys], keep=False)
     if dup.any():
         raise HarmonisationError(
@@ -216,16 +244,16 @@ def _mapping_to_reference(rows: pd.DataFrame, steps: pd.DataFrame, reference_yea
             + f". Data of a merged or split municipality cannot be divided over its predecessors without "
             f"sub-municipal data. Choose reference_year >= {latest} (or drop the years after {reference_year}).")
 
-    earlier_years = present.loc[present["year"] < reference_year, "year"].unique()
-    universe = codes_valid_in(pd.Series(earlier_years, dtype="int64"), register) if len(earlier_years) else \
-        pd.DataFrame(columns=["year", "code"])
-    mapping = compose(steps, universe, reference_year)
+    earlier_years = tuple(sorted(int(y) for y in present.loc[present["year"] < reference_year, "year"].unique()))
+    composed, valid_ref = _MEMO.get(("compose", frame_digest(steps), frame_digest(register), earlier_years,
+                                     reference_year),
+                                    lambda: _compose_from_register(steps, earlier_years, reference_year, register),
+                                    lambda value: (value[0].copy(), value[1]))
     same = present[present["year"] >= reference_year]
-    mapping = pd.concat([mapping, pd.DataFrame({
+    mapping = pd.concat([composed, pd.DataFrame({
         "year": same["year"].to_numpy(), "source_code": same["code"].to_numpy(),
         "municipality_to": same["code"].to_numpy(), "weight": 1.0, "kind": "none", "path": ""})], ignore_index=True)
     mapping = mapping.astype({"year": "int64", "weight": "float64"})
-    valid_ref = set(codes_valid_in(reference_year, register)["code"])
     data_map = mapping.merge(present, left_on=["year", "source_code"], right_on=["year", "code"])
     stranded = data_map[~data_map["municipality_to"].isin(valid_ref)]
     if len(stranded):
@@ -235,6 +263,14 @@ def _mapping_to_reference(rows: pd.DataFrame, steps: pd.DataFrame, reference_yea
             "transitions cover 1 January 2017-2023. Supply transitions=... with the missing herindeling "
             "or drop those years.")
     return mapping
+
+
+def _compose_from_register(steps: pd.DataFrame, earlier_years: tuple[int, ...], reference_year: int,
+                           register: pd.DataFrame) -> tuple[pd.DataFrame, frozenset[str]]:
+    """Every code of ``earlier_years`` composed to the reference year, and the reference year's codes."""
+    universe = (codes_valid_in(pd.Series(earlier_years, dtype="int64"), register) if earlier_years
+                else pd.DataFrame(columns=["year", "code"]))
+    return compose(steps, universe, reference_year), frozenset(codes_valid_in(reference_year, register)["code"])
 
 
 def _flows_and_groups(rows: pd.DataFrame, mapping: pd.DataFrame,
@@ -261,7 +297,6 @@ def _combine_columns(out: pd.DataFrame, rows: pd.DataFrame, flows: pd.DataFrame,
         values = combine_sum(pd.to_numeric(rows[column], errors="coerce"), flows, n_groups)
         values[incomplete] = np.nan
         out[column] = values
-    needs_population = bool(by_rule["weighted_mean"] or by_rule["design"])
     population_rows: dict[str, np.ndarray] = {}
     for column in by_rule["weighted_mean"]:
         weight_column = rules[column][1] or population_column
@@ -274,7 +309,7 @@ def _combine_columns(out: pd.DataFrame, rows: pd.DataFrame, flows: pd.DataFrame,
     overruled_all = []
     for column in by_rule["design"]:
         pop = population_rows.get(population_column)
-        if pop is None and needs_population:
+        if pop is None:  # design rules weigh predecessors by population
             pop = population_rows[population_column] = _population_per_row(rows, population_column, population)
         chosen, overruled = combine_design(rows[column], pop, flows, n_groups, design_rule)
         out[column] = chosen.to_numpy()
@@ -328,8 +363,11 @@ def _join_within(frame: pd.DataFrame, keys: list[str], column: str, sep: str) ->
     return pd.Series(joined, index=index, name=column)
 
 
-def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys) -> None:
-    """One audit record per input row: kept / merged / split / changed, with the reason."""
+def _fate_per_source_code(mapping: pd.DataFrame) -> pd.DataFrame:
+    """Per (year, source_code): the fate of its rows (action, reason, targets, weight).
+
+    Computed once per distinct code and year (not per input row); the caller joins it onto the rows.
+    """
     source_keys, target_keys = ["year", "source_code"], ["year", "municipality_to"]
     mapping = mapping.sort_values([*source_keys, "municipality_to"], kind="mergesort")
     per_source = pd.DataFrame({"n_targets": mapping.groupby(source_keys).size(),
@@ -341,19 +379,31 @@ def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_al
     by_target = pd.DataFrame({"n_sources": by_code.groupby(target_keys).size(),
                               "predecessors": _join_within(by_code, target_keys, "source_code", ", ")})
     target_of = mapping.drop_duplicates(["year", "source_code"]).join(by_target, on=["year", "municipality_to"])
-    per_source = per_source.join(target_of.set_index(["year", "source_code"])[["n_sources", "predecessors"]])
-    fate = rows[["municipality", "year"]].join(per_source, on=["year", "municipality"])
+    fate = per_source.join(target_of.set_index(["year", "source_code"])[["n_sources", "predecessors"]])
+    code = pd.Series(fate.index.get_level_values("source_code"), index=fate.index)
     split = fate["n_targets"] > 1
-    moved = ~split & ((fate["targets"] != fate["municipality"]) | (fate["n_sources"] > 1))
+    moved = ~split & ((fate["targets"] != code) | (fate["n_sources"] > 1))
     action = np.where(split, "split", np.where(moved, "merged", "kept")).astype(object)
     reason = np.where(
         split, "split over " + fate["targets"].str.replace(";", ", ") + ": " + fate["path"],
         np.where(moved, "merged into " + fate["targets"] + " (predecessors " + fate["predecessors"] + ")"
                  + np.where(fate["path"] != "", ": " + fate["path"], ""),
                  "unchanged municipality"))
-    reason = pd.Series(reason, dtype="object")
-    reason[(~split & ~moved).to_numpy() & (fate["path"].fillna("") != "").to_numpy()] = "kept: " + fate["path"]
-    weight = np.where(split, np.nan, 1.0)
+    reason = pd.Series(reason, index=fate.index, dtype="object")
+    kept_with_path = (~split & ~moved).to_numpy() & (fate["path"].fillna("") != "").to_numpy()
+    reason[kept_with_path] = ("kept: " + fate["path"])[kept_with_path]
+    return pd.DataFrame({"targets": fate["targets"], "action": action, "reason": reason,
+                         "weight": np.where(split, np.nan, 1.0)}, index=fate.index)
+
+
+def _record_fates(audit, source, rows, source_rows, mapping, flows, overruled_all, design_rule, extra_keys) -> None:
+    """One audit record per input row: kept / merged / split / changed, with the reason."""
+    per_source = _MEMO.get(("fates", frame_digest(mapping)), lambda: _fate_per_source_code(mapping),
+                           lambda value: value.copy())
+    fate = rows[["municipality", "year"]].join(per_source, on=["year", "municipality"])
+    action = fate["action"].to_numpy(dtype=object).copy()
+    reason = pd.Series(fate["reason"].to_numpy(dtype=object), dtype="object")
+    weight = fate["weight"].to_numpy(dtype="float64")
     to = fate["targets"].to_numpy(dtype=object)
     if overruled_all:
         over = pd.concat(overruled_all, ignore_index=True)

@@ -155,7 +155,8 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     if "municipality" in frame.columns:
         original = frame["municipality"]
         codes = normalise_municipality_code(original, source_file=str(spec.path), rows=frame["source_row"])
-        changed = pd.DataFrame({"from": original.astype("string").str.strip(), "to": codes})
+        first = ~original.duplicated()  # one row per distinct value as written suffices, in row order
+        changed = pd.DataFrame({"from": original[first].astype("string").str.strip(), "to": codes[first]})
         changed = changed[changed["from"] != changed["to"]].drop_duplicates()
         if len(changed):
             audit.note(stage="codes", source=spec.name, municipality=changed["to"].tolist(),

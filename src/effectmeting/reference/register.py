@@ -66,7 +66,13 @@ def check_codes_exist(frame: pd.DataFrame, *, register: pd.DataFrame | None = No
     register = load_municipalities() if register is None else register
     years = frame[year_column].astype(int)
     outside = (years < FIRST_YEAR) | (years > LAST_YEAR)
-    valid = codes_valid_in(years, register)
+    # Check each distinct (code, year) once; rows are looked at only when some pair is bad.
+    distinct = frame[[code_column, year_column]].astype({year_column: int}).drop_duplicates()
+    valid = codes_valid_in(distinct[year_column], register)
+    known = distinct.merge(valid, left_on=[year_column, code_column], right_on=["year", "code"], how="left",
+                           indicator=True)
+    if (known["_merge"] == "both").all() and not outside.any():
+        return
     pairs = frame[[code_column, year_column]].astype({year_column: int}).merge(
         valid, left_on=[year_column, code_column], right_on=["year", "code"], how="left", indicator=True
     )

@@ -23,8 +23,10 @@ from pathlib import Path
 import matplotlib
 import matplotlib.style
 import numpy as np
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine, PlaceHolderLayoutEngine
 from matplotlib.ticker import Formatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
@@ -75,7 +77,7 @@ STYLE_RC: dict[str, object] = {
     "ytick.labelsize": BASE_FONT_SIZE - 0.5,
     "legend.fontsize": BASE_FONT_SIZE - 0.5,
     "legend.frameon": False,
-    "axes.prop_cycle": matplotlib.cycler(color=SERIES_COLORS),
+    "axes.prop_cycle": cycler(color=SERIES_COLORS),
     "axes.spines.top": False,
     "axes.spines.right": False,
     "axes.grid": True,
@@ -173,6 +175,27 @@ class YearFormatter(Formatter):
         return f"{x:.0f}" if float(x).is_integer() else ""
 
 
+@contextlib.contextmanager
+def _frozen_layout(figure: Figure) -> Iterator[None]:
+    """Save a laid-out, frozen figure with one draw per format instead of two.
+
+    :func:`finish_figure` lays the figure out and then switches the layout engine to ``"none"``,
+    which matplotlib keeps as a placeholder engine; ``savefig`` draws a figure that has any
+    engine once without rendering before the real draw (to run the layout).  With the layout
+    frozen that first draw changes nothing, so the engine is detached while saving (matplotlib
+    has no public way back to "no engine") and restored afterwards.
+    """
+    engine = figure.get_layout_engine()
+    if not isinstance(engine, PlaceHolderLayoutEngine):
+        yield  # not frozen by finish_figure: let savefig lay it out as usual
+        return
+    figure._layout_engine = None  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        figure._layout_engine = engine  # type: ignore[attr-defined]
+
+
 @dataclass
 class FigureSpec:
     """A finished figure with what a report needs beside the pixels."""
@@ -200,7 +223,7 @@ class FigureSpec:
             raise AnalysisConfigError(f"figure format {kind!r} not supported; use 'png' or 'svg'")
         if kind not in self._rendered:
             buffer = io.BytesIO()
-            with apply_style():
+            with apply_style(), _frozen_layout(self.figure):
                 self.figure.savefig(buffer, format=kind, dpi=PNG_DPI, metadata=self._metadata(kind))
             self._rendered[kind] = buffer.getvalue()
         return self._rendered[kind]
@@ -226,7 +249,9 @@ def new_figure(height_cm: float = DEFAULT_HEIGHT_CM) -> tuple[Figure, Axes]:
                     layout="constrained")
     # extra side padding: a tick label centred on the axes' right end (e.g. "€ 30") would
     # otherwise be cut at the figure edge
-    figure.get_layout_engine().set(w_pad=0.12)
+    engine = figure.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine)  # layout="constrained" above
+    engine.set(w_pad=0.12)
     axes = figure.add_subplot()
     return figure, axes
 
@@ -263,7 +288,7 @@ def finish_figure(figure: Figure, axes: Axes, *, title: str, xlabel: str, ylabel
     note_text = "\n" + textwrap.fill(note, SOURCE_WIDTH_CHARS) if note else ""
     figure.supxlabel(f"{t('source', lang)}: {source_text}{note_text}", x=0.01, ha="left",
                      fontsize=SOURCE_FONT_SIZE, color=NEUTRAL)
-    figure._effectmeting_alt = alt_text  # also reachable from a bare Figure
+    figure._effectmeting_alt = alt_text  # type: ignore[attr-defined]  # also reachable from a bare Figure
     # Lay out once, then freeze: constrained layout starts from the previous positions, so a
     # second savefig of the same figure would shift artists by tiny amounts and the PNG/SVG
     # bytes would depend on how often (and in which format) the figure was saved before.
