@@ -88,11 +88,15 @@ class CostEffectResults(Results):
         if unknown or not lines:
             raise IdentificationError(f"combine: line(s) {unknown or list(lines)} not estimated; estimated lines: "
                                       f"{list(dict.fromkeys(self.table['line']))}")
+        if self.influence is None:
+            raise IdentificationError("combine: this result carries no per-municipality influence values, "
+                                      "so the SE of a sum of lines cannot be computed")
         rows = self.table[self.table["line"] == lines[0]][["aggregation", "key"]].reset_index(drop=True)
         keys = list(zip(rows["aggregation"], rows["key"]))
         indexed = self.table.set_index(["line", "aggregation", "key"])["estimate"]
         estimate = sum(indexed.loc[[(line, a, k) for a, k in keys]].to_numpy() for line in lines)
-        phi = sum(self.influence.loc[:, [(line, a, k) for a, k in keys]].to_numpy() for line in lines)
+        phi = sum((self.influence.loc[:, [(line, a, k) for a, k in keys]].to_numpy() for line in lines),
+                  np.zeros((len(self.influence), len(keys))))
         se = standard_error(phi)
         z = _critical_value(self.level)
         return pd.DataFrame({"line": name, "aggregation": rows["aggregation"], "key": rows["key"],
@@ -194,6 +198,8 @@ def cost_effect(panel: Panel, *, design: str, lines: Sequence[str] | None = None
 
 def _rows(fits: LineFits, horizon: int, z: float) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tidy rows (line-major: overall, event times, cumulative) and the matching influence columns."""
+    # fit and cs_fits compute the influence values (variance=True)
+    assert fits.phi_overall is not None and fits.phi_event is not None
     ks, cumulative_estimate, cumulative_phi = cumulative(fits, horizon)
     keys = ([("overall", "")] + [("event_time", str(int(e))) for e in fits.event_times]
             + [("cumulative", str(k)) for k in ks])

@@ -208,6 +208,7 @@ def cs_fits(frame: pd.DataFrame, lines: list[str], *, control: str, covariates: 
         phi_overall.append(simple.influence / n)
         event.append(estimates)
         phi_event.append(influence / n)
+    assert event_times is not None  # set by the loop: callers pass at least one line
     fits = LineFits(lines=list(lines), units=units, overall=np.array(overall), event_times=event_times.astype(int),
                     event=np.column_stack(event), phi_overall=np.column_stack(phi_overall),
                     phi_event=np.stack(phi_event, axis=2))
@@ -236,4 +237,5 @@ def overall_with_se(cohort: np.ndarray, periods: np.ndarray, values: np.ndarray,
     imputation: with the term for the estimated cohort shares, as :func:`fit`)."""
     fits = fit_lines(cohort, periods, values[:, :, None], ["outcome"], np.arange(len(cohort)), estimator,
                      share_term=estimator in ("sa", "imputation"))
+    assert fits.phi_overall is not None  # fit_lines computes it with variance=True (its default)
     return float(fits.overall[0]), float(np.sqrt(np.sum(fits.phi_overall[:, 0] ** 2)))

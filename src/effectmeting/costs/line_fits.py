@@ -27,8 +27,15 @@ import numpy as np
 from effectmeting.estimate.registry import COST_ESTIMATORS
 from effectmeting.estimate.registry import ESTIMATORS as REGISTRY
 
+
+def _citation(name: str) -> str:
+    citation = REGISTRY[name].citation
+    assert citation is not None, f"cost estimator {name!r} needs a citation in the registry"
+    return citation
+
+
 #: estimators of the cost modules and their labels in notes and tables
-ESTIMATORS: dict[str, str] = {name: REGISTRY[name].citation for name in COST_ESTIMATORS}
+ESTIMATORS: dict[str, str] = {name: _citation(name) for name in COST_ESTIMATORS}
 
 
 @dataclass

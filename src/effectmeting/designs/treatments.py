@@ -51,6 +51,7 @@ def _resolve(spec: Dimension, treated_value, reference_value, threshold) -> tupl
         if threshold is None:
             raise DesignError(f"{name} is a score ({spec.allowed_text()}): pass threshold=... "
                               "(treated = score >= threshold)")
+        assert spec.score_min is not None and spec.score_max is not None  # checked when the score dimension was built
         if not spec.score_min < float(threshold) <= spec.score_max:
             raise DesignError(f"{name}: threshold={threshold} must lie above {spec.score_min:g} and at most "
                               f"{spec.score_max:g}, otherwise everyone or no one is treated")

@@ -48,7 +48,8 @@ class PowerResults(Results):
         self.title = "Minimum detectable effect by placebo simulation"
         self.notes.extend(notes)
 
-    def tidy(self) -> pd.DataFrame:
+    def tidy(self, level: float | None = None) -> pd.DataFrame:
+        """One row per ``n_adopters``; ``level`` (the common contract's) is unused: an MDE has no interval."""
         return self.table[TIDY_COLUMNS].copy()
 
 
@@ -114,7 +115,7 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
     data = data[~data["municipality"].isin(incomplete)].sort_values(KEY_COLUMNS).reset_index(drop=True)
     units = np.sort(data["municipality"].unique())
     pool = _adoption_pool(panel, adoption_years, first_year, last_year)
-    sizes = [int(n_adopters)] if np.isscalar(n_adopters) else [int(n) for n in n_adopters]
+    sizes = [int(n) for n in np.atleast_1d(n_adopters)]  # one number or several
     never_needed = 1 if control == "never" else 0
     for n in sizes:
         if n < 2 or n > len(units) - max(never_needed, 2):
@@ -135,14 +136,14 @@ def minimum_detectable_effect(panel: Panel, *, outcome: str, n_adopters: int | S
                                                   unit="draw", enabled=progress)])
         se = float(np.nanmean(placebo[:, 1]))
         mde = (z_alpha + z_power) * se
-        injected = []
+        injected_rows = []
         # the check: add an effect of size mde from adoption on
         for r in progress_bar(range(n_draws), desc=f"MDE check draws, {n} adopters", unit="draw", enabled=progress):
             row_cohort = cohorts[r][unit_index]
             effect = np.where((row_cohort > 0) & (year_values >= row_cohort), mde, 0.0)
-            injected.append(_estimate(data.assign(**{outcome: data[outcome] + effect}), outcome, cohorts[r],
+            injected_rows.append(_estimate(data.assign(**{outcome: data[outcome] + effect}), outcome, cohorts[r],
                                       unit_index, control, estimator))
-        injected = np.array(injected)
+        injected = np.array(injected_rows)
         rows.append({"outcome": outcome, "n_adopters": n, "years": f"{first_year}-{last_year}", "mde": mde, "se": se,
                      "rejection_rate_at_mde": float(np.mean(np.abs(injected[:, 0] / injected[:, 1]) > z_alpha)),
                      "placebo_rejection_rate": float(np.mean(np.abs(placebo[:, 0] / placebo[:, 1]) > z_alpha)),

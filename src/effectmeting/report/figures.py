@@ -86,7 +86,7 @@ def event_study_plot(frames: Mapping[str, pd.DataFrame], *, outcome_label: str, 
                           elinewidth=1.1, markersize=4.5, label=estimator, zorder=3)
             post = frame.loc[frame["event_time"] >= 0, "estimate"]
             post_means.append(f"{estimator} {format_number(post.mean(), lang, 2)}")
-        if normalised:
+        if normalised and reference_period is not None:  # normalised implies a reference period
             axes.plot([reference_period], [0.0], "o", mfc="white", mec="black", markersize=5,
                       label=t("reference_period", lang), zorder=3)
             observed_times.add(int(reference_period))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from numbers import Real
+from typing import SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -66,12 +67,12 @@ def format_number(value: object, lang: str = "nl", digits: int = 1, *, thousands
     return sign + text
 
 
-def format_percent(value: object, lang: str = "nl", digits: int = 1, *, fraction: bool = True,
+def format_percent(value: SupportsFloat | None, lang: str = "nl", digits: int = 1, *, fraction: bool = True,
                    minus: str = "-") -> str:
     """Format a share as a percentage: ``0.123`` -> ``"12,3 %"`` (nl, non-breaking space) or
     ``"12.3%"`` (en).  With ``fraction=False`` the value is already in percent."""
     check_language(lang)
-    if is_missing(value):
+    if value is None or is_missing(value):
         return MISSING
     number = float(value) * (100.0 if fraction else 1.0)
     text = format_number(number, lang, digits, minus=minus)
@@ -95,10 +96,10 @@ def format_euro(value: object, lang: str = "nl", digits: int = 0, *, minus: str 
     return sign + euro_prefix(lang) + text[len(sign):]
 
 
-def format_p_value(value: object, lang: str = "nl", digits: int = 3) -> str:
+def format_p_value(value: SupportsFloat | None, lang: str = "nl", digits: int = 3) -> str:
     """p-values with ``digits`` decimals; below ``10**-digits`` shown as ``"<0,001"``/``"<0.001"``."""
     check_language(lang)
-    if is_missing(value):
+    if value is None or is_missing(value):
         return MISSING
     threshold = 10.0 ** -digits
     if float(value) < threshold:

@@ -143,7 +143,7 @@ def study_subgroup_forest_plot(study, units: dict[str, str], *, lang: str = "nl"
     lists them with the reason).
     """
     table, estimator = subgroup_estimates(study)
-    if table.empty or table["estimate"].isna().all():
+    if estimator is None or table.empty or table["estimate"].isna().all():  # estimator is None iff empty
         return None
     by_column = study.settings["by"]
     by = label(by_column, lang)

@@ -120,6 +120,7 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     subgroup_table, subgroup_lines = _subgroups_display(study, units, lang)
     if subgroup_table is not None:
         by, estimator = label(study.settings["by"], lang), subgroup_estimates(study)[1]
+        assert estimator is not None  # a subgroup table implies estimates, so a headline estimator
         caption = t("caption_subgroups", lang, by=by, estimator=estimator_label(estimator, lang))
         files += list(write_table(subgroup_table, tables_dir, f"subgroups_{index}", caption=caption).values())
         tables.append(TableSpec(subgroup_table, caption=caption))

@@ -112,7 +112,7 @@ def apply_style() -> Iterator[None]:
         yield
 
 
-def series_style(index: int, *, reserve_black: bool = False) -> dict[str, object]:
+def series_style(index: int, *, reserve_black: bool = False) -> dict[str, str]:
     """Colour, line style and marker for the ``index``-th series (cycles after 8 colours
     with a new line style, so 9+ series stay distinguishable).
 

@@ -113,7 +113,7 @@ _LATEX_UNICODE = {"\u0304": None, "\u20ac": r"\texteuro{}", "\u2212": "$-$"}
 
 
 def _latex_escape(text: str) -> str:
-    out = []
+    out: list[str] = []
     for ch in text:
         if ch == "\u0304" and out:  # combining macron: put the bar over the preceding letter
             out[-1] = r"$\bar{" + out[-1] + "}$"

@@ -32,7 +32,7 @@ def sums_duckdb(source: PersonYearSource, *, person: str, municipality: str, yea
 
     con = duckdb.connect(database=":memory:")
     try:
-        if source.is_frame:
+        if source.frame is not None:
             columns = [person, municipality, year, *indicators] + ([weights] if weights else [])
             con.register(_FRAME_VIEW, source.frame.loc[:, columns])
             table, parameters = _FRAME_VIEW, {}

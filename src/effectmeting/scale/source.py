@@ -117,7 +117,7 @@ def quote_identifier(name: str) -> str:
 
 def read_columns(source: PersonYearSource, columns: list[str]) -> pd.DataFrame:
     """Only ``columns`` of the source, as a pandas DataFrame (Parquet read column-wise by pyarrow)."""
-    if source.is_frame:
+    if source.frame is not None:
         return source.frame.loc[:, columns]
     try:
         table = ds.dataset(list(source.files), format="parquet").to_table(columns=columns)

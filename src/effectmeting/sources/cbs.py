@@ -133,13 +133,14 @@ def fetch_statline(
     if refresh or not cache_path.is_file():
         if client is None:
             try:
-                import cbsodata as client  # optional dependency: only needed to download
+                import cbsodata  # optional dependency: only needed to download
             except ImportError:
                 raise InputError(
                     f"Table {table_id} is not in the cache ({cache_path}) and the cbsodata client is not "
                     "installed. Install it with `pip install effectmeting[cbs]`, or put an exported "
                     "StatLine CSV in the sources manifest instead."
                 ) from None
+            client = cbsodata
         rows = [dict(row) for row in client.get_meta(table_id, "UntypedDataSet")]
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         document = {"table_id": table_id, "dataset": "UntypedDataSet", "rows": rows}

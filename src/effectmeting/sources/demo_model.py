@@ -14,6 +14,8 @@ euros per inhabitant in constant euros of 2023.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -193,7 +195,7 @@ def simulate(units: pd.DataFrame, years: np.ndarray, rng: np.random.Generator) -
     dep, urban = units["deprivation"].to_numpy()[:, None], units["urban_z"].to_numpy()[:, None]
 
     def total_effect(variable: str) -> np.ndarray:
-        return sum((lines.get(variable, 0.0) for lines in effects.values()), np.zeros((n, len(years))))
+        return sum((lines[variable] for lines in effects.values() if variable in lines), np.zeros((n, len(years))))
 
     for name, (denominator, base, dep_slope, urban_slope, unit_sd, trend) in OUTCOMES.items():
         level = base + dep_slope * dep + urban_slope * urban + rng.normal(0, unit_sd, (n, 1))
@@ -233,7 +235,7 @@ def truth(design_values: dict[str, np.ndarray], effects: dict, years: np.ndarray
         event = years[None, :] - cohort[:, None]
         switched_back = adopter & ((design_values[dimension] != treated) & (event >= 0)).any(axis=1)
         lines = effects.get((dimension, treated), {})
-        entry = {"cohort_sizes": {str(g): int((cohort[adopter] == g).sum()) for g in np.unique(cohort[adopter])},
+        entry: dict[str, Any] = {"cohort_sizes": {str(g): int((cohort[adopter] == g).sum()) for g in np.unique(cohort[adopter])},
                  "never_treated": int((cohort == 0).sum()), "switched_back": int(switched_back.sum()),
                  "outcomes": {}}
         for variable in variables:

@@ -26,6 +26,7 @@ from effectmeting.estimate.fixest.feols import FEW_CLUSTERS, feols
 from effectmeting.estimate.staggered.imputation import imputation_did
 from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 from effectmeting.estimate.fixest.wild_bootstrap import wild_cluster_bootstrap
+from effectmeting.estimate.core.results import Results
 
 UNIT, TIME, COHORT = "municipality", "year", "first_adoption_year"
 ROW_COLUMNS = ["aggregation", "key", "estimate", "std_error", "conf_low", "conf_high", "p_value", "n_units"]
@@ -42,7 +43,7 @@ MAX_EFFECTS = 8
 class EstimatorRun:
     """One estimator on one outcome."""
 
-    result: object                      # the underlying Results object
+    result: Results                     # the underlying Results object
     rows: pd.DataFrame                  # ROW_COLUMNS
     estimate: float                     # overall effect (outcome units)
     std_error: float

@@ -1,12 +1,17 @@
 """The result of :func:`effectmeting.design_effect`: every estimate of one design on several outcomes."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from effectmeting.errors import InputError, OptionError
 from effectmeting.estimate.core.results import Results, _format_frame, contract_table, new_figure
 from effectmeting.study.spec import ESTIMATORS
+
+if TYPE_CHECKING:
+    from effectmeting.study.sensitivity import SensitivityBounds
 
 TIDY_COLUMNS = ["design", "outcome", "estimator", "aggregation", "key", "estimate", "std_error", "conf_low",
                 "conf_high", "p_value", "n_units"]
@@ -57,7 +62,7 @@ class DesignEffectStudy(Results):
         self.timing, self.excluded, self.settings = timing, excluded, settings
         self.merged = merged if merged is not None else pd.DataFrame()
         self.notes = list(notes)
-        self.sensitivity = None  # set by design_effect(..., sensitivity=True)
+        self.sensitivity: SensitivityBounds | None = None  # set by design_effect(..., sensitivity=True)
 
     def tidy(self, level: float | None = None) -> pd.DataFrame:
         """The results contract: ``term`` (``outcome: estimator, aggregation[::key]``), the key
@@ -125,7 +130,9 @@ class DesignEffectStudy(Results):
                     ["event_time", "estimate", "std_error", "conf_low", "conf_high"]].reset_index(drop=True)
         return frames
 
-    def plot(self, outcome: str, *, unit: str = "", lang: str = "en", ax=None):
+    # the study's plot needs an outcome, given first (``study.plot("y")``), so ``ax`` is keyword-only
+    # here; making ``outcome`` optional or positional-only would change the public call
+    def plot(self, outcome: str, *, unit: str = "", lang: str = "en", ax=None):  # type: ignore[override]
         """Event study of ``outcome`` comparing the estimators (English labels, quick look);
         returns the matplotlib Figure.
 

@@ -76,6 +76,7 @@ class AggregateResults(Results):
             return critical_value(level)
         if level == self.level:
             return self.key_crit
+        assert self.key_influence is not None  # aggregate() sets it with key and bootstrap
         draws, seed, tag = self._bootstrap
         return standard_errors(self.key_influence, draws, seed, tag, self.clusters, level=level)[1]
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,8 @@ from effectmeting.estimate.callaway_santanna.inference import standard_errors
 from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
 from effectmeting.estimate.core.results import Results, check_level, critical_value, key_terms
 
+if TYPE_CHECKING:
+    from effectmeting.estimate.callaway_santanna.repeated_cross_sections import CrossSections
 
 
 @dataclass
@@ -47,6 +50,7 @@ class DidPanel:
 
 def _refuse_negative_cohorts(panel: PanelData, cohort: str) -> None:
     """A cohort is a first treated period (> 0), 0/NA meaning never treated."""
+    assert panel.cohort is not None  # cohort is a required argument of att_gt
     negative = np.flatnonzero(panel.cohort < 0)
     if negative.size:
         raise IdentificationError(
@@ -90,6 +94,8 @@ def _prepare_panel(data: PanelData, anticipation: int, control: str) -> DidPanel
             "the data as repeated cross-sections.",
             reason="not_balanced",
         )
+    # panel=True passed a unit column and att_gt requires a cohort, so the door filled these
+    assert data.row_order is not None and data.cohort is not None and unit_labels is not None
     # rows in (unit, period) order: row u * n_periods + p is cell (u, p)
     order = data.row_order
     first_rows = order[::n_periods]
@@ -227,6 +233,7 @@ class AttGtResults(Results):
 
         table = self.tidy()
         cohorts = list(dict.fromkeys(table["cohort"]))
+        axes: np.ndarray | list
         if ax is None:
             figure = Figure(figsize=(7, 2.2 * len(cohorts)))
             axes = np.atleast_1d(figure.subplots(len(cohorts), 1, sharex=True, squeeze=False)[:, 0])
@@ -302,6 +309,7 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         cluster=cluster, covariates=covariates, who="att_gt",
         constant_within_unit=[c for c in (cohort, weights, cluster) if c is not None])
     _refuse_negative_cohorts(checked, cohort)
+    prepared: DidPanel | CrossSections
     if panel:
         prepared = _prepare_panel(checked, anticipation, control)
         cohort_arr, time_arr, att, post, influence, notes = _estimate_cells(
@@ -317,8 +325,10 @@ def att_gt(data: pd.DataFrame, *, outcome: str, unit: str, time: str, cohort: st
         nobs = len(prepared.cohort)
     if len(att) == 0:
         raise IdentificationError("att_gt: no (cohort, period) cell could be estimated.", reason="no_cells")
-    clusters = (None if cluster is None else
-                clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt"))
+    clusters: Clusters | None = None
+    if cluster is not None:
+        assert prepared.cluster_codes is not None  # the door coded the cluster column
+        clusters = clusters_from_codes(cluster, prepared.cluster_codes, estimator="att_gt")
     result = AttGtResults(cohort=cohort_arr, time=time_arr, estimate=att, post=post,
                           influence=influence, panel=prepared, nobs=nobs, n_draws=n_draws, seed=seed,
                           settings=dict(control=control, method=method, base_period=base_period,

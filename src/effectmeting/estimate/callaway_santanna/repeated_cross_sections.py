@@ -32,6 +32,7 @@ class CrossSections:
 def prepare_cross_sections(data: PanelData, control: str, anticipation: int) -> CrossSections:
     """Arrays per row after R did's cohort rules (the door, :meth:`PanelData.from_frame`,
     checked the columns)."""
+    assert data.cohort is not None  # cohort is a required argument of att_gt
     period_index, periods = data.time_codes, data.periods
     row_cohort = np.nan_to_num(data.cohort, nan=0.0)
     timing = recode_cohorts(row_cohort, periods, anticipation, control, "row")

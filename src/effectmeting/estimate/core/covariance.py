@@ -91,7 +91,7 @@ def vcov_cluster(x, resid, bread, *, fe_sizes, fe_codes, cluster_codes, **_) -> 
     if len(cluster_codes) == 2:
         first, second = cluster_codes
         pair = first.astype(np.int64) * (second.max() + 1) + second
-        _, intersection = np.unique(pair, return_inverse=True)
+        intersection = np.unique(pair, return_inverse=True)[1]
         terms = [(first, 1.0), (second, 1.0), (intersection.astype(np.int64), -1.0)]
     elif len(cluster_codes) == 1:
         terms = [(cluster_codes[0], 1.0)]

@@ -38,7 +38,7 @@ class EventStudyResults(Results):
     an overall post-period effect where the estimator defines one.
     """
 
-    def __init__(self, *, title: str, event_time, estimates, vcov, nobs: int,
+    def __init__(self, *, title: str, event_time, estimates, vcov, nobs: int | None,
                  reference: tuple[int, ...] = (), estimate: float = np.nan, std_error: float = np.nan,
                  level: float = 0.95) -> None:
         super().__init__()

@@ -156,8 +156,9 @@ class Results:
     estimator: str = ""
     #: number of observations (rows) used
     nobs: int | None = None
-    #: number of clusters of the standard errors (None: not clustered or not applicable)
-    n_clusters: int | None = None
+    #: number of clusters of the standard errors (None: not clustered or not applicable); feols
+    #: keeps one count per cluster variable (a tuple, joined by ``glance()``)
+    n_clusters: int | tuple[int, ...] | None = None
     #: comparison units ("never-treated", "not-yet-treated", ...) where the estimator has them
     control_group: str | None = None
     #: confidence level of ``tidy()``'s intervals unless another is asked

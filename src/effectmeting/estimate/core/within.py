@@ -68,10 +68,11 @@ def demean(
         return x
     n, k = x.shape
     if len(group_codes) == 2:
-        if weights is None and is_balanced(*group_codes):
-            return _demean_balanced(x, *group_codes)
+        first, second = group_codes
+        if weights is None and is_balanced(first, second):
+            return _demean_balanced(x, first, second)
         if min(int(c.max()) + 1 for c in group_codes) <= EXACT_TWO_WAY_MAX_LEVELS:
-            return _demean_two_way(x, *group_codes, weights)
+            return _demean_two_way(x, first, second, weights)
     w = None if weights is None else np.asarray(weights, dtype=float)
     ones = np.ones(n) if w is None else w
     sizes = [np.bincount(codes, weights=ones) for codes in group_codes]

@@ -84,6 +84,7 @@ def _balanced_grid(panel: PanelData, time: str) -> None:
     door has already refused repeated ``(unit, time)`` rows, so G x T rows fill the grid."""
     n_units, n_periods = panel.n_units, panel.n_times
     if panel.n_rows != n_units * n_periods:
+        assert panel.unit_codes is not None and panel.unit_labels is not None  # dCDH always has a unit column
         counts = np.bincount(panel.unit_codes, minlength=n_units)
         short = panel.unit_labels[counts < n_periods][:5].tolist()
         raise InputError(
@@ -100,6 +101,7 @@ def _unit_clusters(panel: PanelData) -> tuple[np.ndarray, bool]:
     level coarser than the unit was asked for (the door refused clusters that do not nest units)."""
     if panel.cluster_codes is None:
         return np.arange(panel.n_units), False
+    assert panel.unit_codes is not None  # dCDH always has a unit column
     per_unit = np.empty(panel.n_units, dtype=np.int64)
     per_unit[panel.unit_codes] = panel.cluster_codes  # constant within unit: any row of a unit will do
     cluster_codes, _ = pd.factorize(per_unit)
@@ -137,17 +139,19 @@ def prepare_switching_panel(
     rows, a non-numeric treatment or control, negative weights and a cluster that varies within
     a unit; here absent cells (an unbalanced panel) and bidirectional switchers are refused.
     """
-    clustered = cluster is not None and cluster != unit
+    cluster_column = cluster if cluster is not None and cluster != unit else None
     panel = PanelData.from_frame(
         data, unit=unit, time=time, outcome=outcome, treatment=treatment, weights=weights,
-        cluster=cluster if clustered else None, covariates=list(controls or ()), who="dcdh",
-        constant_within_unit=[cluster] if clustered else [], datetime_time=True)
+        cluster=cluster_column, covariates=list(controls or ()), who="dcdh",
+        constant_within_unit=[] if cluster_column is None else [cluster_column], datetime_time=True)
     _balanced_grid(panel, time)
-    units, periods = panel.unit_labels, panel.periods
+    # unit and treatment are required arguments, so the door filled their arrays
+    assert panel.unit_labels is not None and panel.unit_codes is not None and panel.treatment is not None
+    units, periods, unit_codes = panel.unit_labels, panel.periods, panel.unit_codes
 
     def grid(values: np.ndarray) -> np.ndarray:
         out = np.empty((len(units), len(periods)), dtype=float)
-        out[panel.unit_codes, panel.time_codes] = values
+        out[unit_codes, panel.time_codes] = values
         return out
 
     cluster_codes, clustered = _unit_clusters(panel)
@@ -156,7 +160,7 @@ def prepare_switching_panel(
     x = None
     if controls:
         x = np.stack([grid(panel.covariates[c]) for c in controls], axis=2)
-    w = np.ones(panel.n_rows) if weights is None else panel.weights
+    w = np.ones(panel.n_rows) if panel.weights is None else panel.weights  # None exactly when no weights column
     return SwitchingPanel(
         units=np.asarray(units), periods=np.asarray(periods), y=grid(panel.y),
         d=d, w=grid(w), cluster_codes=np.asarray(cluster_codes), clustered=clustered, x=x,

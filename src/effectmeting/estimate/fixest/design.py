@@ -106,6 +106,7 @@ def _plan(formula: Formula, data: pd.DataFrame, rows: np.ndarray | None):
     for factors, _, block_names in blocks:
         repeated = [name for name in block_names if name in seen]
         if repeated:  # the caret goes under the term that repeats an earlier one
+            assert factors is not None  # the intercept block (factors None) comes first, so never repeats
             first = factors[0]
             raise formula_error(formula.text, first.start if first.start >= 0 else first.position,
                                 f"terms appear twice in the formula: {repeated}")

@@ -48,7 +48,8 @@ def etable(results: Sequence[Results], *, digits: int = 3, names: Sequence[str] 
     labels = list(names) if names is not None else [f"({i + 1})" for i in range(len(results))]
     if len(labels) != len(results):
         raise OptionError(f"etable: {len(labels)} names for {len(results)} models")
-    columns, terms = {}, []
+    columns: dict[str, dict[str, str]] = {}
+    terms: list[str] = []
     for label, result in zip(labels, results):
         cells = _cells(result, digits)
         terms.extend(cells)

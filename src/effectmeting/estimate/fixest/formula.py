@@ -101,6 +101,7 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("bad", text[position], position))
             break
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         if kind != "space":
             tokens.append(Token(kind, match.group(), position))
         position = match.end()

@@ -41,8 +41,8 @@ Kolesar, M. (2018), "Optimal inference in a class of regression models", Econome
 from __future__ import annotations
 
 import functools
-from typing import Literal
-from collections.abc import Sequence
+from typing import Any, Literal
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -82,7 +82,7 @@ class HonestDiDResults(Results):
         self.ci_method, self.level = ci_method, level
         self.options = {"method": method, "parameter": parameter, "ci_method": ci_method}
         #: level -> the same analysis at that level (None: the original CI, normal)
-        self._refit = None
+        self._refit: Callable[..., HonestDiDResults] | None = None
 
     def _coefficients(self) -> pd.DataFrame:
         table = pd.DataFrame({"method": [self.method], "parameter": [self.parameter],
@@ -209,8 +209,11 @@ def _rm_interval(beta, sigma, n_pre, l_vec, mbar, *, level, hybrid, grid_points,
     alpha = 1.0 - level
     kappa = alpha / 10.0
     problems = _rm_problems(beta, sigma, n_pre, l_vec, mbar)
-    draws = standard_normal_draws(simulations, problems[0].Y.size, seed) if hybrid == "LF" else None
-    cvs = [least_favorable_cv(p, kappa, draws) if hybrid == "LF" else np.inf for p in problems]
+    if hybrid == "LF":
+        draws = standard_normal_draws(simulations, problems[0].Y.size, seed)
+        cvs = [least_favorable_cv(p, kappa, draws) for p in problems]
+    else:
+        cvs = [np.inf for _ in problems]
 
     def accepted(thetas):
         out = np.zeros(np.size(thetas), dtype=bool)
@@ -371,14 +374,18 @@ def honest_did_sensitivity(
     ``createSensitivityResults*`` with ``constructOriginalCS``.  ``options`` go to :func:`honest_did`.
     """
     beta, sigma, n_pre, _, l_vec = _inputs(result, weights)
-    if values is None:
-        if method == "smoothness":
-            path = np.append(beta[:n_pre], 0.0)
-            top = 2 * float(np.abs(np.diff(path, 2)).max()) if path.size >= 3 else 0.0
-            values = np.linspace(0.0, top if top > 0 else 1.0, 6)
-        else:
-            values = np.arange(0.0, 2.01, 0.5)
+    grid: Sequence[float] | np.ndarray
+    if values is not None:
+        grid = values
+    elif method == "smoothness":
+        path = np.append(beta[:n_pre], 0.0)
+        top = 2 * float(np.abs(np.diff(path, 2)).max()) if path.size >= 3 else 0.0
+        grid = np.linspace(0.0, top if top > 0 else 1.0, 6)
+    else:
+        grid = np.arange(0.0, 2.01, 0.5)
     key = "mbar" if method == "relative_magnitudes" else "m"
-    rows = [honest_did(result, method=method, weights=weights, level=level, **{key: float(v)}, **options)
-            for v in values]
+    rows = []
+    for v in grid:
+        bound: dict[str, Any] = {key: float(v)}
+        rows.append(honest_did(result, method=method, weights=weights, level=level, **bound, **options))
     return HonestDiDSensitivityResults(rows, _original(beta, sigma, n_pre, l_vec, level))

@@ -24,7 +24,7 @@ from effectmeting.estimate.sensitivity.honest_did import (  # noqa: F401  (re-ex
     HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
 )
 from effectmeting.estimate.core.results import Results
-from effectmeting.estimate.core.event_study_results import EventStudyResults, as_event_study
+from effectmeting.estimate.core.event_study_results import as_event_study
 
 __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDiDSensitivityResults",
            "honest_did", "honest_did_sensitivity"]
@@ -60,7 +60,7 @@ class PretrendTestResults(Results):
         return np.array([np.nan]), np.array([np.nan])
 
 
-def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = None) -> PretrendTestResults:
+def pretrend_test(result: Results, *, event_times: list[int] | None = None) -> PretrendTestResults:
     """Wald statistic ``b' V^+ b`` over the pre-period (``event_time < 0``) estimates, chi-square
     with ``rank(V)`` df.
 
@@ -68,7 +68,8 @@ def pretrend_test(result: EventStudyResults, *, event_times: list[int] | None = 
     defined when it does not (a covariance from influence functions with more event times than
     independent clusters).  ``event_times`` restricts the test to a subset of pre-periods.  The reference period is not
     an estimate and is never part of the test.  ``result`` may also be
-    ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`).
+    ``att_gt(...).aggregate("dynamic")`` (see :func:`as_event_study`); other results are refused
+    with an :class:`OptionError`.
     """
     result = as_event_study(result, "pretrend_test")
     chosen = result.event_time < 0 if event_times is None else np.isin(result.event_time, event_times)

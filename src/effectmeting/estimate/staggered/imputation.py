@@ -79,6 +79,7 @@ def _drop_collinear_covariates(panel: StaggeredData, untreated: np.ndarray, cova
     names = [covariates] if isinstance(covariates, str) else list(covariates or [])
     names = [names[j] for j in dropped]
     note = report_dropped(names, "imputation_did (untreated model)", stacklevel=4)
+    assert note is not None  # names is not empty, so there is a note
     keep = [j for j in range(panel.covariates.shape[1]) if j not in dropped]
     return replace(panel, covariates=panel.covariates[:, keep]), [note]
 

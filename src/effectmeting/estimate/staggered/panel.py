@@ -79,11 +79,14 @@ def prepare(
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
     panel = PanelData.from_frame(data, unit=unit, time=time, outcome=outcome, cohort=cohort, weights=weights,
                                  cluster=cluster, covariates=covariates, who=who, constant_within_unit=[cohort])
+    # unit and cohort are required arguments, so the door filled their arrays
+    assert panel.cohort is not None and panel.unit_codes is not None and panel.unit_values is not None
     cohort_values = np.where(np.isnan(panel.cohort) | (panel.cohort == 0), np.inf, panel.cohort)
     # the regression's sums follow codes in order of appearance (as fixest numbers fixed effects)
     unit_codes, n_units = appearance_codes(panel.unit_codes)
     time_codes, n_times = appearance_codes(panel.time_codes)
-    cluster_codes = unit_codes if cluster is None else appearance_codes(panel.cluster_codes)[0]
+    # cluster_codes is None exactly when no cluster column was given
+    cluster_codes = unit_codes if panel.cluster_codes is None else appearance_codes(panel.cluster_codes)[0]
     x = (np.column_stack([panel.covariates[c] for c in covariates]) if covariates
          else np.empty((panel.n_rows, 0)))
     return StaggeredData(

@@ -196,6 +196,7 @@ def sun_abraham_effects(panel: StaggeredData, control_mask: np.ndarray, *, outco
     effects = SunAbrahamEffects(counts, catt, catt_vcov, event_times, weights, overall, estimates, es_vcov,
                                 overall @ catt)
     if influence:
+        assert fit.influence is not None  # twfe_ols(influence=True) computed it
         phi = fit.influence[:, :m]  # (G, m[, L])
         effects.phi_event = np.einsum("em,gm...->ge...", weights, phi)
         effects.phi_overall = np.einsum("m,gm...->g...", overall, phi)
