@@ -24,7 +24,7 @@ def kernel_path(tmp_path_factory):
 
 def test_notebooks_exist_without_outputs():
     assert {p.name for p in NOTEBOOKS} >= {"quickstart.ipynb", "design_effect_study.ipynb",
-                                           "societal_cost_study.ipynb"}
+                                           "societal_cost_study.ipynb", "your_own_data.ipynb"}
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
         assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code"), path.name

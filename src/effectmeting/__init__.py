@@ -86,6 +86,12 @@ _EXPORTS: dict[str, str] = {
     "aggregate_persons": "effectmeting.scale.aggregate",
     "suppress_small_cells": "effectmeting.scale.disclosure",
     "movers": "effectmeting.scale.movers",
+    # readable nl/en names from the report's label registry (for notebooks and own figures)
+    "outcome_label": "effectmeting.report.labels",
+    "design_label": "effectmeting.report.labels",
+    "estimator_label": "effectmeting.report.labels",
+    "cost_line_label": "effectmeting.report.labels",
+    "unit_label": "effectmeting.report.labels",
 }
 
 
