@@ -82,7 +82,7 @@ class AuditLog:
                 "reason": _column(reason, n, "string"),
             }
         )
-        bad = sorted(set(chunk["action"].dropna()) - set(ACTIONS))
+        bad = sorted(set(chunk["action"].dropna().unique()) - set(ACTIONS))  # a set of the few actions, not of every row
         if bad:
             raise HarmonisationError(f"unknown audit action(s) {bad}; use one of {list(ACTIONS)}")
         for src, group in chunk.groupby("source", sort=False):

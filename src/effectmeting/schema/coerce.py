@@ -89,6 +89,39 @@ def coerce_column(
     bad), the CBS marker reason per cell, a mask of present cells that cannot be converted, and
     the problem text for those cells.  ``decimal``: see :func:`_as_number`.
     """
+    rows = _distinct_text_rows(column)
+    if rows is None:
+        return _coerce_cells(column, field, missing_values, decimal)
+    # Every step is cell by cell (or asks whether any cell is bad), so coercing one cell per
+    # distinct text, plus every NA cell as it is, and mapping back by position gives the same result.
+    sample, back = rows
+    typed, reason, bad, problem = _coerce_cells(column.iloc[sample], field, missing_values, decimal)
+    return (*(part.iloc[back].set_axis(column.index) for part in (typed, reason, bad)), problem)
+
+
+def _distinct_text_rows(column: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(sample, back)`` with ``column.iloc[sample].iloc[back]`` equal to ``column`` cell for cell:
+    the first row of each distinct text and every NA row; ``None`` when that saves little or the
+    column is not all text (factorize would merge ``1``, ``1.0`` and ``True`` in an object column).
+    """
+    if not (isinstance(column.dtype, pd.StringDtype)
+            or (column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string")):
+        return None
+    codes, uniques = pd.factorize(column)
+    if 2 * len(uniques) > len(column):
+        return None
+    _, first = np.unique(codes, return_index=True)  # sorted codes: -1 (NA) first, then 0, 1, ...
+    first = first[1:] if len(codes) and codes.min() < 0 else first
+    missing = np.flatnonzero(codes < 0)
+    back = codes.copy()
+    back[missing] = len(uniques) + np.arange(len(missing))
+    return np.concatenate([first, missing]), back
+
+
+def _coerce_cells(
+    column: pd.Series, field: dict, missing_values: list[str], decimal: str | None
+) -> tuple[pd.Series, pd.Series, pd.Series, str | None]:
+    """:func:`coerce_column` for every cell of ``column``."""
     values, is_missing, reason = split_missing(column, missing_values)
     kind = field.get("type", "string")
     if kind in ("integer", "year"):

@@ -34,14 +34,19 @@ def parse_numbers(text: pd.Series, *, decimal: str = ".") -> tuple[pd.Series, pd
     the cells that are numbers in that notation.
     """
     text = text.astype("object").where(text.notna(), "").astype(str)
+    # Each distinct cell is parsed once and the results mapped back by position: columns such as
+    # a design's values repeat a few dozen texts over tens of thousands of rows.
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques, dtype=text.dtype)
     if decimal == ",":
-        parsed = text.str.match(DUTCH_NUMBER)
-        cleaned = text.where(parsed, "").str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        parsed = distinct.str.match(DUTCH_NUMBER)
+        cleaned = distinct.where(parsed, "").str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
-        parsed = text.str.match(PLAIN_NUMBER)
-        cleaned = text.where(parsed, "")
+        parsed = distinct.str.match(PLAIN_NUMBER)
+        cleaned = distinct.where(parsed, "")
     numbers = pd.to_numeric(cleaned.where(parsed, None), errors="coerce").astype("float64")
-    return pd.Series(numbers, index=text.index), parsed.astype(bool)
+    return (pd.Series(numbers.to_numpy()[codes], index=text.index, name=text.name, dtype="float64"),
+            pd.Series(parsed.astype(bool).to_numpy()[codes], index=text.index, name=text.name, dtype=bool))
 
 
 def looks_dot_decimal(columns: pd.DataFrame) -> bool:

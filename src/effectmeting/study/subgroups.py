@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.errors import EffectmetingError
+from effectmeting.estimate.core.results import chi2_sf
 from effectmeting.study import estimators
 from effectmeting.study.spec import baseline_values
 
@@ -42,7 +42,7 @@ def equality_test(estimates, variances) -> tuple[float, int, float]:
     cov = np.diag(v[1:]) + v[0]
     statistic = float(d @ np.linalg.solve(cov, d))
     df = len(b) - 1
-    return statistic, df, float(stats.chi2.sf(statistic, df))
+    return statistic, df, float(chi2_sf(statistic, df))
 
 
 def subgroup_estimates(frame: pd.DataFrame, outcome: str, estimator: str, by: str, *, control: str,

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.estimate.core.covariance import Covariance
 from effectmeting.estimate.core.results import TIDY_COLUMNS, Results, p_values  # noqa: F401 (re-exported)
@@ -92,6 +91,7 @@ class FeolsResults(Results):
         middle = restriction @ self.vcov.to_numpy() @ restriction.T
         restrictions = restriction.shape[0]
         statistic = float(gap @ np.linalg.solve(middle, gap)) / restrictions
+        from scipy import stats  # imported here: scipy.stats takes ~0.8 s to import and most runs never reach this
         return pd.Series({"statistic": statistic, "p_value": float(stats.f.sf(statistic, restrictions, self.dof)),
                           "df1": restrictions, "df2": self.dof})
 

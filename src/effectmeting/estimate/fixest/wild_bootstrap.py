@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.arguments import renamed_arguments, resolve_seed
@@ -232,6 +231,7 @@ def wild_cluster_bootstrap(result, term: str, *, r: float = 0.0, n_draws: int = 
 
     def interval(level: float) -> tuple[float, float]:
         """The ``level`` interval by inverting the test on the same draws."""
+        from scipy import stats  # imported here: scipy.stats takes ~0.8 s to import and most runs never reach this
         alpha = 1 - level
         # the cluster-robust interval's half-width is the starting bracket of the search
         start = float(stats.t.ppf(1 - alpha / 2, max(n_clusters - 1, 1)) * se_fit)

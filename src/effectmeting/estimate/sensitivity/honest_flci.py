@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, stats
 from scipy.special import ndtr, ndtri
 
 from effectmeting.errors import IdentificationError
@@ -41,6 +40,8 @@ def folded_normal_quantile(bias_ratio: float, level: float) -> float:
         c -= step
         if abs(step) < 1e-15 * max(1.0, c):
             return float(c)
+    from scipy import optimize  # imported here: scipy.optimize takes ~0.3 s to import, rarely reached
+
     def coverage(x: float) -> float:
         return ndtr(x - b) - ndtr(-x - b) - level
     return float(optimize.brentq(coverage, 0.0, b + 10.0, xtol=1e-14, rtol=1e-14))
@@ -48,6 +49,7 @@ def folded_normal_quantile(bias_ratio: float, level: float) -> float:
 
 def _folded_normal_slope(c: float, b: float) -> float:
     """``d cv / d b`` by the implicit function theorem."""
+    from scipy import stats  # imported here: scipy.stats takes ~0.8 s to import and most runs never reach this
     up, down = stats.norm.pdf(c - b), stats.norm.pdf(-c - b)
     return float((up - down) / (up + down))
 
@@ -126,6 +128,8 @@ def optimal_flci(beta: np.ndarray, sigma: np.ndarray, n_pre: int, l_vec: np.ndar
         {"type": "ineq", "fun": lambda x: x[n_pre:] + (p_eta @ x[:n_pre] + q_eta),
          "jac": lambda x: np.hstack([p_eta, np.eye(n_eta)])},
     ]
+    from scipy import optimize  # imported here: scipy.optimize takes ~0.3 s to import, rarely reached
+
     x0 = np.concatenate([v0, np.abs(p_eta @ v0 + q_eta)])
     fit = optimize.minimize(objective, x0, jac=gradient, constraints=constraints, method="SLSQP",
                             options={"ftol": 1e-15, "maxiter": 1000})

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from effectmeting.errors import IdentificationError, OptionError
 from effectmeting.estimate.sensitivity.honest_did import (  # noqa: F401  (re-exported public API)
     HonestDiDResults, HonestDiDSensitivityResults, honest_did, honest_did_sensitivity,
 )
-from effectmeting.estimate.core.results import Results
+from effectmeting.estimate.core.results import Results, chi2_sf
 from effectmeting.estimate.core.event_study_results import as_event_study
 
 __all__ = ["PretrendTestResults", "pretrend_test", "HonestDiDResults", "HonestDiDSensitivityResults",
@@ -45,7 +44,7 @@ class PretrendTestResults(Results):
         super().__init__()
         self.statistic = float(statistic)
         self.df = int(df)
-        self.p_value = float(stats.chi2.sf(statistic, df))
+        self.p_value = float(chi2_sf(statistic, df))
         self.event_times = event_times
         self.options = {"test": "wald_chi2", "chi2_df": self.df,
                         "event_times": [int(e) for e in event_times]}
