@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from effectmeting.errors import HarmonisationError, InputError
+from effectmeting.progress import progress
 from effectmeting.harmonise.audit import AuditLog
 from effectmeting.harmonise.codes import normalise_municipality_code
 from effectmeting.harmonise.crosswalk import to_reference_year
@@ -70,7 +71,7 @@ def harmonise(
     audit = AuditLog()
     frames: dict[str, list[tuple[SourceSpec, pd.DataFrame]]] = {}
     provenance = []
-    for spec in specs:
+    for spec in progress(specs, desc="reading sources", unit="file"):
         frame, rows = read_source(spec, audit)
         frames.setdefault(spec.table, []).append((spec, frame))
         provenance.append({"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
@@ -85,15 +86,14 @@ def harmonise(
     options = dict(reference_year=reference_year, transitions=transitions, design_rule=design_rule,
                    boundary=boundary, audit=audit, population=population_raw)
     mapped: dict[str, list[pd.DataFrame]] = {}
-    for table, items in frames.items():
-        if table == "price_index":
-            continue
-        for spec, frame in items:
-            try:
-                mapped.setdefault(table, []).append(to_reference_year(frame, table=table, source=spec.name, **options))
-            except HarmonisationError as error:  # name the file, not only the source label
-                detail = str(error).removeprefix(f"{spec.name}: ")
-                raise HarmonisationError(f"{spec.path} (source {spec.name!r}): {detail}") from None
+    to_map = [(table, spec, frame) for table, items in frames.items() if table != "price_index"
+              for spec, frame in items]
+    for table, spec, frame in progress(to_map, desc="mapping to the reference year", unit="source"):
+        try:
+            mapped.setdefault(table, []).append(to_reference_year(frame, table=table, source=spec.name, **options))
+        except HarmonisationError as error:  # name the file, not only the source label
+            detail = str(error).removeprefix(f"{spec.name}: ")
+            raise HarmonisationError(f"{spec.path} (source {spec.name!r}): {detail}") from None
 
     data = _wide(mapped)
     cost_columns = [c for c in data.columns if c.startswith("cost_")]
