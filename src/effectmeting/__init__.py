@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "compare_categories": "effectmeting.designs.treatments",
     "TreatmentTiming": "effectmeting.designs.timing",
     "merged_municipalities": "effectmeting.designs.mergers",
+    "co_adoption": "effectmeting.designs.co_adoption",
     "validate_designs": "effectmeting.designs.dimensions",
     "describe_dimensions": "effectmeting.designs.dimensions",
     "Dimension": "effectmeting.designs.dimensions",

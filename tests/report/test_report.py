@@ -931,3 +931,31 @@ def test_forest_across_outcomes_gives_each_outcome_its_own_axis_and_unit():
     assert "jongeren van 0-17 jaar" in axes[0].get_xlabel() and "euro per inwoner" in axes[1].get_xlabel()
     assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["Callaway-Sant'Anna", "Sun-Abraham"]
     assert "9,80" in spec.alt_text
+
+
+def test_demo_report_names_co_adoption_and_coinciding_estimators(demo_reports, demo_panel):
+    from report_demo import _inputs
+
+    study = _inputs(demo_panel)[0]["role=gives_help"]
+    flagged = study.co_adoption[study.co_adoption["flagged"]]
+    assert flagged["design_b"].tolist() == ["target_group=all_ages"]
+    assert study.coinciding[["estimator", "same_as"]].values.tolist() == [["sa", "cs"]]
+    caveats = {lang: " ".join(demo_reports[lang]["places"]["caveats"]) for lang in ("nl", "en")}
+    assert ("Gemeenten die kozen voor ‘wijkteam geeft zelf hulp’ kozen vaak tegelijk ook voor ‘één team voor alle "
+            "leeftijden’ (183 van 256 binnen 2 jaar)") in caveats["nl"]
+    assert "van die andere keuze komen" in caveats["nl"]
+    assert "‘one team for all ages’ at about the same time (183 of 256 within 2 years)" in caveats["en"]
+    assert "geen onafhankelijke bevestiging" in caveats["nl"] and "no independent confirmation" in caveats["en"]
+    # the summary counts Sun-Abraham once: no "other estimators agree" sentence resting on it alone
+    summary = " ".join(demo_reports["nl"]["places"]["summary"])
+    assert "De andere schatters" not in summary
+    assert "Sun-Abraham geeft per constructie hetzelfde getal als Callaway-Sant'Anna" in summary
+
+
+def test_certainty_counts_coinciding_estimators_once():
+    overall = _overall({"cs": (6.98, 6.15, 7.81), "sa": (6.98, 6.18, 7.78), "imputation": (7.1, 6.2, 8.0)})
+    text = " ".join(certainty_sentences(overall, None, "cs", "en", same_as={"sa": "cs"}))
+    # only the independent estimator is listed as agreeing; Sun-Abraham is named once, as a copy
+    assert "(Imputation (Borusyak et al.)) give similar values (7.10)." in text
+    assert text.count("Sun-Abraham") == 1
+    assert "Sun-Abraham gives the same number as Callaway-Sant'Anna by construction" in text

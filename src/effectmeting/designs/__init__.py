@@ -7,9 +7,11 @@ Modules:
 * ``treatments``  derive_treatment (one dimension -> cohorts, switches, 0/1 path), compare_categories
 * ``timing``      TreatmentTiming (absorbing(), switching(), cohort_sizes())
 * ``mergers``     merged_municipalities (which designs the herindelingen design rule combined)
+* ``co_adoption`` co_adoption (per pair of designs: adopted within +-k years of each other?)
 """
 from __future__ import annotations
 
+from effectmeting.designs.co_adoption import co_adoption
 from effectmeting.designs.dimensions import (
     BASIC_FUNCTIONS, DIMENSIONS, DesignError, DesignValidationError, Dimension, catalogue, describe_dimensions,
     get_dimension, validate_designs,
@@ -20,6 +22,6 @@ from effectmeting.designs.treatments import GAP_POLICIES, compare_categories, de
 
 __all__ = [
     "BASIC_FUNCTIONS", "DIMENSIONS", "GAP_POLICIES", "DesignError", "DesignValidationError", "Dimension",
-    "TreatmentTiming", "catalogue", "compare_categories", "derive_treatment", "describe_dimensions",
+    "TreatmentTiming", "catalogue", "co_adoption", "compare_categories", "derive_treatment", "describe_dimensions",
     "get_dimension", "merged_municipalities", "validate_designs",
 ]

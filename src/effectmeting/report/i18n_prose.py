@@ -115,6 +115,14 @@ REPORT_NL: dict[str, str] = {
                           "herleidbaarheid te voorkomen."),
     "caveat_pretrend": ("{outcome}: de trends vóór invoering wijken af (p = {p}); lees het effect met extra "
                         "voorzichtigheid."),
+    "caveat_co_adoption": ("Gemeenten die kozen voor ‘{design}’ kozen vaak tegelijk ook voor ‘{other}’ ({n} van "
+                           "{total} binnen {k} jaar). Het gevonden effect kan (deels) van die andere keuze komen."),
+    "caveat_coinciding": ("{estimator} en {same_as} geven hier precies dezelfde schatting ({outcomes}): bij deze "
+                          "opzet (alleen nooit-invoerders als vergelijking, geen covariaten, een volledig panel) "
+                          "vallen ze per constructie samen. Dat ze overeenkomen is dus geen onafhankelijke "
+                          "bevestiging."),
+    "same_estimate": ("{names} geeft per constructie hetzelfde getal als {headline} en telt daarom niet als "
+                      "aparte bevestiging."),
     "caption_estimates": "Geschatte gemiddelde effecten na invoering: {design}",
     "caption_pretrends": "Toetsen op trendverschillen vóór invoering: {design}",
     "caption_bacon": "Bacon-decompositie: gewicht per soort vergelijking",
@@ -243,6 +251,14 @@ REPORT_EN: dict[str, str] = {
     "caveat_disclosure": ("{n} estimates rest on fewer than {min} municipalities; their numbers are left out to "
                           "prevent disclosure."),
     "caveat_pretrend": "{outcome}: the trends before adoption diverge (p = {p}); read the effect with extra care.",
+    "caveat_co_adoption": ("Municipalities that chose ‘{design}’ often chose ‘{other}’ at about the same time "
+                           "({n} of {total} within {k} years). The estimated effect may (partly) come from that "
+                           "other choice."),
+    "caveat_coinciding": ("{estimator} and {same_as} give exactly the same estimate here ({outcomes}): in this "
+                          "set-up (never-adopters as the only comparison, no covariates, a balanced panel) they "
+                          "coincide by construction. Their agreement is therefore no independent confirmation."),
+    "same_estimate": ("{names} gives the same number as {headline} by construction and so does not count as a "
+                      "separate confirmation."),
     "caption_estimates": "Estimated mean effects after adoption: {design}",
     "caption_pretrends": "Tests of trend differences before adoption: {design}",
     "caption_bacon": "Bacon decomposition: weight per comparison type",

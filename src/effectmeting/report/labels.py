@@ -235,6 +235,15 @@ def design_label(design: str, lang: str = "nl") -> str:
     return _capitalise(f"{dimension_text}: {humanise(value).lower()}")
 
 
+def design_phrase(design: str, lang: str = "nl") -> str:
+    """:func:`design_label` for use inside a sentence: ``role=gives_help`` -> ``"wijkteam geeft zelf hulp"``
+    (first letter in lower case unless the second is upper case too, as in an abbreviation)."""
+    text = design_label(design, lang)
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
 #: tercile values of :func:`effectmeting.study.add_terciles` columns
 TERCILES: dict[str, tuple[str, str]] = {"low": ("laag", "low"), "middle": ("midden", "middle"),
                                         "high": ("hoog", "high")}

@@ -19,8 +19,8 @@ from effectmeting.report.diagnostics import bacon_summary, pretrend_table, sensi
 from effectmeting.report.figure_data import cohort_means_data, domain_costs_data, study_event_study_data
 from effectmeting.report.figures import cost_effect_summary_plot
 from effectmeting.report.i18n import t
-from effectmeting.report.labels import (cost_line_label, design_label, estimator_label, label, outcome_label,
-                                        person_label, subgroup_value_label, unit_label)
+from effectmeting.report.labels import (cost_line_label, design_label, design_phrase, estimator_label, label,
+                                        outcome_label, person_label, subgroup_value_label, unit_label)
 from effectmeting.report.number_format import format_number, format_p_value
 from effectmeting.report.study_figures import (domain_cost_plot, domain_costs_by_year, study_cohort_trends_plot,
                                                study_event_study_plot, study_forest_plot, study_subgroup_forest_plot,
@@ -93,7 +93,8 @@ def _design_sections(index: int, name: str, study, estimates, panel, units, lang
     bounds, _, sensitivity_estimator = sensitivity_results(study)
     at_one = bounds[bounds["mbar"] == 1.0]
     robust_at_one = dict(zip(at_one["outcome"], (at_one["conf_low"] > 0) | (at_one["conf_high"] < 0)))
-    bullets = design_summary(name, overall, pretrends, units, lang, robust_at_one, sensitivity_estimator)
+    bullets = design_summary(name, overall, pretrends, units, lang, robust_at_one, sensitivity_estimator,
+                             coinciding=getattr(study, "coinciding", None))
     years = (int(panel.data["year"].min()), int(panel.data["year"].max()))
     compared = compared_sentence(name, study.timing.units, study.settings.get("control", "never"), years, lang)
 
@@ -229,6 +230,29 @@ def _ratio_table(part: pd.DataFrame, line: str, outcome: str, unit: str, panel, 
     return TableSpec(frame, caption=caption)
 
 
+def _co_adoption_caveats(study, lang: str) -> list[str]:
+    """One caveat per design that the study's design was adopted together with (``study.co_adoption``,
+    flagged pairs: see :func:`effectmeting.co_adoption`)."""
+    table = getattr(study, "co_adoption", None)
+    if table is None or not len(table):
+        return []
+    return [t("caveat_co_adoption", lang, design=design_phrase(row.design_a, lang),
+              other=design_phrase(row.design_b, lang), n=int(row.adopted_b_within), total=int(row.adopters_a),
+              k=int(row.window_years))
+            for row in table[table["flagged"]].itertuples(index=False)]
+
+
+def _coinciding_caveats(study, lang: str) -> list[str]:
+    """One caveat per pair of estimators whose overall estimates coincide (``study.coinciding``)."""
+    table = getattr(study, "coinciding", None)
+    if table is None or not len(table):
+        return []
+    return [t("caveat_coinciding", lang, estimator=estimator_label(estimator, lang),
+              same_as=estimator_label(same_as, lang),
+              outcomes=", ".join(outcome_label(o, lang, capital=False) for o in part["outcome"]))
+            for (estimator, same_as), part in table.groupby(["estimator", "same_as"], sort=False)]
+
+
 def _caveats(studies: dict, results: dict, estimates: pd.DataFrame, config, lang: str) -> list[str]:
     """Caveats in the report language, from structured values (counts, p-values)."""
     caveats = [t("caveat_design", lang)]
@@ -247,6 +271,7 @@ def _caveats(studies: dict, results: dict, estimates: pd.DataFrame, config, lang
             if row.n_units < compared:
                 caveats.append(t("caveat_missing", lang, outcome=outcome_label(row.outcome, lang),
                                  n=compared - int(row.n_units), total=compared))
+        caveats += _co_adoption_caveats(study, lang) + _coinciding_caveats(study, lang)
         pretrends = results[name]["pretrends"]
         doubtful = pretrends[(pretrends["estimator"] == headline) & (pretrends["p_value"] < PRETREND_ALPHA)]
         for row in doubtful.itertuples(index=False):

@@ -58,12 +58,17 @@ def effect_sentence(outcome_text: str, unit: str, estimate: float, low: float, h
     return t(template, lang, **{key: outcome_text}, **fields).replace("  ", " ")
 
 
-def certainty_sentences(overall: pd.DataFrame, pretrend: pd.DataFrame | None, headline: str, lang: str) -> list[str]:
+def certainty_sentences(overall: pd.DataFrame, pretrend: pd.DataFrame | None, headline: str, lang: str,
+                        same_as: dict[str, str] | None = None) -> list[str]:
     """How sure: does the interval exclude zero, do the other estimators agree, do pre-trends raise doubt.
 
     ``overall`` holds the overall rows of one outcome (``estimator``, ``estimate``, ``conf_low``,
-    ``conf_high``); ``pretrend`` the pre-trend tests of that outcome (``estimator``, ``p_value``).
+    ``conf_high``); ``pretrend`` the pre-trend tests of that outcome (``estimator``, ``p_value``);
+    ``same_as`` maps an estimator to an earlier one whose overall estimate it equals by
+    construction (``DesignEffectStudy.coinciding``): such an estimator is counted once, not as
+    agreement with the headline.
     """
+    same_as = same_as or {}
     rows = overall.set_index("estimator")
     main = rows.loc[headline]
     low, high = float(main["conf_low"]), float(main["conf_high"])
@@ -74,12 +79,17 @@ def certainty_sentences(overall: pd.DataFrame, pretrend: pd.DataFrame | None, he
         sentences.append(t("certain_excludes_zero", lang, side=t("above" if low > 0 else "below", lang)))
     else:
         sentences.append(t("certain_includes_zero", lang))
-    others = rows[[e in ROBUST and e != headline for e in rows.index]]["estimate"].dropna()
+    robust = [e for e in rows.index if e in ROBUST and e != headline]
+    duplicates = [e for e in robust if e in same_as]
+    others = rows.loc[[e for e in robust if e not in same_as], "estimate"].dropna()
     if len(others):
         names = ", ".join(estimator_label(e, lang) for e in others.index)
         values = t("interval_separator", lang).join(format_number(v, lang, DIGITS) for v in others)
         inside = ((others >= low) & (others <= high)).all()
         sentences.append(t("agree" if inside else "disagree", lang, names=names, values=values))
+    for name in (e for e in duplicates if same_as[e] == headline):
+        sentences.append(t("same_estimate", lang, names=estimator_label(name, lang),
+                           headline=estimator_label(headline, lang)))
     if "twfe" in rows.index and headline != "twfe":
         twfe = float(rows.loc["twfe", "estimate"])
         if not math.isnan(twfe) and not low <= twfe <= high:
@@ -110,14 +120,15 @@ def compared_sentence(design: str, units: pd.DataFrame, control: str, years: tup
 
 def design_summary(design: str, overall: pd.DataFrame, pretrends: pd.DataFrame | None,
                    units: dict[str, str], lang: str, robust_at_one: dict[str, bool] | None = None,
-                   sensitivity_estimator: str | None = None) -> list[str]:
+                   sensitivity_estimator: str | None = None, coinciding: pd.DataFrame | None = None) -> list[str]:
     """One bullet per outcome: the headline effect with its interval in words, then how sure.
 
     ``overall``: the overall rows of the design (``outcome``, ``estimator``, ``estimate``,
     ``conf_low``, ``conf_high``), as in ``estimates.csv``; ``units``: outcome -> declared unit;
     ``robust_at_one``: outcome -> whether the Rambachan-Roth interval at M-bar = 1 excludes zero
     (outcomes without the analysis are left out and get no sentence on it), computed on the event
-    study of ``sensitivity_estimator`` (named in the sentence).
+    study of ``sensitivity_estimator`` (named in the sentence); ``coinciding``: the study's
+    estimators that equal an earlier one by construction (``outcome, estimator, same_as``).
     """
     bullets = []
     headline = headline_estimator(list(dict.fromkeys(overall["estimator"])))
@@ -133,7 +144,9 @@ def design_summary(design: str, overall: pd.DataFrame, pretrends: pd.DataFrame |
         if robust_at_one and outcome in robust_at_one:
             extra.append(t("sensitivity_summary_robust" if robust_at_one[outcome] else "sensitivity_summary_fragile",
                            lang, estimator=estimator_label(sensitivity_estimator or "sa", lang)))
-        bullets.append(" ".join([sentence, *certainty_sentences(part, test, headline, lang), *extra]))
+        same = coinciding[coinciding["outcome"] == outcome] if coinciding is not None and len(coinciding) else None
+        same_as = dict(zip(same["estimator"], same["same_as"])) if same is not None else {}
+        bullets.append(" ".join([sentence, *certainty_sentences(part, test, headline, lang, same_as), *extra]))
     return bullets
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from effectmeting.designs.co_adoption import co_adoption, default_designs
 from effectmeting.designs.dimensions import DesignError
 from effectmeting.designs.mergers import COLUMNS as MERGED_COLUMNS
 from effectmeting.designs.mergers import merged_municipalities
@@ -152,6 +153,18 @@ def _merged(panel, timing) -> tuple[pd.DataFrame, list[str]]:
             + (f" ({', '.join(overruled)})" if overruled else "")
             + "; their adoption years follow the rule (see .merged and audit.csv)")
     return merged, [note]
+
+
+def _co_adoption(panel, spec) -> tuple[pd.DataFrame, list[str]]:
+    """The studied design against every other design in the panel's history
+    (:func:`effectmeting.co_adoption`, default window and flag), and a note per flagged pair."""
+    others = [d for d in default_designs(panel) if parse_design(d).dimension != spec.dimension]
+    table = co_adoption(panel, designs_a=[spec.text], designs_b=others)
+    notes = [f"Co-adoption: {r.adopted_b_within} of the {r.adopters_a} adopters of {r.design_a} also adopted "
+             f"{r.design_b} within {r.window_years} years (correlation of adoption years {r.year_correlation:.2f}); "
+             f"the estimated effect may be (partly) that of {r.design_b}"
+             for r in table[table["flagged"]].itertuples(index=False)]
+    return table, notes
 
 
 def _check_options(multiplicity: str, bootstrap, switchers: str) -> None:
@@ -312,6 +325,8 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
     timing = _timing(panel, spec)
     absorbing, switching, excluded, merged, notes = _treatments(panel, timing, spec.text, estimators, control,
                                                                 switchers)
+    co_adopted, found = _co_adoption(panel, spec)
+    notes += found
 
     collected = _Collected(notes)
     for outcome in progress(outcomes, desc=f"{spec.text}: outcomes", unit="outcome"):
@@ -322,12 +337,17 @@ def design_effect(panel, *, design: str, outcomes: list[str], estimator: str | l
                               seed, control, covariates)
     notes += found
     notes += [d["bacon_note"] for d in collected.diagnostics.values() if d.get("bacon_note")]
+    same = diag.coinciding(collected.runs, estimators)
+    notes += [f"{r.outcome}: {r.estimator} gives the same overall estimate as {r.same_as} ({r.estimate:.6g}; equal "
+              "by construction, e.g. Sun-Abraham and Callaway-Sant'Anna with never-treated controls and no covariates "
+              "in a balanced panel): not an independent confirmation" for r in same.itertuples(index=False)]
     study = DesignEffectStudy(
         design=spec.text, outcomes=outcomes, estimators=estimators, rows=pd.concat(collected.parts, ignore_index=True),
         results=collected.results, aggregates=collected.aggregates, diagnostics=collected.diagnostics,
         subgroups=subgroups, adjusted=adjusted, timing=timing, excluded=excluded, merged=merged, notes=notes,
         settings={"switchers": switchers, "control": control, "covariates": covariates, "by": by,
                   "by_year": by_year, "n_draws": n_draws, "seed": seed, "multiplicity": multiplicity})
+    study.co_adoption, study.coinciding = co_adopted, same
     if sensitivity:
         study.sensitivity = sensitivity_bounds(study)
     return study

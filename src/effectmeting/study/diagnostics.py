@@ -23,6 +23,35 @@ from effectmeting.estimate.sensitivity.pretrends import pretrend_test
 from effectmeting.study.estimators import COHORT, TIME, UNIT, EstimatorRun
 
 PRETREND_COLUMNS = ["outcome", "estimator", "test", "statistic", "df", "p_value", "note"]
+COINCIDING_COLUMNS = ["outcome", "estimator", "same_as", "estimate"]
+#: overall estimates closer than this (relative to max(1, |estimate|)) are the same number
+COINCIDE_TOLERANCE = 1e-8
+
+
+def coinciding(runs: dict[tuple[str, str], EstimatorRun], estimators: list[str]) -> pd.DataFrame:
+    """Estimators whose overall estimate equals an earlier one's (in ``estimators`` order) to
+    :data:`COINCIDE_TOLERANCE`: one row per such estimator and outcome (``same_as`` = the earlier one).
+
+    Some estimators coincide by construction: Sun-Abraham's interaction-weighted estimator equals
+    Callaway-Sant'Anna with never-treated controls and no covariates in a balanced panel (both are
+    cohort-share-weighted averages of the same 2x2 comparisons; Sun & Abraham 2021, sec. 3).  Their
+    agreement is then no independent confirmation, which the report says.
+    """
+    rows = []
+    for outcome in dict.fromkeys(o for o, _ in runs):
+        seen: list[tuple[str, float]] = []
+        for name in estimators:
+            run = runs.get((outcome, name))
+            if run is None or not np.isfinite(run.estimate):
+                continue
+            value = float(run.estimate)
+            match = next((earlier for earlier, v in seen
+                          if abs(v - value) <= COINCIDE_TOLERANCE * max(1.0, abs(value))), None)
+            if match is None:
+                seen.append((name, value))
+            else:
+                rows.append({"outcome": outcome, "estimator": name, "same_as": match, "estimate": value})
+    return pd.DataFrame(rows, columns=COINCIDING_COLUMNS)
 
 
 def cs_pretrend_wald(dynamic) -> dict:

@@ -44,6 +44,12 @@ class DesignEffectStudy(Results):
         left out of absorbing-treatment estimation with the reason.
     merged : the study's municipalities whose design history the herindelingen design rule combined
         from several predecessors (columns of :func:`effectmeting.merged_municipalities`).
+    co_adoption : the studied design against every other design in the history
+        (:func:`effectmeting.co_adoption`: adopters, co-adoptions within +-2 years, correlation of
+        adoption years, ``flagged``); empty when the study was built without it.
+    coinciding : estimators whose overall estimate equals an earlier estimator's to 1e-8
+        (``outcome, estimator, same_as, estimate``; :func:`effectmeting.study.diagnostics.coinciding`):
+        equal by construction, so no independent confirmation.
     notes : every exclusion and choice, in words.
     sensitivity : the Rambachan-Roth bounds (:class:`~effectmeting.study.sensitivity.SensitivityBounds`),
         or None when ``design_effect(..., sensitivity=False)`` (the default).
@@ -63,6 +69,8 @@ class DesignEffectStudy(Results):
         self.merged = merged if merged is not None else pd.DataFrame()
         self.notes = list(notes)
         self.sensitivity: SensitivityBounds | None = None  # set by design_effect(..., sensitivity=True)
+        self.co_adoption = pd.DataFrame()  # set by design_effect
+        self.coinciding = pd.DataFrame(columns=["outcome", "estimator", "same_as", "estimate"])  # set by design_effect
 
     def tidy(self, level: float | None = None) -> pd.DataFrame:
         """The results contract: ``term`` (``outcome: estimator, aggregation[::key]``), the key
