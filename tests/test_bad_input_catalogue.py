@@ -220,3 +220,12 @@ def test_cost_horizon_beyond_the_data_years_is_refused_with_the_range(tmp_path, 
     status, err = _cli(["run", str(path), "--out", str(tmp_path / "res"), "--quiet"])
     assert status == 2 and "Traceback" not in err and "outside 1-9" in err
     assert load_analysis(_write(tmp_path / "ok.toml", ANALYSIS.format(horizon=9))).costs.horizon == 9
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_device_as_sources_manifest_of_an_analysis_is_not_a_regular_file(tmp_path):
+    path = _write(tmp_path / "a.toml", ANALYSIS.split("[costs]")[0].replace("demo = true", 'sources = "/dev/zero"'))
+    with pytest.raises(AnalysisConfigError, match=r"data\.sources: source file '/dev/zero' is not a regular file"):
+        load_analysis(path)
+    status, err = _cli(["harmonise", "--sources", "/dev/zero", "--out", str(tmp_path / "out")])
+    assert status == 2 and "Traceback" not in err and "not a regular file" in err

@@ -226,7 +226,8 @@ def _data(path: Path, raw: dict) -> tuple[dict, Path | None]:
     if data["sources"] is not None:
         sources = (path.parent / data["sources"]).resolve()
         if not sources.is_file():
-            raise fail(path, "data.sources", f"source file {data['sources']!r} not found (looked at {sources})",
+            what = not_a_file(sources)
+            raise fail(path, "data.sources", f"source file {data['sources']!r} {what} (looked at {sources})",
                         "Paths are relative to the analysis file; correct the path")
     return data, sources
 
