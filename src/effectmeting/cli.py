@@ -18,7 +18,7 @@ from pathlib import Path
 
 from effectmeting import __version__
 from effectmeting.defaults import DEFAULT_SEED
-from effectmeting.errors import EffectmetingError, EffectmetingWarning, InputError, SchemaValidationError
+from effectmeting.errors import EffectmetingError, EffectmetingWarning, InputError, SchemaValidationError, not_a_file
 
 #: packages whose warnings never reach the command-line user (module names, matched at the start)
 DEPENDENCY_MODULES = ("pandas", "numpy", "scipy", "statsmodels", "linearmodels", "pyfixest", "pandera", "pyarrow",
@@ -168,7 +168,7 @@ def _validate(args: argparse.Namespace) -> int:
     from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest
 
     if not args.file.is_file():
-        what = "is a directory, not a file" if args.file.is_dir() else "file not found"
+        what = not_a_file(args.file, "file not found")
         raise InputError(f"{args.file}: {what}; check the path")
     fmt, columns = args.format, {}
     if args.sources is not None:

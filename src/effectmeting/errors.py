@@ -20,6 +20,43 @@ from __future__ import annotations
 from typing import Any
 
 
+#: An echoed value longer than this is cut (a 50 MB cell must not become a 50 MB message).
+ECHO_LIMIT = 80
+
+
+def echo(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters of the value.
+
+    Every message that quotes a user's value goes through here: ``'abc'``, ``inf``, ``2015``; a long
+    text becomes its first ``limit`` characters and ``… (N characters)``.
+    """
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()  # numpy scalar: 2015, not np.int64(2015)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def not_a_file(path: Any, missing: str = "not found") -> str:
+    """Why ``path`` cannot be read as a file: a directory, a device/pipe/socket, or ``missing``.
+
+    ``Path.is_file()`` is false for all three, so a bare "not found" would send a user who passed
+    ``/dev/zero`` or a named pipe looking for a file that exists.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if path.is_dir():
+        return "is a directory, not a file"
+    if path.exists():
+        return "is not a regular file (a device, pipe or socket); give the path of an ordinary file"
+    return missing
+
+
 class EffectmetingError(Exception):
     """Base class of all errors a user can act on; ``reason`` is a short machine-readable code."""
 

@@ -131,7 +131,8 @@ def test_statline_export(tmp_path):
     assert frame["year"].tolist() == [2019, 2019, 2019] and frame["source_row"].tolist() == [3, 5, 6]
     assert frame["population_total"].tolist() == [862965, 231299, 89583]
     youth = frame["JongerenMetJeugdhulp_2"]
-    assert youth.isna().tolist() == [True, False, True] and youth.iloc[1] == 9835
+    # "-" is CBS's nil: zero, with "nil" kept in the marker column (issue 17)
+    assert youth.isna().tolist() == [True, False, False] and youth.tolist()[1:] == [9835, 0]
     assert frame["JongerenMetJeugdhulp_2__marker"].tolist()[::2] == ["secret", "nil"]
     assert pd.isna(frame["JongerenMetJeugdhulp_2__marker"].iloc[1])
     aside = frame.attrs["set_aside"]

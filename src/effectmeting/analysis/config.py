@@ -29,8 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from effectmeting.defaults import DEFAULT_SEED
-from effectmeting.errors import AnalysisConfigError
+from effectmeting.errors import AnalysisConfigError, not_a_file
 from effectmeting.estimate.registry import COST_ESTIMATORS, STUDY_ESTIMATORS
+from effectmeting.reference.register import FIRST_YEAR, LAST_YEAR
+
+#: The longest cost horizon the register's years allow (adoption in 2016 observed up to 2024).
+MAX_HORIZON = LAST_YEAR - FIRST_YEAR
 
 ESTIMATORS = STUDY_ESTIMATORS
 MULTIPLICITY = ("holm", "romano_wolf", "both", "none")
@@ -185,7 +189,7 @@ def _read_toml(path: Path) -> tuple[str, dict]:
     """The file's text and its parsed tables; refuses a missing file, invalid TOML and unknown
     top-level sections (a typo there would otherwise be ignored silently)."""
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "not found"
+        what = not_a_file(path)
         raise AnalysisConfigError(f"{path}: analysis file {what}; check the path (relative to the current "
                                   "directory)")
     try:
@@ -222,7 +226,8 @@ def _data(path: Path, raw: dict) -> tuple[dict, Path | None]:
     if data["sources"] is not None:
         sources = (path.parent / data["sources"]).resolve()
         if not sources.is_file():
-            raise fail(path, "data.sources", f"source file {data['sources']!r} not found (looked at {sources})",
+            what = not_a_file(sources)
+            raise fail(path, "data.sources", f"source file {data['sources']!r} {what} (looked at {sources})",
                         "Paths are relative to the analysis file; correct the path")
     return data, sources
 
@@ -257,8 +262,12 @@ def _costs(path: Path, raw: dict, designs: list[DesignRequest]) -> CostRequest |
     design = values["design"] or names[0]
     _choice(path, "costs.design", design, tuple(names))
     _choice(path, "costs.estimator", values["estimator"], COST_ESTIMATORS)
-    if values["horizon"] < 1:
-        raise fail(path, "costs.horizon", f"{values['horizon']} is below 1", "give a number of years >= 1")
+    if not 1 <= values["horizon"] <= MAX_HORIZON:
+        # Beyond the register's years no effect is estimable; the cost stage would stop at the last
+        # estimable year without a word, so a typo (1000000000) looked like a valid request.
+        raise fail(path, "costs.horizon", f"{values['horizon']} is outside 1-{MAX_HORIZON}",
+                   f"give a number of years from 1 to {MAX_HORIZON} (data years {FIRST_YEAR}-{LAST_YEAR} leave at most "
+                   f"{MAX_HORIZON} years after an adoption)")
     if values["bootstrap"] < 99:
         raise fail(path, "costs.bootstrap", f"{values['bootstrap']} draws", "use at least 99 (999 is usual)")
     pairs = []

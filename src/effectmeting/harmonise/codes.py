@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import HarmonisationError
+from effectmeting.errors import HarmonisationError, echo
 from effectmeting.harmonise.memo import Memo, frame_digest
 from effectmeting.reference.register import load_municipalities
 
@@ -126,7 +126,7 @@ def normalise_municipality_code(
     if bad.any():
         reasons = text.map(problem).fillna("empty municipality code")
         listing = "; ".join(
-            f"row {r}: {v!r} ({why})"
+            f"row {r}: {echo(v)} ({why})"
             for r, v, why in zip(row_labels[bad].head(30), series[bad].head(30), reasons[bad].head(30))
         )
         more = f" (and {int(bad.sum()) - 30} more)" if bad.sum() > 30 else ""

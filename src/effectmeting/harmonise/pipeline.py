@@ -165,8 +165,25 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     # Unused columns are dropped only after validation, so that a missing-column message can list
     # every column the file has (e.g. one column named 'a|b|c' when the separator is wrong).
     validated = validate(frame, spec.table, source_file=str(spec.path)).drop(columns=extra)
+    _note_nil_markers(validated, spec, fields, audit)
     validated.attrs = {"source_file": spec.name, "set_aside": set_aside}
     return validated, rows
+
+
+def _note_nil_markers(frame: pd.DataFrame, spec: SourceSpec, fields: list[str], audit: AuditLog) -> None:
+    """One audit event per StatLine cell marked ``-`` (nil) that was read as 0."""
+    for field in fields:
+        marker = frame.get(f"{field}__marker")
+        if marker is None or frame.attrs.get("format") != "cbs_statline":
+            continue
+        nil = marker.eq("nil").fillna(False).to_numpy(dtype=bool)
+        if nil.any():
+            rows = frame.loc[nil]
+            audit.note(stage="read", source=spec.name, variable=field,
+                       municipality=rows["municipality"].astype("string").tolist() if "municipality" in rows else None,
+                       year=rows["year"].tolist() if "year" in rows else None,
+                       detail=[f"row {r}: CBS marker '-' (nil) read as 0; kept in {field}__marker"
+                               for r in rows["source_row"]])
 
 
 def _check_audit_complete(audit: AuditLog, provenance: list[dict]) -> None:

@@ -73,6 +73,15 @@ def check_codes_exist(frame: pd.DataFrame, *, register: pd.DataFrame | None = No
                            indicator=True)
     if (known["_merge"] == "both").all() and not outside.any():
         return
+    if outside.any():
+        # Say the year is the problem: "did not exist in that year" would send the user to the code column.
+        rows = frame.loc[outside.to_numpy()]
+        where = rows["source_row"] if "source_row" in rows else pd.Series(rows.index, index=rows.index)
+        listing = "; ".join(f"row {r}: {y}" for r, y in zip(where.head(20), rows[year_column].head(20)))
+        raise HarmonisationError(
+            f"{source}: {int(outside.sum())} row(s) have a year outside the municipality register's years "
+            f"{FIRST_YEAR}-{LAST_YEAR}: {listing}. Check the year column ({year_column!r}), or remove the rows "
+            f"outside {FIRST_YEAR}-{LAST_YEAR} before harmonising.")
     pairs = frame[[code_column, year_column]].astype({year_column: int}).merge(
         valid, left_on=[year_column, code_column], right_on=["year", "code"], how="left", indicator=True
     )

@@ -135,7 +135,10 @@ def _coerce_cells(
         return typed, reason, bad, problem
     if kind == "number":
         numbers, bad = _as_number(values, is_missing, decimal)
-        return numbers.where(~bad), reason, bad, "not a number"
+        # inf (or 1e400, which overflows to inf) would pass minimum/maximum checks and poison every sum.
+        infinite = pd.Series(np.isinf(numbers.to_numpy()), index=numbers.index)
+        bad = bad | infinite
+        return numbers.where(~bad), reason, bad, ("not a finite number" if infinite.any() else "not a number")
     if kind == "date":
         return _date(values, is_missing, field, reason)
     if kind == "boolean":

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from effectmeting.errors import SchemaValidationError
+from effectmeting.errors import SchemaValidationError, echo
 from effectmeting.schema.coerce import MARKER_SUFFIX, coerce_column
 from effectmeting.schema.loader import DEFAULT_MISSING_VALUES, load_schema, primary_key
 
@@ -90,7 +90,7 @@ def _display(value) -> str:
         value = int(value)
     if isinstance(value, pd.Timestamp):
         value = value.date().isoformat()
-    return f"'{value}'"
+    return echo(str(value))
 
 
 def validate(frame: pd.DataFrame, schema_name: str | Path, *, source_file: str | Path | None = None) -> pd.DataFrame:

@@ -4,7 +4,8 @@ A StatLine export (``ID;RegioS;Perioden;TotaleBevolking_1;...``) has region code
 spaces (``"GM0363  "``), period codes (``2019JJ00``) and markers instead of numbers (``.`` not
 available, ``x`` secret, ``-`` nil, ``?`` unknown).  :func:`parse_statline` keeps only
 municipalities (other regions are set aside with a reason, for the audit log), turns year
-periods into ``year`` and replaces markers by NA with the reason in ``<column>__marker``.
+periods into ``year`` and replaces markers by NA with the reason in ``<column>__marker`` (``-``,
+nil, by 0: CBS writes it where the value is zero).
 """
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ REGION_KINDS: dict[str, str] = {
     "BU": "buurt (neighbourhood), below municipality level",
 }
 
+#: StatLine's marker for "nil" (nihil): read as 0, with ``nil`` in ``<column>__marker``.
+NIL_MARKER = "-"
+
 _TABLE_ID = re.compile(r"^[0-9A-Za-z_]+$")
 
 
@@ -46,7 +50,7 @@ def parse_statline(raw: pd.DataFrame) -> pd.DataFrame:
 
     ``raw`` holds text cells and a ``source_row`` column.  Returns a frame with the region
     column stripped (``GM0363``), ``Perioden`` replaced by an integer ``year`` column, markers
-    as NA with ``<column>__marker`` reasons (only for columns that have markers), numbers parsed
+    as NA (``-`` nil as 0) with ``<column>__marker`` reasons (only for columns that have markers), numbers parsed
     (decimal point, or decimal comma if the column uses one).  Rows of other regions are removed
     and returned in ``frame.attrs["set_aside"]`` (``source_row, region, reason``).
     Quarter and month periods (``2019KW01``, ``2019MM01``) raise :class:`InputError`.
@@ -68,7 +72,9 @@ def parse_statline(raw: pd.DataFrame) -> pd.DataFrame:
         if name == region_column:
             frame[name] = text
             prefix = text.str[:2]
-            is_municipality = text.str.fullmatch(r"GM\d{4}")
+            # "GM14" is Groningen's GM0014 with its zeros lost (a spreadsheet round trip): a municipality,
+            # kept as written; harmonisation's code normaliser pads it and notes the change in the audit.
+            is_municipality = text.str.fullmatch(r"GM\d{1,4}")
             reason = prefix.map(REGION_KINDS).fillna("region type " + prefix + " is not a municipality")
             reason = reason.where(text.ne(""), "no region code")
             set_aside_reason = reason.where(~is_municipality)
@@ -80,7 +86,9 @@ def parse_statline(raw: pd.DataFrame) -> pd.DataFrame:
             is_marker = text.isin(list(MARKER_REASONS))
             if is_marker.any():
                 converted = convert_column(text.where(~is_marker, ""), decimal=_decimal(text))
-                frame[name] = converted.mask(is_marker)
+                # CBS's "-" means nil: the value is zero, not unknown; the marker column keeps "nil".
+                nil = text.eq(NIL_MARKER)
+                frame[name] = converted.mask(is_marker & ~nil).where(~nil, 0)
                 frame[f"{name}__marker"] = text.map(MARKER_REASONS).where(is_marker).astype("object")
             else:
                 frame[name] = convert_column(text, decimal=_decimal(text))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import InputError
+from effectmeting.errors import InputError, not_a_file
 from effectmeting.sources.cbs import is_statline_header, parse_statline
 from effectmeting.schema.numbers import convert_column, looks_dot_decimal
 
@@ -56,11 +56,10 @@ def read_table(
     if format not in FORMATS:
         raise InputError(f"Unknown format {format!r} for {path}. Use one of: {', '.join(FORMATS)}.")
     if not path.is_file():
-        where = "is a directory, not a file" if path.is_dir() else "does not exist"
-        raise InputError(
-            f"Source file {path} {where}. Check the path (paths in a sources manifest are relative "
-            "to the manifest's folder) or create the file."
-        )
+        where = not_a_file(path, "does not exist")
+        advice = ("Check the path (paths in a sources manifest are relative to the manifest's folder) or create "
+                  "the file." if where == "does not exist" or path.is_dir() else "")
+        raise InputError(f"Source file {path} {where}. {advice}".rstrip())
     raw = path.read_bytes()
     if format == "parquet" or (format == "auto" and raw[:4] == _PARQUET_MAGIC):
         frame = _read_parquet(path, raw)
@@ -124,6 +123,10 @@ def _strip_comment_block(text: str, path: Path) -> tuple[str, int]:
 
 
 def _read_text(text: str, format: str, path: Path) -> pd.DataFrame:
+    if "\r" in text and "\n" not in text:
+        # Old Mac OS line endings (a lone "\r" ends each line): the csv module refuses them and the
+        # line counts below count "\n", so read them as ordinary lines; nothing else changes.
+        text = text.replace("\r", "\n")
     text, skipped = _strip_comment_block(text, path)
     separator = {"csv": ",", "csv_nl": ";", "cbs_statline": ";"}.get(format) or _header_separator(text)
     cells = _split_cells(text, separator, path, offset=skipped)
@@ -247,6 +250,14 @@ def _rename(frame: pd.DataFrame, columns: dict[str, str], path: Path) -> pd.Data
             "first line of the file after any '#' comment lines."
         )
     present = {source: target for source, target in columns.items() if source in frame.columns}
+    shared = {target: [s for s, t in present.items() if t == target] for target in set(present.values())}
+    shared = {target: sources for target, sources in shared.items() if len(sources) > 1}
+    if shared:
+        target, sources = sorted(shared.items())[0]
+        raise InputError(
+            f"{path}: the column mapping sends columns {' and '.join(map(repr, sources))} both to field "
+            f"{target!r}, so it is unclear which one holds the data. Map only one source column to each field "
+            "in [source.columns] of the sources manifest.")
     # A CBS marker column follows its value column, so the marker's reason stays attached to the field.
     present.update({f"{source}__marker": f"{target}__marker" for source, target in list(present.items())
                     if f"{source}__marker" in frame.columns})

@@ -21,7 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from effectmeting.errors import InputError
+from effectmeting.errors import InputError, not_a_file
 
 FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
 TABLES = ("municipalities", "transitions", "designs", "outcomes", "costs", "population", "covariates", "price_index")
@@ -49,7 +49,7 @@ def read_sources_manifest(path: str | Path) -> list[SourceSpec]:
     """
     path = Path(path)
     if not path.is_file():
-        what = "is a directory, not a file" if path.is_dir() else "not found"
+        what = not_a_file(path)
         raise InputError(f"sources manifest {path} {what}; pass an existing sources.toml (or use --demo)")
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -98,7 +98,7 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         file = Path(entry["path"])
         file = file if file.is_absolute() else base / file
         if not file.is_file():
-            what = "is a directory, not a file" if file.is_dir() else "not found"
+            what = not_a_file(file)
             raise InputError(f"{label} ({name}): file {file} {what}; check the path (relative to {base})")
         specs.append(SourceSpec(name=name, path=file, table=entry["table"], format=fmt, columns=dict(columns),
                                 code_column=str(entry.get("code_column", "municipality")),

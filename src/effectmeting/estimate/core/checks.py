@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from effectmeting.errors import IdentificationError, InputError, OptionError  # noqa: F401 (re-exported)
+from effectmeting.errors import IdentificationError, InputError, OptionError, echo  # noqa: F401 (re-exported)
 
 
 def require_frame(data: Any, who: str) -> None:
@@ -27,9 +27,7 @@ def require_frame(data: Any, who: str) -> None:
 
 def show(value: Any) -> str:
     """A value as a user reads it: ``inf``, ``2015``, ``'abc'`` (no ``np.float64(...)``)."""
-    if isinstance(value, (np.generic,)):
-        value = value.item()
-    return repr(value)
+    return echo(value)
 
 
 def row_named(index: pd.Index, position: int) -> str:
