@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "DesignValidationError": "effectmeting.errors",
     "EffectmetingWarning": "effectmeting.errors",
     "FewClustersWarning": "effectmeting.errors",
+    "ImplausibleValueWarning": "effectmeting.errors",
     "DroppedCohortWarning": "effectmeting.errors",
     "UnidentifiedCellWarning": "effectmeting.errors",
     "CollinearityWarning": "effectmeting.errors",

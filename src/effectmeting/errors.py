@@ -159,9 +159,14 @@ class CollinearityWarning(EffectmetingWarning):
     formula order); the dropped names are in the result's notes."""
 
 
+class ImplausibleValueWarning(EffectmetingWarning):
+    """A source kept values its schema declares implausible (a count above its population) because
+    its manifest entry sets ``plausibility = "warn"``; every such row is noted in the audit log."""
+
+
 #: every warning class, for documentation and tests
 WARNINGS = (EffectmetingWarning, FewClustersWarning, DroppedCohortWarning, UnidentifiedCellWarning,
-            CollinearityWarning)
+            CollinearityWarning, ImplausibleValueWarning)
 
 
 class RenamedArgumentWarning(EffectmetingWarning, DeprecationWarning):

@@ -18,6 +18,7 @@ from effectmeting.harmonise.audit import AuditLog
 from effectmeting.harmonise.codes import normalise_municipality_code
 from effectmeting.harmonise.crosswalk import to_reference_year
 from effectmeting.harmonise.panel import Panel
+from effectmeting.harmonise.plausibility import check_plausibility, denominators, note_implausible_rates
 from effectmeting.harmonise.prices import deflate
 from effectmeting.harmonise.rates import add_rates
 from effectmeting.harmonise.transitions import load_transitions
@@ -81,6 +82,10 @@ def harmonise(
     if "municipalities" in frames:
         raise InputError("sources: a 'municipalities' table cannot be a source yet; the bundled register is used")
 
+    # Plausibility (a count above its population) on the rows as read, so a violation names its row.
+    population_rows = denominators(frames["population"])
+    for spec, frame in (item for items in frames.values() for item in items):
+        check_plausibility(spec, frame, population_rows, audit, mode=spec.plausibility)
     transitions = _transitions(frames.pop("transitions", []), audit)
     population_raw = pd.concat([f for _, f in frames["population"]], ignore_index=True)
     options = dict(reference_year=reference_year, transitions=transitions, design_rule=design_rule,
@@ -104,6 +109,7 @@ def harmonise(
     specs_rates.update({f"{c}_per_inhabitant": (c, "population_total", 1.0) for c in cost_columns
                         if "population_total" in data.columns})
     data = add_rates(data, specs_rates, audit=audit)
+    note_implausible_rates(data, specs_rates, audit)
     _check_audit_complete(audit, provenance)
     designs = (pd.concat(mapped["designs"], ignore_index=True)[["municipality", "year", "dimension", "value"]]
                if "designs" in mapped else None)

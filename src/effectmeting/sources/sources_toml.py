@@ -9,6 +9,8 @@ One ``[[source]]`` table per file::
     format = "csv_nl"              # auto | csv | csv_nl | parquet | cbs_statline
     description = "..."            # optional
     code_column = "municipality"   # optional; the column (after renaming) holding municipality codes
+    plausibility = "error"         # optional; "warn" keeps values the schema declares implausible
+                                   # (a count above its population) with a warning and an audit note
     [source.columns]               # optional rename map: source column -> schema field
     "Gemeentecode" = "municipality"
 
@@ -25,12 +27,15 @@ from effectmeting.errors import InputError, not_a_file
 
 FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
 TABLES = ("municipalities", "transitions", "designs", "outcomes", "costs", "population", "covariates", "price_index")
-KEYS = {"name", "path", "table", "format", "description", "code_column", "columns"}
+KEYS = {"name", "path", "table", "format", "description", "code_column", "columns", "plausibility"}
+#: Values of ``plausibility``: refuse implausible values (default) or keep them with a warning.
+PLAUSIBILITY = ("error", "warn")
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One source file: ``name``, absolute ``path``, schema ``table``, reader ``format``, rename map."""
+    """One source file: ``name``, absolute ``path``, schema ``table``, reader ``format``, rename map,
+    ``plausibility`` (``"error"``: refuse values the schema declares implausible; ``"warn"``: keep them)."""
 
     name: str
     path: Path
@@ -39,6 +44,7 @@ class SourceSpec:
     columns: dict[str, str] = field(default_factory=dict)
     code_column: str = "municipality"
     description: str = ""
+    plausibility: str = "error"
 
 
 def read_sources_manifest(path: str | Path) -> list[SourceSpec]:
@@ -78,7 +84,7 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         missing = [k for k in ("name", "path", "table") if k not in entry]
         if missing:
             raise InputError(f"{label}: missing key(s) {missing}")
-        wrong = [k for k in ("name", "path", "table", "format", "description", "code_column")
+        wrong = [k for k in ("name", "path", "table", "format", "description", "code_column", "plausibility")
                  if k in entry and not isinstance(entry[k], str)]
         if wrong:
             raise InputError(f"{label}: {wrong[0]} = {entry[wrong[0]]!r} is not a string; write it in quotes, "
@@ -92,6 +98,9 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         fmt = entry.get("format", "auto")
         if fmt not in FORMATS:
             raise InputError(f"{label} ({name}): format {fmt!r} is not one of {list(FORMATS)}")
+        plausibility = entry.get("plausibility", "error")
+        if plausibility not in PLAUSIBILITY:
+            raise InputError(f"{label} ({name}): plausibility {plausibility!r} is not one of {list(PLAUSIBILITY)}")
         columns = entry.get("columns", {})
         if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
             raise InputError(f"{label} ({name}): columns must map source column names to schema field names")
@@ -102,5 +111,5 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
             raise InputError(f"{label} ({name}): file {file} {what}; check the path (relative to {base})")
         specs.append(SourceSpec(name=name, path=file, table=entry["table"], format=fmt, columns=dict(columns),
                                 code_column=str(entry.get("code_column", "municipality")),
-                                description=str(entry.get("description", ""))))
+                                description=str(entry.get("description", "")), plausibility=plausibility))
     return specs
