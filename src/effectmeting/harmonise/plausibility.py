@@ -116,10 +116,10 @@ def _violation(spec: SourceSpec, frame: pd.DataFrame, field: str, bad: np.ndarra
                    year=rows["year"].tolist() if "year" in rows else None,
                    detail=[f"row {r}: {p}; kept because the source sets plausibility = 'warn'"
                            for r, p in zip(source_rows, problems)])
-        warnings.warn(ImplausibleValueWarning(
+        warnings.warn(
             f"{spec.path} (source {spec.name!r}): {len(lines)} implausible value(s) of {field} kept "
-            f"(plausibility = 'warn'); each is noted in the audit log (stage 'plausibility'). First:\n{lines[0]}"),
-            stacklevel=4)
+            f"(plausibility = 'warn'); each is noted in the audit log (stage 'plausibility'). First:\n{lines[0]}",
+            ImplausibleValueWarning, stacklevel=4)
         return
     shown = lines[:MESSAGE_ROWS] + ([f"  ... and {len(lines) - MESSAGE_ROWS} more"] if len(lines) > MESSAGE_ROWS else [])
     raise InputError(
@@ -148,9 +148,9 @@ def note_implausible_rates(data: pd.DataFrame, rates: dict[str, tuple[str, str, 
         audit.note(stage="plausibility", variable=name, municipality=rows["municipality"].astype("string").tolist(),
                    year=rows["year"].tolist(),
                    detail=[f"{name} = {r:,.0f} per 1,000: {numerator} exceeds {denominator}" for r in rate[bad]])
-        warnings.warn(ImplausibleValueWarning(
+        warnings.warn(
             f"{int(bad.sum())} value(s) of {name} exceed 1,000 per 1,000 ({numerator} above {denominator}); "
-            "noted in the audit log (stage 'plausibility')"), stacklevel=3)
+            "noted in the audit log (stage 'plausibility')", ImplausibleValueWarning, stacklevel=3)
 
 
 def _number(value: float) -> str:
