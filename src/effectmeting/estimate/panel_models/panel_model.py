@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from effectmeting.errors import FormulaError, OptionError
+from effectmeting.errors import FormulaError, IdentificationError, OptionError
 from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.fixest.design import check_columns, design_matrix
 from effectmeting.estimate.fixest.formula import parse_formula
@@ -88,6 +88,8 @@ def panel_model(formula: str, data: pd.DataFrame, *, model: str = "random", unit
         Confidence level of ``tidy()``'s intervals.
 
     Returns a :class:`PanelModelResults`; ``result.fit`` is the linearmodels results object.
+    Regressors linearmodels finds collinear (say year dummies with ``model="between"`` on a
+    balanced panel) raise an :class:`~effectmeting.errors.IdentificationError` carrying its message.
     """
     level = check_level(level, "panel_model")
     model = _check_model(model)
@@ -130,4 +132,9 @@ def _fit(model: str, dependent: pd.Series, exog: pd.DataFrame, frame: pd.DataFra
         # integer codes: linearmodels wants numeric cluster ids; the grouping is unchanged
         codes = pd.factorize(frame[cluster])[0]
         options = {"cov_type": "clustered", "clusters": pd.DataFrame({cluster: codes}, index=dependent.index)}
-    return estimator(dependent, exog, weights=weight).fit(**options)
+    try:
+        return estimator(dependent, exog, weights=weight).fit(**options)
+    except ValueError as error:  # linearmodels' rank checks (e.g. year dummies in unit means)
+        if "collinear" not in str(error) and "rank" not in str(error):
+            raise
+        raise IdentificationError(f"panel_model (model={model!r}): {error}") from error
