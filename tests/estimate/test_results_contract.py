@@ -20,7 +20,7 @@ from effectmeting.estimate.core.results import TIDY_COLUMNS, Results
 
 STAGGERED = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
 #: results whose intervals are estimate +/- (normal or t) critical value x std_error
-PLAIN = ["feols", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
+PLAIN = ["feols", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
          "event_study_twfe", "dcdh"]
 #: results with intervals of their own (simultaneous bands, test inversion, robust sets) or none
 OWN_INTERVALS = ["att_gt_bootstrap", "dynamic_bootstrap", "honest_did", "honest_did_sensitivity",
@@ -43,7 +43,9 @@ def results(panel) -> dict[str, Results]:
         booted = em.att_gt(panel, **STAGGERED, n_draws=199, seed=1)
         sun_abraham = em.sun_abraham(panel, **STAGGERED)
         out = {
-            "feols": fit, "att_gt": attgt, "att_gt_bootstrap": booted,
+            "feols": fit, "att_gt": attgt,
+            "panel_model": em.panel_model("y ~ treated", panel, model="random", unit="unit", time="time",
+                                          vcov={"cluster": "unit"}), "att_gt_bootstrap": booted,
             **{kind: attgt.aggregate(kind) for kind in ("simple", "group", "dynamic", "calendar")},
             "dynamic_bootstrap": booted.aggregate("dynamic"),
             "sun_abraham": sun_abraham,
@@ -86,7 +88,7 @@ def test_tidy_has_the_contract_columns_with_keys_before_estimate(results, name):
 def test_conf_int_at_any_level_is_estimate_plus_minus_z_se(results, name):
     result = results[name]
     table = result.tidy()
-    df = result.df if name == "feols" else None
+    df = result.df if name in ("feols", "panel_model") else None
     for level in (0.90, 0.95, 0.99):
         bounds = result.conf_int(level)
         assert list(bounds.columns) == ["conf_low", "conf_high"]
