@@ -234,7 +234,9 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         the intercept (there is none with fixed effects).  Parsed, never evaluated.
         ``i(var, ref=v)`` gives one dummy ``var::level`` per level except ``v``; ``i(var)`` and
         ``C(var)`` drop their first (sorted) level when an intercept or fixed effects are
-        present (as pyfixest); ``a:b`` multiplies numeric columns.
+        present (as pyfixest); ``i(var, x)`` / ``i(var, x, ref=v)`` give ``var::level:x``, the
+        numeric column ``x`` times each dummy of ``var`` (every level unless ``ref=``, as
+        pyfixest); ``a:b`` multiplies numeric columns.
     data : one row per observation; columns named in the formula.
     vcov : ``"iid"``, ``"hc1"``, ``{"cluster": "col"}`` or ``{"cluster": ["c1", "c2"]}``;
         small-sample corrections as fixest's defaults (see :mod:`.inference`).
