@@ -17,6 +17,8 @@ def check_columns(formula: Formula, data: pd.DataFrame) -> None:
     """Raise a FormulaError (caret on the name) for every column the data does not have."""
     positions = [(formula.outcome, formula.outcome_position)]
     positions += [(f.column, f.position) for t in formula.terms for f in t.factors]
+    positions += [(f.interact, f.interact_position) for t in formula.terms for f in t.factors
+                  if f.interact is not None]
     positions += formula.fixed_effects
     for name, position in positions:
         if name not in data.columns:
@@ -64,9 +66,10 @@ def _dummy_levels(formula: Formula, factor: Factor, column: pd.Series, drop_firs
                                     f"ref={factor.ref!r} is not a level of {factor.column!r} "
                                     f"(levels: {shown})")
             levels = [lv for lv in levels if not _same_level(lv, factor.ref)]
-        elif drop_first:  # like pyfixest: the first level is the reference
+        elif drop_first and factor.interact is None:  # like pyfixest: the first level is the reference
             levels = list(levels)[1:]
-        names = [f"{factor.column}::{level_label(lv)}" for lv in levels]
+        suffix = "" if factor.interact is None else f":{factor.interact}"  # i(var, x): every level
+        names = [f"{factor.column}::{level_label(lv)}{suffix}" for lv in levels]
     else:  # C(): treatment coding against the first (sorted) level
         if drop_first:
             levels = list(levels)[1:]
@@ -94,6 +97,8 @@ def _plan(formula: Formula, data: pd.DataFrame, rows: np.ndarray | None):
     for term in formula.terms:
         first = term.factors[0]
         if first.kind in ("i", "C"):
+            if first.interact is not None:
+                _check_numeric(formula, Factor("column", first.interact, first.interact_position), data)
             levels, names = _dummy_levels(formula, first, _selected(data, first.column, rows),
                                           drop_first)
             blocks.append(((first,), levels, names))
@@ -137,6 +142,12 @@ def design_matrix(formula: Formula, data: pd.DataFrame,
             for offset, level in enumerate(levels):
                 matrix[:, j + offset] = values == level
             del values
+            if factors[0].interact is not None:  # i(var, x): each dummy times x
+                buffer = np.empty(n)
+                _fill_numeric(data, factors[0].interact, rows, buffer)
+                for offset in range(len(levels)):
+                    matrix[:, j + offset] *= buffer
+                del buffer
         else:
             column = matrix[:, j]
             _fill_numeric(data, factors[0].column, rows, column)

@@ -11,6 +11,10 @@ from effectmeting.estimate.core.checks import OptionError
 from effectmeting.estimate.core.results import OVERALL, Results  # noqa: F401 (OVERALL re-exported)
 
 
+#: etable row -> ``glance()`` column of the fit statistics shown under the coefficients
+FIT_ROWS = {"R2": "r2", "Within R2": "r2_within"}
+
+
 def _cell(estimate: float, std_error: float, digits: int) -> str:
     if not np.isfinite(std_error):
         return f"{estimate:.{digits}f}"
@@ -32,16 +36,25 @@ def _cells(result: Results, digits: int) -> dict[str, str]:
     return cells
 
 
+def _statistic(facts: pd.Series, name: str, digits: int) -> str:
+    """A fit statistic cell: blank for results without it (or NaN, e.g. within R² without FE)."""
+    value = facts.get(name)
+    return f"{float(value):.{digits}f}" if value is not None and pd.notna(value) else ""
+
+
 def etable(results: Sequence[Results], *, digits: int = 3, names: Sequence[str] | None = None,
            ) -> pd.DataFrame:
-    """Terms x models: ``"estimate (std_error)"`` cells, then rows Observations, Fixed effects, Vcov.
+    """Terms x models: ``"estimate (std_error)"`` cells, then rows Observations, R2, Within R2,
+    Fixed effects, Vcov.
 
     ``results`` are fitted models of any kind in the results family (feols, att_gt and its
     aggregations, event studies, dCDH, Bacon, HonestDiD...).  Rows are feols terms, or for the
     other results their key columns as ``key::value`` (``event_time::0``, ``cohort::2004``),
     plus ``ATT (overall)`` for results with one overall effect.  Terms appear in order of first
     appearance; a model without a term gets an empty cell; a missing standard error shows the
-    estimate alone.  ``names`` label the columns (default ``(1)``, ``(2)``, ...).  Render with
+    estimate alone.  The fit statistics (fixest's etable: R2 and, for models with fixed effects,
+    Within R2, from ``glance()``) are rows only when some model has them; ``digits`` decimals.
+    ``names`` label the columns (default ``(1)``, ``(2)``, ...).  Render with
     :func:`etable_to_markdown`, ``DataFrame.to_latex`` or ``DataFrame.to_html``.
     """
     results = list(results)
@@ -55,10 +68,13 @@ def etable(results: Sequence[Results], *, digits: int = 3, names: Sequence[str] 
         terms.extend(cells)
         facts = result.glance().iloc[0]
         cells["Observations"] = f"{int(facts['nobs']):,}" if pd.notna(facts["nobs"]) else ""
+        for row, name in FIT_ROWS.items():
+            cells[row] = _statistic(facts, name, digits)
         cells["Fixed effects"] = facts.get("fixed_effects") or "-"
         cells["Vcov"] = facts.get("vcov") or ""
         columns[label] = cells
-    order = list(dict.fromkeys(terms)) + ["Observations", "Fixed effects", "Vcov"]
+    shown = [row for row in FIT_ROWS if any(cells[row] for cells in columns.values())]
+    order = list(dict.fromkeys(terms)) + ["Observations", *shown, "Fixed effects", "Vcov"]
     table = pd.DataFrame(columns).reindex(order).fillna("")
     table.index.name = "term"
     return table

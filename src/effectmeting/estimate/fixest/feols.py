@@ -26,7 +26,7 @@ from effectmeting.errors import FewClustersWarning, FormulaError, Identification
 from effectmeting.estimate.core.checks import (OptionError, nonnegative_weights, numeric_column, require_frame,
                                                row_named)
 from effectmeting.estimate.fixest.design import check_columns, design_matrix
-from effectmeting.estimate.fixest.feols_results import FeolsResults
+from effectmeting.estimate.fixest.feols_results import FeolsResults, fit_statistics, total_sum_of_squares
 from effectmeting.estimate.fixest.formula import parse_formula
 from effectmeting.estimate.core.covariance import VCOV_ESTIMATORS, Covariance, count_parameters
 from effectmeting.estimate.core.results import check_level
@@ -234,7 +234,9 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         the intercept (there is none with fixed effects).  Parsed, never evaluated.
         ``i(var, ref=v)`` gives one dummy ``var::level`` per level except ``v``; ``i(var)`` and
         ``C(var)`` drop their first (sorted) level when an intercept or fixed effects are
-        present (as pyfixest); ``a:b`` multiplies numeric columns.
+        present (as pyfixest); ``i(var, x)`` / ``i(var, x, ref=v)`` give ``var::level:x``, the
+        numeric column ``x`` times each dummy of ``var`` (every level unless ``ref=``, as
+        pyfixest); ``a:b`` multiplies numeric columns.
     data : one row per observation; columns named in the formula.
     vcov : ``"iid"``, ``"hc1"``, ``{"cluster": "col"}`` or ``{"cluster": ["c1", "c2"]}``;
         small-sample corrections as fixest's defaults (see :mod:`.inference`).
@@ -245,6 +247,8 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     and weight columns) are dropped and counted in ``n_dropped_missing``; singleton FE groups
     are dropped (``n_singletons``); collinear regressors are dropped (``dropped_collinear``).
     A FewClustersWarning points at :func:`wild_cluster_bootstrap` with fewer than 50 clusters.
+    Fit statistics (R², adjusted R², within R² and within adjusted R², as fixest/pyfixest) are in
+    ``fit_stats``, ``glance()``, ``summary()`` and :func:`etable`; see :func:`fit_statistics`.
     """
     parsed = parse_formula(formula)
     level = check_level(level, "feols")
@@ -262,6 +266,7 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
     notes: list[str] = []
     sample = _select_rows(formula, parsed, data, used, notes)
     combined, names, w = _design(parsed, data, sample, weights)
+    total = total_sum_of_squares(combined[:, 0], w)  # before the outcome is demeaned in place
     # demeaned, weighted and compacted in place (memory: no second (n, k) matrix)
     fit = solve_within(combined, 1, names, sample.fe_codes, w, what=repr(formula))
     note = report_dropped(fit.dropped, f"feols({formula!r})")
@@ -271,7 +276,10 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
                                                        fit.coef, fit.resid)
     covariance, cluster_codes, fe_sizes = _covariance(formula, data, sample, x_t, resid_t, bread,
                                                       vcov_name, cluster_columns)
-    resid = _original_scale_residual(resid_t, w)
+    fit_stats = fit_statistics(ssr=float(resid_t @ resid_t), total=total,
+                               within_total=float(y_t @ y_t) if sample.fe_codes else None,
+                               n=sample.n_obs, k=x_t.shape[1], fe_sizes=fe_sizes)
+    resid = _original_scale_residual(resid_t, w)  # in place: the sum of squares above comes first
     index = data.index if sample.rows is None else data.index[sample.rows]
     result = FeolsResults(
         formula=formula, coef=beta, vcov=covariance, names=names, nobs=sample.n_obs,
@@ -282,4 +290,5 @@ def feols(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None =
         transformed=TransformedData(y_t, x_t, cluster_codes, sample.fe_codes, fe_sizes),
     )
     result.level = level
+    result.fit_stats = fit_stats
     return result

@@ -11,6 +11,47 @@ from effectmeting.estimate.core.covariance import Covariance
 from effectmeting.estimate.core.results import TIDY_COLUMNS, Results, p_values  # noqa: F401 (re-exported)
 
 
+#: the fit statistics of :func:`fit_statistics`, in the order ``glance()`` shows them
+FIT_STATISTICS = ("r2", "adj_r2", "r2_within", "adj_r2_within")
+
+
+def total_sum_of_squares(y: np.ndarray, weights: np.ndarray | None) -> float:
+    """(Weighted) sum of squared deviations of the raw outcome ``y`` from its (weighted) mean."""
+    if weights is None:
+        deviation = y - y.mean()
+        return float(deviation @ deviation)
+    deviation = y - np.average(y, weights=weights)
+    return float(weights @ (deviation * deviation))
+
+
+def fit_statistics(*, ssr: float, total: float, within_total: float | None, n: int, k: int,
+                   fe_sizes: Sequence[int]) -> dict[str, float]:
+    """R², adjusted R², within R² and within adjusted R² as pyfixest 0.60 (``_r2``, ``_adj_r2``,
+    ``_r2_within``, ``_adj_r2_within``) and fixest compute them.
+
+    ``ssr``: (weighted) sum of squared residuals; ``total``: (weighted) sum of squares of the
+    outcome around its (weighted) mean; ``within_total``: (weighted) sum of squares of the outcome
+    after sweeping out the fixed effects (None without fixed effects: the within statistics are
+    NaN); ``n``: observations used; ``k``: regressors kept (intercept included); ``fe_sizes``:
+    levels of each fixed effect, counted as ``n_fe = sum(levels - 1) + 1`` parameters (no
+    nesting adjustment, unlike clustered standard errors).
+
+    R² = 1 - ssr/total; adjusted R² = 1 - ssr/total * (n - 1)/(n - k - n_fe); within R² =
+    1 - ssr/within_total; within adjusted R² = 1 - ssr/within_total * (n - n_fe)/(n - k - n_fe).
+    As pyfixest, the total is centred and ``n - 1`` is used even for a model without intercept.
+    """
+    n_fe = sum(size - 1 for size in fe_sizes) + 1 if fe_sizes else 0
+    residual_df = n - k - n_fe
+    ratio = ssr / total if total > 0 else np.nan
+    stats = {"r2": 1.0 - ratio, "adj_r2": 1.0 - ratio * (n - 1) / residual_df,
+             "r2_within": np.nan, "adj_r2_within": np.nan}
+    if within_total is not None:
+        within = ssr / within_total if within_total > 0 else np.nan
+        stats["r2_within"] = 1.0 - within
+        stats["adj_r2_within"] = 1.0 - within * (n - n_fe) / residual_df
+    return stats
+
+
 class FeolsResults(Results):
     """A fitted ``feols`` model.
 
@@ -48,6 +89,8 @@ class FeolsResults(Results):
         self.n_singletons = n_singletons
         self.dropped_collinear = dropped_collinear
         self._transformed = transformed
+        #: R², adjusted R², within R², within adjusted R² (:func:`fit_statistics`; set by feols)
+        self.fit_stats: dict[str, float] = dict.fromkeys(FIT_STATISTICS, np.nan)
         self.options = {"vcov": self.vcov_type, "fixed_effects": list(fixed_effects), "weights": weights,
                         "dof": self.dof, "n_dropped_missing": n_dropped_missing, "n_singletons": n_singletons,
                         "dropped_collinear": list(dropped_collinear)}
@@ -95,8 +138,22 @@ class FeolsResults(Results):
         return pd.Series({"statistic": statistic, "p_value": float(stats.f.sf(statistic, restrictions, self.dof)),
                           "df1": restrictions, "df2": self.dof})
 
+    def glance(self) -> pd.DataFrame:
+        """The results contract's model facts plus ``r2``, ``adj_r2``, ``r2_within`` and
+        ``adj_r2_within`` (NaN without fixed effects)."""
+        facts = super().glance()
+        for name in FIT_STATISTICS:
+            facts[name] = self.fit_stats[name]
+        return facts
+
     def summary(self, digits: int = 4) -> str:
         lines = [super().summary(digits)]
         if self.fixed_effects:
             lines.append(f"Fixed effects: {', '.join(self.fixed_effects)}")
+        stats = self.fit_stats
+        fit = f"R2: {stats['r2']:.{digits}f}, adjusted R2: {stats['adj_r2']:.{digits}f}"
+        if np.isfinite(stats["r2_within"]):
+            fit += (f"; within R2: {stats['r2_within']:.{digits}f}, "
+                    f"within adjusted R2: {stats['adj_r2_within']:.{digits}f}")
+        lines.append(fit)
         return "\n".join(lines)

@@ -9,9 +9,13 @@ Grammar (EBNF)::
     formula  := NAME '~' rhs [ '|' NAME { '+' NAME } ] END
     rhs      := term { ('+' term) | ('-' '1') }
     term     := '0' | '1' | factor { ':' factor }
-    factor   := NAME | 'i' '(' NAME { ',' option } ')' | 'C' '(' NAME ')'
+    factor   := NAME | 'i' '(' NAME [ ',' NAME ] { ',' option } ')' | 'C' '(' NAME ')'
     option   := NAME '=' value            (only ``ref`` is known)
     value    := ['-'] NUMBER | STRING | NAME
+
+``i(var, x)`` (a second column name, not followed by ``=``) interacts the numeric column ``x``
+with the dummies of ``var``: one regressor ``var::level:x`` per level (all levels unless
+``ref=`` names one to leave out), as pyfixest's ``i(var, x)``.
 """
 from __future__ import annotations
 
@@ -41,7 +45,8 @@ class Token:
 
 @dataclass(frozen=True)
 class Factor:
-    """One factor of a term: a numeric column, ``i(var, ref=...)`` or ``C(var)``."""
+    """One factor of a term: a numeric column, ``i(var, ref=...)``, ``i(var, x, ref=...)`` or
+    ``C(var)``; ``interact`` is the numeric column ``x`` of ``i(var, x)`` (None otherwise)."""
 
     kind: str  # "column", "i", "C"
     column: str
@@ -49,6 +54,8 @@ class Factor:
     ref: object | None = None
     has_ref: bool = False
     start: int = -1  # of the function name for i()/C(); the column name otherwise
+    interact: str | None = None
+    interact_position: int = -1
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class Term:
 def _call_text(factor: Factor) -> str:
     if factor.kind == "C":
         return f"C({factor.column})"
+    if factor.interact is not None:
+        return f"i({factor.column}, {factor.interact})"
     return f"i({factor.column})"
 
 
@@ -81,7 +90,9 @@ class Formula:
     def columns(self) -> list[str]:
         """Every data column the formula uses (outcome, regressors, fixed effects), in order."""
         names = [self.outcome]
-        names += [f.column for t in self.terms for f in t.factors]
+        for term in self.terms:
+            for factor in term.factors:
+                names += [factor.column] if factor.interact is None else [factor.column, factor.interact]
         names += [name for name, _ in self.fixed_effects]
         return list(dict.fromkeys(names))
 
@@ -210,6 +221,13 @@ class _Parser:
         self.advance()  # '('
         column = self.expect("name", what="a column name")
         ref, has_ref = None, False
+        interact: Token | None = None
+        if name.text == "i" and self.at(",") and self.tokens[self.index + 1].kind == "name" \
+                and self.tokens[self.index + 2].text != "=":  # i(var, x): a column, not an option
+            self.advance()
+            interact = self.advance()
+            if self.at("("):
+                raise self.error("the second argument of i(var, x) must be a plain numeric column name", interact)
         while self.at(","):
             self.advance()
             option = self.expect("name", what="an option name")
@@ -219,7 +237,8 @@ class _Parser:
             self.expect("op", "=", what="'=' after the option name")
             ref, has_ref = self.parse_value(), True
         self.expect("op", ")", what="')'")
-        return Factor(name.text, column.text, column.position, ref, has_ref, name.position)
+        return Factor(name.text, column.text, column.position, ref, has_ref, name.position,
+                      interact.text if interact else None, interact.position if interact else -1)
 
     def parse_value(self) -> object:
         negative = False
