@@ -5,36 +5,21 @@ Small hand-written files in tmp_path; no demo data is generated, so the whole fi
 """
 from __future__ import annotations
 
-import contextlib
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from effectmeting.analysis.config import load_analysis
-from effectmeting.cli import main
 from effectmeting.errors import AnalysisConfigError, HarmonisationError, InputError, SchemaValidationError
 from effectmeting.harmonise.crosswalk import to_reference_year
 from effectmeting.harmonise.pipeline import harmonise, read_source
 from effectmeting.sources.readers import read_table
 from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest
 
-HEADER = "municipality,year,population_total,population_0_17,population_18_plus\n"
-ROWS = "GM0363,2020,872680,150000,722680\nGM0518,2020,545838,100000,445838\n"
-
-
-def _cli(argv: list[str]) -> tuple[int, str]:
-    """Exit status and stderr of the command line; an uncaught exception fails the test (a traceback)."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        status = main(argv)
-    return status, err.getvalue()
-
-
-def _write(path: Path, content: str | bytes) -> Path:
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
+from bad_input_helpers import HEADER, ROWS
+from bad_input_helpers import cli as _cli
+from bad_input_helpers import write as _write
 
 
 # -- readers -------------------------------------------------------------------------------------

@@ -6,18 +6,14 @@ Small hand-written files in tmp_path; runs in seconds.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import stat
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from effectmeting.analysis.config import load_analysis
-from effectmeting.cli import main
 from effectmeting.errors import (AnalysisConfigError, HarmonisationError, InputError, SchemaValidationError, echo)
 from effectmeting.estimate.core.checks import numeric_column
 from effectmeting.harmonise.audit import AuditLog
@@ -26,24 +22,13 @@ from effectmeting.schema import validate
 from effectmeting.sources.readers import read_table
 from effectmeting.sources.sources_toml import SourceSpec
 
-HEADER = "municipality,year,population_total,population_0_17,population_18_plus\n"
-ROWS = "GM0363,2020,872680,150000,722680\nGM0518,2020,545838,100000,445838\n"
+from bad_input_helpers import HEADER, ROWS
+from bad_input_helpers import cli as _cli
+from bad_input_helpers import write as _write
+
 STATLINE = {"RegioS": "municipality", "TotaleBevolking_1": "population_total"}
 #: No message of this catalogue may be longer (a one-paragraph error, not a data dump).
 MESSAGE_LIMIT = 1_000
-
-
-def _cli(argv: list[str]) -> tuple[int, str]:
-    """Exit status and stderr of the command line; an uncaught exception fails the test (a traceback)."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        status = main(argv)
-    return status, err.getvalue()
-
-
-def _write(path: Path, content: str | bytes) -> Path:
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
 
 
 # -- line endings --------------------------------------------------------------------------------

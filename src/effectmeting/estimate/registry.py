@@ -66,7 +66,7 @@ _ALL = (
         identifies="ATT(g,t) per adoption cohort and year, aggregated to overall, event-time, cohort and "
                    "calendar effects",
         treatment="absorbing", heterogeneity_robust=True, controls=("never", "notyet"),
-        pretrend="Wald test of every pre-treatment ATT(g,t)", options=("control", "covariates")),
+        pretrend="Wald test of the pre-treatment event-time ATTs (dynamic aggregation)", options=("control", "covariates")),
     EstimatorInfo(
         name="sa", label_nl="Sun-Abraham", label_en="Sun-Abraham",
         citation="Sun & Abraham (2021) interaction-weighted",
