@@ -7,11 +7,12 @@ then timed as the best of ``REPEATS`` runs (moderndid, ~15 s a run: one timed ru
 """
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+
+from timing import best_time  # scripts run from benchmarks/
 
 N_UNITS, N_PERIODS, REPEATS, SEED = 20_000, 20, 3, 20240101
 COHORTS = [2006, 2008, 2010, 2012, 2014]
@@ -31,17 +32,6 @@ def make_data() -> pd.DataFrame:
          + np.where((g > 0) & (t >= g), 0.1 * (t - g + 1), 0.0) + rng.normal(size=t.size))
     return pd.DataFrame({"unit": np.repeat(np.arange(N_UNITS), N_PERIODS), "year": t,
                          "first_treat": g, "x": np.repeat(x, N_PERIODS), "y": y})
-
-
-def best_time(function, repeats: int = REPEATS, warm_up: bool = True) -> float:
-    if warm_up:
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -71,8 +61,8 @@ def main() -> None:
     gap = np.max(np.abs(mine["estimate"].to_numpy() - np.asarray(reference.att_gt)))
     print(f"max |ours - moderndid| over {len(mine)} ATT(g,t): {gap:.2e}")
 
-    t_ours = best_time(ours, warm_up=False)  # warmed by the check above
-    t_dd = best_time(with_diff_diff)
+    t_ours = best_time(ours, repeats=REPEATS, warm_up=False)  # warmed by the check above
+    t_dd = best_time(with_diff_diff, repeats=REPEATS)
     t_md = best_time(with_moderndid, repeats=1, warm_up=False)  # ~15 s a run; warmed above
     print(f"{N_UNITS:,} units x {N_PERIODS} periods, {len(COHORTS)} cohorts, DR + 1 covariate, analytic SE")
     print(f"effectmeting {t_ours:8.3f} s")

@@ -37,20 +37,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from timing import best_time  # scripts run from benchmarks/
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_RUN_SECONDS = 5.0  # issue 18: the demo main job end to end on 2 cores
 TARGET_IMPORT_SECONDS = 0.3  # issue 18: import effectmeting (heavy modules imported when used)
 CLI = "import sys; from effectmeting.cli import main; sys.exit(main(sys.argv[1:]))"
-
-
-def best_time(function, repeats: int) -> float:
-    """Shortest of ``repeats`` wall-clock timings (seconds): the least disturbed by other load."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def fresh_python(code: str) -> None:
@@ -138,8 +130,8 @@ def main() -> None:
     print(f"bench_demo: {args.analysis.name}, Python {sys.version.split()[0]}, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}")
 
-    bare = best_time(lambda: fresh_python("pass"), 5)
-    imported = best_time(lambda: fresh_python("import effectmeting"), 5)
+    bare = best_time(lambda: fresh_python("pass"), 5, warm_up=False)
+    imported = best_time(lambda: fresh_python("import effectmeting"), 5, warm_up=False)
     print("import (fresh interpreter, best of 5)")
     print(line("python -c pass", bare))
     print(line("import effectmeting", imported, bare, "bare interpreter"))
@@ -147,7 +139,7 @@ def main() -> None:
     for label, module in (("harmonise's imports", "effectmeting.harmonise.pipeline"),
                           ("estimate's imports", "effectmeting.study"),
                           ("report's imports", "effectmeting.report.study_report")):
-        seconds = best_time(lambda module=module: fresh_python(f"import {module}"), 3) - bare
+        seconds = best_time(lambda module=module: fresh_python(f"import {module}"), 3, warm_up=False) - bare
         print(line(f"{label} (best of 3)", seconds) + f"   import {module}")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -171,10 +163,10 @@ def main() -> None:
         start = time.perf_counter()
         sources = Path(generate_demo(tmp / "demo_sources")["sources"])
         generated = time.perf_counter() - start
-        cold = best_time(lambda: harmonise(sources), 1)  # imports what harmonising needs
-        harmonised = best_time(lambda: harmonise(sources), 1)
+        cold = best_time(lambda: harmonise(sources), 1, warm_up=False)  # imports what harmonising needs
+        harmonised = best_time(lambda: harmonise(sources), 1, warm_up=False)
         floor_rows = read_and_sum(sources)
-        floor = best_time(lambda: read_and_sum(sources), 3)
+        floor = best_time(lambda: read_and_sum(sources), 3, warm_up=False)
         print("harmonise stage, in this process")
         print(line("generate_demo (demo only)", generated))
         print(line("harmonise(sources.toml), first call", cold))
@@ -183,7 +175,7 @@ def main() -> None:
 
         figures = len(list((best_out / "figures").glob("*.png")))
         bare_figures(1, tmp)  # import matplotlib, fonts
-        floor = best_time(lambda: bare_figures(figures, tmp), 3)
+        floor = best_time(lambda: bare_figures(figures, tmp), 3, warm_up=False)
         print("report stage")
         print(line("report (from the run above)", stages["report"], floor,
                    f"{figures} bare matplotlib figures, PNG + SVG"))

@@ -11,12 +11,13 @@ Usage: ``python benchmarks/bench_designs.py [--municipalities 100000]``
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
 
 from effectmeting.designs import derive_treatment
+
+from timing import best_time  # scripts run from benchmarks/
 
 T, H = "triage_only", "gives_help"
 
@@ -31,16 +32,6 @@ def make_designs(n: int, seed: int = 1) -> pd.DataFrame:
     codes = np.char.add("GM", np.char.zfill(np.arange(n).astype(str), 6))
     return pd.DataFrame({"municipality": np.repeat(codes, len(years)), "year": np.tile(years, n),
                          "dimension": "role", "value": np.where(on.ravel(), H, T)})
-
-
-def best_time(function, repeats: int = 3) -> float:
-    function()  # warm-up: lazy imports, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def timing_at_scale(designs: pd.DataFrame) -> None:

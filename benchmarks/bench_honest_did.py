@@ -11,13 +11,14 @@ Usage: ``python benchmarks/bench_honest_did.py``
 """
 from __future__ import annotations
 
-import time
 
 import numpy as np
 from scipy.optimize import linprog
 
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 from effectmeting.estimate.sensitivity.pretrends import honest_did
+
+from timing import best_time  # scripts run from benchmarks/
 
 
 def event_study() -> EventStudyResults:
@@ -29,16 +30,6 @@ def event_study() -> EventStudyResults:
                              estimates=beta, vcov=vcov, nobs=0, reference=(-1,))
 
 
-def best_time(function, repeats: int = 5) -> float:
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def one_linprog() -> None:
     rng = np.random.default_rng(0)
     bounds_rows = np.diff(np.eye(9)[:5], axis=0)
@@ -48,8 +39,8 @@ def one_linprog() -> None:
 
 def main() -> None:
     result = event_study()
-    ours = best_time(lambda: honest_did(result, mbar=1.0))
-    floor = best_time(one_linprog)
+    ours = best_time(lambda: honest_did(result, mbar=1.0), repeats=5)
+    floor = best_time(one_linprog, repeats=5)
     print("bench_honest_did: relative magnitudes, Mbar = 1, 4 pre + 5 post event times")
     print(f"  honest_did                  {ours:7.3f} s   {ours / floor:6.0f} x floor")
     print(f"  floor: one linprog (HiGHS)  {floor:7.3f} s")

@@ -32,7 +32,7 @@ def make_data() -> pd.DataFrame:
 
 def main() -> None:
     import diff_diff
-    from bench_att_gt import best_time  # warm-up + best of 3 (scripts run from benchmarks/)
+    from timing import best_time  # warm-up + best of 3 (scripts run from benchmarks/)
 
     from effectmeting import att_gt
 
