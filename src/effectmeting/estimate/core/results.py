@@ -137,16 +137,22 @@ def contract_table(table: pd.DataFrame, terms: pd.Series | list[str], *, level: 
     if level is not None and check_level(level) != stored_level:
         low, high = (interval or _normal_interval(df))(table, check_level(level))
         table["conf_low"], table["conf_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    estimate = table["estimate"].to_numpy(dtype=float)
-    std_error = table["std_error"].to_numpy(dtype=float)
+    _add_statistics(table, df)
+    keys = [c for c in table.columns[1:list(table.columns).index("estimate")]]
+    rest = [c for c in table.columns if c not in keys and c not in TIDY_COLUMNS]
+    return table[["term", *keys, *TIDY_COLUMNS[1:], *rest]]
+
+
+def _add_statistics(table: pd.DataFrame, df: float | None) -> None:
+    """Add ``statistic`` (estimate / std_error) and its two-sided ``p_value`` (normal, or Student-t
+    with ``df``) to ``table`` in place, unless the table carries its own (tests)."""
     if "statistic" not in table.columns:
+        estimate = table["estimate"].to_numpy(dtype=float)
+        std_error = table["std_error"].to_numpy(dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             table["statistic"] = estimate / std_error
     if "p_value" not in table.columns:
         table["p_value"] = p_values(table["statistic"], df)
-    keys = [c for c in table.columns[1:list(table.columns).index("estimate")]]
-    rest = [c for c in table.columns if c not in keys and c not in TIDY_COLUMNS]
-    return table[["term", *keys, *TIDY_COLUMNS[1:], *rest]]
 
 
 def _normal_interval(df: float | None):
@@ -234,13 +240,7 @@ class Results:
     def _complete(self, table: pd.DataFrame, interval, level: float) -> pd.DataFrame:
         """``table`` with statistic, p-value and interval inserted after ``std_error``."""
         table = table.reset_index(drop=True)
-        estimate = table["estimate"].to_numpy(dtype=float)
-        std_error = table["std_error"].to_numpy(dtype=float)
-        if "statistic" not in table.columns:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                table["statistic"] = estimate / std_error
-        if "p_value" not in table.columns:
-            table["p_value"] = p_values(table["statistic"], self.df)
+        _add_statistics(table, self.df)
         low, high = interval(table, level)
         table["conf_low"], table["conf_high"] = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
         first = list(table.columns[:list(table.columns).index("estimate")])
