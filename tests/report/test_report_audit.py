@@ -29,7 +29,7 @@ from effectmeting.report.figures import (cohort_trends_plot, cost_by_domain_plot
 from effectmeting.report.i18n import t  # noqa: E402
 from effectmeting.report.labels import subgroup_value_label  # noqa: E402
 from effectmeting.report.number_format import NBSP, euro_prefix, format_euro  # noqa: E402
-from effectmeting.report.style import OKABE_ITO, SERIES_COLORS, NumberFormatter, series_style  # noqa: E402
+from effectmeting.report.style import OKABE_ITO, OKABE_ITO_ON_WHITE, SERIES_COLORS, NumberFormatter, series_style  # noqa: E402
 from effectmeting.report.study_figures import (domain_cost_plot, study_cohort_trends_plot,  # noqa: E402
                                                study_event_study_plot, study_forest_plot,
                                                study_subgroup_forest_plot)
@@ -230,7 +230,7 @@ def test_cohort_lines_never_reuse_the_never_adopters_black():
     lines = {line.get_label(): line for line in spec.figure.axes[0].get_lines()
              if line.get_label().startswith(("Adopted", "Never"))}
     cohorts = [to_hex(line.get_color()).upper() for label, line in lines.items() if label.startswith("Adopted")]
-    assert len(cohorts) == 8 and OKABE_ITO["black"] not in cohorts and OKABE_ITO["yellow"] not in cohorts
+    assert len(cohorts) == 8 and OKABE_ITO["black"] not in cohorts and OKABE_ITO_ON_WHITE["yellow"] not in cohorts
     assert set(cohorts) <= set(SERIES_COLORS)
     # eight cohorts, six strong colours: the seventh and eighth differ by line style
     styles = {(to_hex(line.get_color()), line.get_linestyle()) for label, line in lines.items()

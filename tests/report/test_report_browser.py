@@ -302,6 +302,57 @@ def contrast_ratio(foreground, background="white") -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+def _drawn_on_white(color, alpha) -> tuple[float, float, float]:
+    """The colour a reader sees: ``color`` at opacity ``alpha`` over a white background."""
+    from matplotlib.colors import to_rgba
+
+    red, green, blue, own_alpha = to_rgba(color)
+    opacity = own_alpha * (1.0 if alpha is None else alpha)
+    return tuple(opacity * c + (1 - opacity) for c in (red, green, blue))
+
+
+def test_figure_data_graphics_meet_non_text_contrast():
+    """Every line, marker, error bar and bar that carries data in a report figure has at least 3:1
+    contrast on white (WCAG 1.4.11 non-text contrast, AA); grid lines and shaded interval bands are
+    decoration next to a line that meets it, so they are not counted."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Rectangle
+
+    from effectmeting.report.style import MIN_GRAPHIC_CONTRAST, SERIES_COLORS
+
+    assert all(contrast_ratio(color) >= 3.3 for color in SERIES_COLORS)
+    assert contrast_ratio("#E69F00") < MIN_GRAPHIC_CONTRAST  # Okabe-Ito orange as published fails, so the check can fail
+    event_time = np.array([-2, 0, 1])
+    eight_series = event_study_plot({f"Schatter {index}": pd.DataFrame({
+        "event_time": event_time, "estimate": event_time * 0.5 + index, "conf_low": event_time * 0.5 + index - 0.3,
+        "conf_high": event_time * 0.5 + index + 0.3}) for index in range(8)},
+        outcome_label="jeugdhulp", unit="per 1.000 jongeren", lang="nl", source="test")
+    checked = 0
+    for spec in [spec for section in small_sections() for spec in section.figures] + [eight_series]:
+        spec.to_bytes("png")
+        for axes in spec.figure.axes:
+            grid = set(axes.xaxis.get_gridlines()) | set(axes.yaxis.get_gridlines())
+            graphics = []
+            for line in axes.get_lines():
+                if line in grid or not line.get_visible() or len(line.get_xdata()) == 0:
+                    continue
+                if line.get_linestyle() not in ("None", "none", ""):
+                    graphics.append((line.get_color(), line.get_alpha(), line.get_label()))
+                if line.get_marker() not in (None, "None", "none", ""):
+                    graphics.append((line.get_markeredgecolor(), line.get_alpha(), line.get_label()))
+            for collection in axes.collections:
+                if isinstance(collection, LineCollection) and collection.get_visible():
+                    graphics += [(color, collection.get_alpha(), "error bar") for color in collection.get_colors()]
+            for patch in axes.patches:
+                if isinstance(patch, Rectangle) and patch.get_visible() and patch.get_width() and patch.get_height():
+                    graphics.append((patch.get_facecolor(), patch.get_alpha(), "bar"))
+            for color, alpha, label in graphics:
+                ratio = contrast_ratio(_drawn_on_white(color, alpha))
+                assert ratio >= MIN_GRAPHIC_CONTRAST, (spec.name, label, color, alpha, round(ratio, 2))
+                checked += 1
+    assert checked > 20
+
+
 def test_figure_text_colours_meet_aa_contrast():
     """Text drawn inside the figures (titles, axis labels, ticks, legends, source line) has at least
     4.5:1 contrast on the white figure background (WCAG 1.4.3 AA; axe-core cannot see inside images)."""

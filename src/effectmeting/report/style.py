@@ -46,8 +46,21 @@ OKABE_ITO: dict[str, str] = {
     "vermillion": "#D55E00",
     "reddish_purple": "#CC79A7",
 }
-#: Order for data series: strong colours first, yellow (weak on white) last.
-SERIES_COLORS: list[str] = [OKABE_ITO[name] for name in (
+#: Minimum contrast of a data series (line, marker, bar) on the white background: WCAG 2.1
+#: success criterion 1.4.11 (non-text contrast, level AA) asks 3:1 for graphics needed to read a figure.
+MIN_GRAPHIC_CONTRAST = 3.0
+#: Okabe-Ito colours as drawn on white: orange, sky blue, yellow and reddish purple are too light
+#: there (2.3, 2.3, 1.3 and 3.06:1), so their lightness is lowered (same hue and saturation, in HLS)
+#: until they reach 3.3:1; blue, vermillion, bluish green and black already do (5.2, 3.9, 3.4, 21).
+OKABE_ITO_ON_WHITE: dict[str, str] = {
+    **OKABE_ITO,
+    "orange": "#BB8100",
+    "sky_blue": "#1C95D9",
+    "yellow": "#978E0C",
+    "reddish_purple": "#C870A1",
+}
+#: Order for data series: the most distinct colours first, the darkened yellow (olive) last.
+SERIES_COLORS: list[str] = [OKABE_ITO_ON_WHITE[name] for name in (
     "blue", "vermillion", "bluish_green", "orange", "reddish_purple", "sky_blue", "black", "yellow")]
 SERIES_LINESTYLES: list[str] = ["-", "--", ":", "-."]
 SERIES_MARKERS: list[str] = ["o", "s", "D", "^", "v", "P", "X", "*"]
@@ -118,9 +131,10 @@ def series_style(index: int, *, reserve_black: bool = False) -> dict[str, str]:
 
     ``reserve_black=True`` leaves black out of the cycle, for figures where black already
     means something else (the never-adopters' reference line), so no series can be mistaken
-    for it; yellow goes too (a thin yellow line is hard to see on white), so the six strong
-    colours repeat with the next line style from the seventh series on."""
-    colors = ([c for c in SERIES_COLORS if c not in (OKABE_ITO["black"], OKABE_ITO["yellow"])] if reserve_black
+    for it; the olive (darkened yellow) goes too, as the colour least distinct from orange, so the six
+    other colours repeat with the next line style from the seventh series on."""
+    colors = ([c for c in SERIES_COLORS if c not in (OKABE_ITO_ON_WHITE["black"], OKABE_ITO_ON_WHITE["yellow"])]
+              if reserve_black
               else SERIES_COLORS)
     return {
         "color": colors[index % len(colors)],
