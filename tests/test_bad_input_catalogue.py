@@ -43,6 +43,24 @@ def test_old_mac_line_endings_are_read_as_lines(tmp_path):
     assert status == 0 and "Traceback" not in err
 
 
+def test_utf16_with_byte_order_mark_is_read_as_text(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 with a BOM, so full of NUL bytes, but a text table all the same
+    path = _write(tmp_path / "unicode.csv", (HEADER + ROWS).encode("utf-16"))
+    frame = read_table(path)
+    assert frame["municipality"].tolist() == ["GM0363", "GM0518"] and frame.attrs["encoding"] == "utf-16"
+
+
+def test_byte_order_mark_followed_by_broken_bytes_is_refused_with_its_line(tmp_path):
+    # found by the fuzzer (tests/test_fuzz_sources.py): a UTF-8 BOM, then a byte that is not UTF-8
+    path = _write(tmp_path / "bom.csv", b"\xef\xbb\xbf" + (HEADER + ROWS).encode() + b"GM0003,2020,\x80\x81,1,2\n")
+    with pytest.raises(InputError, match=r"bom\.csv: starts with a UTF-8 byte-order mark, but its bytes at line 4, "
+                                         r"byte \d+ .* are not UTF-8.*Download or export it again") as raised:
+        read_table(path)
+    assert len(str(raised.value)) < MESSAGE_LIMIT
+    status, err = _cli(["validate", str(path), "--schema", "population"])
+    assert status == 2 and "Traceback" not in err and "byte-order mark" in err
+
+
 # -- sources manifest ------------------------------------------------------------------------------
 
 def test_two_source_columns_mapped_to_one_field_are_refused_naming_both(tmp_path):

@@ -9,6 +9,8 @@ keep a cell that is not a number in a numeric column as text, for the validator 
 """
 from __future__ import annotations
 
+import codecs
+
 import csv
 import io
 from pathlib import Path
@@ -22,6 +24,7 @@ from effectmeting.schema.numbers import convert_column, looks_dot_decimal
 
 FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
 _PARQUET_MAGIC = b"PAR1"
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -64,27 +67,40 @@ def read_table(
     if format == "parquet" or (format == "auto" and raw[:4] == _PARQUET_MAGIC):
         frame = _read_parquet(path, raw)
     else:
-        if b"\x00" in raw[:65536]:
+        if b"\x00" in raw[:65536] and not raw.startswith(_UTF16_BOMS):
             # NUL bytes never occur in a text table: an Excel workbook, a zip, a broken download...
             raise InputError(
                 f"{path} is not a text table: it contains NUL bytes (binary data, e.g. an Excel workbook or "
                 "a damaged file). Export it as CSV (UTF-8) or Parquet, or correct its format in the sources "
                 "manifest.")
-        text, encoding = decode_text(raw)
+        text, encoding = decode_text(raw, path)
         frame = _read_text(text, format, path)
         frame.attrs["encoding"] = encoding
     frame.attrs["source_file"] = str(path)
     return _rename(frame, columns or {}, path)
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode file bytes: UTF-8 with BOM, UTF-8, cp1252 (Windows Latin-1), Latin-1, in that order.
+def decode_text(raw: bytes, path: Path | str = "file") -> tuple[str, str]:
+    """Decode file bytes: UTF-8 or UTF-16 with a byte-order mark (Excel's "Unicode text" export is
+    UTF-16), then UTF-8, cp1252 (Windows Latin-1), Latin-1, in that order.
 
     UTF-8 is tried first because a cp1252 decode never fails on UTF-8 bytes but would turn
-    ``â`` into ``Ã¢``; a file that is not valid UTF-8 is almost surely single-byte Latin.
+    ``â`` into ``Ã¢``; a file that is not valid UTF-8 is almost surely single-byte Latin.  A file
+    whose byte-order mark promises an encoding its bytes break is damaged: refused with the line
+    of the first bad byte (raises :class:`InputError`), never guessed.
     """
-    if raw.startswith(_UTF8_BOM):
-        return raw.decode("utf-8-sig"), "utf-8-sig"
+    for bom, encoding in ((_UTF8_BOM, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError as error:
+                line = raw[: error.start].count(b"\n") + 1 if encoding == "utf-8-sig" else None
+                where = f"line {line}, " if line else ""
+                raise InputError(
+                    f"{path}: starts with a {encoding.upper().removesuffix('-SIG')} byte-order mark, but its "
+                    f"bytes at {where}byte {error.start} ({raw[error.start:error.start + 4]!r}) are not "
+                    f"{encoding.upper().removesuffix('-SIG')}: the file is damaged or mixes encodings. "
+                    "Download or export it again (CSV UTF-8).") from None
     for encoding in ("utf-8", "cp1252"):
         try:
             return raw.decode(encoding), encoding
