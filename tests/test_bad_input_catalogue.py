@@ -61,6 +61,18 @@ def test_byte_order_mark_followed_by_broken_bytes_is_refused_with_its_line(tmp_p
     assert status == 2 and "Traceback" not in err and "byte-order mark" in err
 
 
+@pytest.mark.parametrize("cut", ["GM0003,2020,11801", 'GM0003,"2020",11801'])
+def test_line_cut_short_is_refused_not_read_as_empty_cells(tmp_path, cut):
+    # a line with 3 of the header's 5 fields: its last cells used to be read as empty (NA) without a word
+    path = _write(tmp_path / "cut.csv", HEADER + ROWS + cut + "\n")
+    with pytest.raises(InputError, match=r"cut\.csv, line 4: has 3 field\(s\) where the header \(line 1\) has 5.*"
+                                         r"Complete or remove the line") as raised:
+        read_table(path)
+    assert len(str(raised.value)) < MESSAGE_LIMIT
+    status, err = _cli(["validate", str(path), "--schema", "population"])
+    assert status == 2 and "Traceback" not in err and "line 4: has 3 field(s)" in err
+
+
 # -- sources manifest ------------------------------------------------------------------------------
 
 def test_two_source_columns_mapped_to_one_field_are_refused_naming_both(tmp_path):

@@ -202,6 +202,7 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
     n_lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
     if n_lines - 1 == len(cells):
         source_row = np.arange(2, len(cells) + 2)
+        _check_field_counts(text, separator, len(header_names), path, offset)
     else:
         # Quoted fields span several lines: ask the csv module where each record starts.
         # This path only runs for such files; ordinary files keep the vectorised path above.
@@ -210,7 +211,9 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
         try:
             next(reader)
             previous_end = reader.line_num
-            for _record in reader:
+            for record in reader:
+                if 0 < len(record) < len(header_names) and any(field.strip() for field in record):
+                    _refuse_short_line(path, previous_end + 1 + offset, len(record), len(header_names), offset + 1)
                 starts.append(previous_end + 1)
                 previous_end = reader.line_num
         except csv.Error as error:
@@ -226,6 +229,33 @@ def _split_cells(text: str, separator: str, path: Path, offset: int = 0) -> pd.D
     cells = cells.loc[~empty].reset_index(drop=True)
     cells.attrs["empty_rows"] = empty_rows
     return cells
+
+
+def _check_field_counts(text: str, separator: str, expected: int, path: Path, offset: int) -> None:
+    """Refuse the first non-blank line with fewer fields than the header (pandas would read its
+    missing cells as empty).  Without quotes a line's fields are its separators + 1 (one ``str.count``
+    per line); with quotes the csv module splits the records."""
+    if '"' not in text:
+        for number, line in enumerate(text.split("\n")[1:], start=2):
+            if line.strip() and line.count(separator) + 1 < expected:
+                _refuse_short_line(path, number + offset, line.count(separator) + 1, expected, offset + 1)
+        return
+    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    next(reader, None)
+    previous_end = reader.line_num
+    for record in reader:
+        if 0 < len(record) < expected and any(field.strip() for field in record):
+            _refuse_short_line(path, previous_end + 1 + offset, len(record), expected, offset + 1)
+        previous_end = reader.line_num
+
+
+def _refuse_short_line(path: Path, line: int, fields: int, expected: int, header_line: int) -> None:
+    """A line with fewer fields than the header was cut off (or lost a separator): its missing cells
+    would be read as empty, so it is refused rather than guessed (raises :class:`InputError`)."""
+    raise InputError(
+        f"{path}, line {line}: has {fields} field(s) where the header (line {header_line}) has {expected}: the line "
+        "was cut off or a separator is missing, so its last cells cannot be read. Complete or remove the line (or "
+        "download the file again if it was cut off).")
 
 
 def _read_parquet(path: Path, raw: bytes = b"") -> pd.DataFrame:
