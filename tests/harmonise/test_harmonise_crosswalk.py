@@ -232,6 +232,23 @@ def test_design_population_share_for_scores():
     assert values[("GM0014", "role")] == pytest.approx((3 * 202_000 + 20_000 + 2 * 7_500) / 229_500)
 
 
+def test_design_population_share_averages_scores_and_takes_the_largest_category():
+    # a design file as the demo's: score and categorical dimensions in one value column (issue 17:
+    # population_share used to refuse any file with a categorical dimension)
+    frame = design_frame().assign(value=["3", "1", "2", "integraal", "jeugd", "jeugd"])
+    audit = AuditLog()
+    out = to_reference_year(frame, table="designs", reference_year=2019, aggregation=DESIGN_RULES,
+                            design_rule="population_share", population=POPULATION_2018, audit=audit)
+    values = out.set_index(["municipality", "dimension"])["value"]
+    assert float(values[("GM0014", "role")]) == pytest.approx((3 * 202_000 + 20_000 + 2 * 7_500) / 229_500, rel=1e-11)
+    largest = to_reference_year(frame, table="designs", reference_year=2019, aggregation=DESIGN_RULES,
+                                design_rule="largest_population", population=POPULATION_2018)
+    assert values[("GM0014", "scope")] == largest.set_index(["municipality", "dimension"])["value"][("GM0014", "scope")]
+    assert values[("GM0014", "scope")] == "integraal"  # GM0014's 202,000 residents outweigh 27,500
+    fates = audit.frame.set_index("source_row")["action"]
+    assert (fates.loc[[6, 7]] == "changed").all() and (fates.loc[[2, 3, 4, 5]] != "changed").all()
+
+
 def test_set_aside_rows_and_audit_completeness():
     frame = full_year(2018).assign(source_row=lambda f: np.arange(2, len(f) + 2))
     frame.attrs["set_aside"] = pd.DataFrame({"source_row": [len(frame) + 2, len(frame) + 3],

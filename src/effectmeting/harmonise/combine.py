@@ -57,7 +57,9 @@ def combine_design(values: pd.Series, population: np.ndarray, flows: pd.DataFram
     contributions whose value differs from the result (the result is NA under ``unanimous``).
     ``largest_population``: the value of the predecessor contributing the largest population
     (flow weight x population), ties broken by code order; ``unanimous``: NA unless all agree;
-    ``population_share``: population-weighted mean of numeric values (e.g. maturity scores).
+    ``population_share``: population-weighted mean of numeric values (e.g. maturity scores); in a file
+    that also holds categorical dimensions, those take the category with the largest population share
+    (as ``largest_population``) and the means are written as text like the file's other values.
     """
     if rule not in DESIGN_RULES:
         raise HarmonisationError(f"design_rule={rule!r}: use one of {list(DESIGN_RULES)}")
@@ -70,12 +72,20 @@ def combine_design(values: pd.Series, population: np.ndarray, flows: pd.DataFram
     if rule == "population_share":
         numeric = pd.to_numeric(values, errors="coerce")
         not_numeric = values.notna() & numeric.isna()
-        if not_numeric.any():
-            raise HarmonisationError(
-                "design_rule='population_share' needs numeric design values; got "
-                f"{sorted(values[not_numeric].astype(str).unique())[:5]}")
         result = combine_weighted_mean(numeric, population, flows, n_groups)
-        return pd.Series(result, dtype="float64"), contrib.iloc[0:0].assign(chosen=None, listing=None)
+        if not not_numeric.any():
+            return pd.Series(result, dtype="float64"), contrib.iloc[0:0].assign(chosen=None, listing=None)
+        # A design file mixes score dimensions (numbers: averaged) and categorical ones (role, scope...):
+        # a category cannot be averaged, so its group takes the category with the largest population
+        # share, i.e. the largest_population rule, with its overruled values in the audit as there.
+        categorical_rows = np.zeros(len(values), dtype=bool)
+        categorical_rows[np.flatnonzero(not_numeric.to_numpy())] = True
+        categorical_groups = np.zeros(n_groups, dtype=bool)
+        categorical_groups[contrib["group"].to_numpy()[categorical_rows[rows]]] = True
+        chosen, overruled = combine_design(values, population, flows, n_groups, "largest_population")
+        means = pd.Series([None if np.isnan(x) else format(x, ".12g") for x in result], dtype=object)
+        combined = chosen.where(pd.Series(categorical_groups), means)
+        return combined, overruled[categorical_groups[overruled["group"].to_numpy()]]
 
     value_str = contrib["value"].astype("string")
     distinct = value_str.groupby(contrib["group"]).nunique(dropna=False).reindex(range(n_groups), fill_value=0)
