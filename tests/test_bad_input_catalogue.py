@@ -7,6 +7,7 @@ Small hand-written files in tmp_path; runs in seconds.
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import numpy as np
@@ -71,6 +72,39 @@ def test_line_cut_short_is_refused_not_read_as_empty_cells(tmp_path, cut):
     assert len(str(raised.value)) < MESSAGE_LIMIT
     status, err = _cli(["validate", str(path), "--schema", "population"])
     assert status == 2 and "Traceback" not in err and "line 4: has 3 field(s)" in err
+
+
+# -- transitions -----------------------------------------------------------------------------------
+
+TRANSITIONS = "effective,old_code,new_code,weight,kind\n2016-01-01,GM0381,GM1942,1.0,merged\n"
+POPULATION_2015 = HEADER + "GM0381,2015,30000,6000,24000\nGM0363,2015,800000,140000,660000\n"
+
+
+@pytest.mark.parametrize("bad, message", [
+    (TRANSITIONS.replace("1.0,merged", "0.5,merged"), r"weights of an old municipality must sum to 1.*GM0381: weights "
+                                                      r"sum to 0\.5000"),
+    (TRANSITIONS.replace("GM1942", "GM9999"), r"GM0381->GM9999: GM9999 does not exist in 2016"),
+])
+def test_a_bad_transitions_file_is_named_not_the_population_file(tmp_path, bad, message):
+    # the error used to name population.csv and 'transitions frame', not the file that is wrong
+    _write(tmp_path / "population.csv", POPULATION_2015)
+    _write(tmp_path / "herindeling.csv", bad)
+    manifest = _write(tmp_path / "sources.toml", '[[source]]\nname = "pop"\npath = "population.csv"\n'
+                      'table = "population"\n[[source]]\nname = "h2016"\npath = "herindeling.csv"\n'
+                      'table = "transitions"\n')
+    status, err = _cli(["harmonise", "--sources", str(manifest), "--out", str(tmp_path / "out")])
+    assert status == 2 and "Traceback" not in err and len(err) < MESSAGE_LIMIT
+    assert "herindeling.csv (source 'h2016', table 'transitions')" in err and "population.csv" not in err
+    assert re.search(message, err), err
+
+
+def test_a_missing_herindeling_gives_advice_the_command_line_user_can_follow(tmp_path):
+    _write(tmp_path / "population.csv", POPULATION_2015)
+    manifest = _write(tmp_path / "sources.toml", '[[source]]\nname = "pop"\npath = "population.csv"\n'
+                      'table = "population"\n')
+    status, err = _cli(["harmonise", "--sources", str(manifest), "--out", str(tmp_path / "out")])
+    assert status == 2 and "Traceback" not in err and len(err) < MESSAGE_LIMIT
+    assert "no transition takes GM0381 (2015)" in err and 'table = "transitions" in sources.toml' in err
 
 
 # -- sources manifest ------------------------------------------------------------------------------

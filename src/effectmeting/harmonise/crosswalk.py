@@ -260,8 +260,9 @@ def _mapping_to_reference(rows: pd.DataFrame, steps: pd.DataFrame, reference_yea
         listing = "; ".join(f"{c} ({y})" for c, y in zip(stranded["source_code"], stranded["year"]))
         raise HarmonisationError(
             f"{source}: no transition takes {listing} to a municipality of {reference_year}; the bundled "
-            "transitions cover 1 January 2017-2023. Supply transitions=... with the missing herindeling "
-            "or drop those years.")
+            "transitions cover 1 January 2017-2023. Add the missing herindeling as a transitions table (a "
+            "[[source]] with table = \"transitions\" in sources.toml; in Python to_reference_year(..., "
+            "transitions=...)) or leave those years out of the source.")
     return mapping
 
 

@@ -21,7 +21,7 @@ from effectmeting.harmonise.panel import Panel
 from effectmeting.harmonise.plausibility import check_plausibility, denominators, note_implausible_rates
 from effectmeting.harmonise.prices import deflate
 from effectmeting.harmonise.rates import add_rates
-from effectmeting.harmonise.transitions import load_transitions
+from effectmeting.harmonise.transitions import check_transitions, load_transitions
 from effectmeting.manifest import file_sha256
 from effectmeting.sources.sources_toml import SourceSpec, read_sources_manifest, specs_from_entries
 
@@ -210,6 +210,7 @@ def _transitions(items: list[tuple[SourceSpec, pd.DataFrame]], audit: AuditLog) 
     extra = []
     for spec, frame in items:
         frame = frame.assign(effective=pd.to_datetime(frame["effective"]))
+        check_transitions(frame, f"{spec.path} (source {spec.name!r}, table 'transitions')")
         clash = frame.merge(bundled, on=["effective", "old_code"])
         if len(clash):
             raise HarmonisationError(

@@ -125,6 +125,13 @@ def load_transitions(path: str | Path | None = None, *, audit: AuditLog | None =
     return _validate(table.copy(), str(path), audit, check_register=not bundled, register=register)
 
 
+def check_transitions(table: pd.DataFrame, where: str, audit: AuditLog | None = None) -> pd.DataFrame:
+    """Check a user's transitions table on its own (columns, dates, weights, kinds, duplicates, codes
+    in the bundled register) and return it normalised; errors name ``where`` (the user's file), so a
+    bad transitions file is never blamed on the data source being mapped with it."""
+    return _validate(table.copy(), where, audit)
+
+
 @lru_cache(maxsize=8)
 def _read_transitions(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     """Raw table, cached per file version (mtime and size are part of the cache key)."""
