@@ -74,6 +74,25 @@ def test_line_cut_short_is_refused_not_read_as_empty_cells(tmp_path, cut):
     assert status == 2 and "Traceback" not in err and "line 4: has 3 field(s)" in err
 
 
+# -- huge and wide files ----------------------------------------------------------------------------
+
+def test_wide_file_reads_only_the_columns_it_uses_and_a_too_wide_one_is_refused(tmp_path):
+    # 5,000 unused columns: read (they stay text and are dropped with a note); the used ones are numbers
+    extra = [f"x{i}" for i in range(5_000)]
+    path = _write(tmp_path / "wide.csv", ",".join(HEADER.strip().split(",") + extra) + "\n" + "".join(
+        row + "," + ",".join(["1"] * len(extra)) + "\n" for row in ROWS.splitlines()))
+    frame, rows = read_source(SourceSpec(name="w", path=path, table="population"))
+    assert rows == 2 and frame["population_total"].tolist() == [872680, 545838]
+    assert "x0" not in frame.columns
+    from effectmeting.sources.readers import MAX_COLUMNS
+
+    too_wide = _write(tmp_path / "too_wide.csv", ",".join(f"c{i}" for i in range(MAX_COLUMNS + 1)) + "\n")
+    with pytest.raises(InputError, match=r"too_wide\.csv: the header \(line 1\) has 20,001 columns; effectmeting "
+                                         r"reads at most 20,000.*Keep only the columns the study uses") as raised:
+        read_table(too_wide)
+    assert len(str(raised.value)) < MESSAGE_LIMIT
+
+
 # -- transitions -----------------------------------------------------------------------------------
 
 TRANSITIONS = "effective,old_code,new_code,weight,kind\n2016-01-01,GM0381,GM1942,1.0,merged\n"

@@ -133,7 +133,9 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
     from effectmeting.sources.readers import read_table
 
-    frame = read_table(spec.path, format=spec.format, columns=spec.columns or None)
+    fields = [f["name"] for f in load_schema(spec.table)["fields"]]
+    frame = read_table(spec.path, format=spec.format, columns=spec.columns or None,
+                       fields=[*fields, spec.code_column])
     set_aside = frame.attrs.get("set_aside")
     n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
     empty_rows = list(frame.attrs.get("empty_rows", []))
@@ -149,7 +151,6 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
         audit.record(source=spec.name, source_row=empty_rows, municipality=None, year=None, action="dropped",
                      reason="empty row: every cell is blank")
     rows = len(frame) + n_set_aside + len(empty_rows)
-    fields = [f["name"] for f in load_schema(spec.table)["fields"]]
     extra = [c for c in frame.columns if c not in fields and c not in ("source_row", spec.code_column)
              and not c.endswith("__marker")]
     if extra:
