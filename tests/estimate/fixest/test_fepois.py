@@ -224,3 +224,27 @@ def test_row_order_and_outcome_scale_leave_slopes_unchanged(counts):
     # Poisson is scale-invariant in y: a constant multiple moves only the fixed effects
     np.testing.assert_allclose(scaled.coef.to_numpy(), fit.coef.to_numpy(), rtol=1e-8)
     np.testing.assert_allclose(scaled.se.to_numpy(), fit.se.to_numpy(), rtol=1e-6)
+
+
+def test_missing_values_are_dropped_and_counted_not_silently():
+    raw = pf.get_data(model="Fepois")  # NaN in Y, X1, f1 (and others not used here)
+    used = ["Y", "X1", "X2", "f1", "f2"]
+    fit = _quiet(fepois, "Y ~ X1 + X2 | f1 + f2", raw)
+    complete = _quiet(fepois, "Y ~ X1 + X2 | f1 + f2", raw.dropna(subset=used))
+    n_missing = int(raw[used].isna().any(axis=1).sum())
+    assert fit.n_dropped_missing == n_missing > 0 and fit.glance().loc[0, "n_dropped_missing"] == n_missing
+    assert any("missing values" in note for note in fit.notes)
+    np.testing.assert_allclose(fit.coef.to_numpy(), complete.coef.to_numpy(), rtol=1e-12)
+    assert fit.fitted.index.equals(complete.fitted.index)
+
+
+def test_bad_columns_are_refused_with_the_reason(counts):
+    with pytest.raises(IdentificationError, match="single cluster") as caught:
+        _quiet(fepois, "Y ~ X1", counts.assign(one=1), vcov={"cluster": "one"})
+    assert caught.value.reason == "too_few_clusters"
+    with pytest.raises(em.InputError, match="infinite"):
+        fepois("Y ~ X1", counts.assign(exposure=np.where(counts.index == 2, np.inf, 0.0)), offset="exposure")
+    with pytest.raises(em.FormulaError, match="not numeric"):
+        fepois("Y ~ X1", counts.assign(Y="many"))
+    with pytest.raises(em.FormulaError, match="'population'"):
+        fepois("Y ~ X1", counts, offset="population")
