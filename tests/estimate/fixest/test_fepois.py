@@ -169,6 +169,18 @@ def test_separated_groups_are_dropped_counted_and_warned_as_pyfixest(counts, pee
     np.testing.assert_allclose(fit.coef.to_numpy(), peer.coef().to_numpy(), rtol=PEER_RTOL)
 
 
+def test_separation_by_a_regressor_is_warned():
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"g": rng.integers(0, 20, 600), "x": rng.normal(size=600),
+                         "dummy": (rng.uniform(size=600) < 0.1).astype(float)})
+    data["y"] = np.where(data["dummy"] == 1, 0.0, rng.poisson(np.exp(0.3 * data["x"])))
+    with pytest.warns(SeparationWarning, match="fitted as practically zero"):
+        fit = _quiet_except(SeparationWarning, fepois, "y ~ x + dummy | g", data)
+    assert fit.coef["dummy"] < -10 and any("separates" in note for note in fit.notes)
+    clean = _quiet_except(SeparationWarning, fepois, "y ~ x | g", data[data["dummy"] == 0])
+    assert not any("separates" in note for note in clean.notes)
+
+
 def test_collinear_regressor_is_dropped_with_a_warning(counts):
     data = counts.assign(X3=2.0 * counts["X1"] - counts["X2"])
     with pytest.warns(CollinearityWarning, match="X3"):

@@ -50,6 +50,9 @@ from effectmeting.estimate.fixest.formula import parse_formula
 #: fixest's and pyfixest's defaults: relative deviance change and number of IRLS iterations
 DEFAULT_TOL = 1e-8
 DEFAULT_MAX_ITER = 25
+#: a zero outcome fitted below this share of the mean outcome signals separation by the regressors
+#: (ppmlhdfe's ``mu_tol`` is 1e-6 in absolute terms; relative here, so the outcome's unit does not matter)
+SEPARATION_MU_TOL = 1e-6
 
 
 def _refuse_negative_outcome(data: pd.DataFrame, outcome: str, formula: str) -> None:
@@ -175,6 +178,23 @@ def _irls(y: np.ndarray, x: np.ndarray, names: list[str], fe_codes: list[np.ndar
     return _IrlsFit(fit, mu, eta, iteration, converged, last, dropped)
 
 
+def _warn_regressor_separation(y: np.ndarray, mu: np.ndarray, index: pd.Index, rows: np.ndarray | None, what: str,
+                               notes: list[str]) -> None:
+    """Warn when zero outcomes are fitted as (numerically) zero: some regressor separates them, its
+    coefficient runs off towards minus infinity and its standard error is meaningless."""
+    near_zero = (y == 0) & (mu < SEPARATION_MU_TOL * y.mean())
+    if not near_zero.any():
+        return
+    position = int(np.flatnonzero(near_zero)[0])
+    first = row_named(index, position if rows is None else int(rows[position]))
+    note = (f"{int(near_zero.sum()):,} zero outcome(s) are fitted as practically zero (first: the {first}): a "
+            "regressor, or a combination of regressors, separates them (it is non-zero only where the outcome is "
+            "zero); its coefficient diverges and its standard error is meaningless. Drop those rows or that "
+            "regressor.")
+    notes.append(note)
+    warnings.warn(f"{what}: {note}", SeparationWarning, stacklevel=3)
+
+
 def _poisson_covariance(formula: str, data: pd.DataFrame, sample: _Sample, fit: LeastSquaresFit, vcov_name: str,
                         cluster_columns: list[str]) -> Covariance:
     """The covariance chosen by ``vcov`` (see the module docstring); refuses designs without residual
@@ -239,9 +259,11 @@ def fepois(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None 
 
     Refused: a negative outcome (``OptionError``, reason ``negative_outcome``, naming the row), an
     outcome that is zero on every row used, non-positive weights, a design with every regressor
-    collinear or without degrees of freedom (``IdentificationError``).  Not detected: separation
-    caused by regressors rather than fixed effects (a dummy whose rows all have ``y == 0``) -- it
-    shows as non-convergence or a diverging fit, refused with reason ``separation``.
+    collinear or without degrees of freedom (``IdentificationError``).  Separation caused by
+    regressors rather than fixed effects (a dummy whose rows all have ``y == 0``) is not repaired:
+    zero outcomes fitted below ``SEPARATION_MU_TOL`` times the mean outcome are warned with
+    :class:`~effectmeting.errors.SeparationWarning` (the separating coefficient diverges), and a fit
+    whose means under- or overflow is refused (``IdentificationError``, reason ``separation``).
     """
     parsed = parse_formula(formula)
     level = check_level(level, "fepois")
@@ -292,6 +314,7 @@ def fepois(formula: str, data: pd.DataFrame, *, vcov="iid", weights: str | None 
                    f"change above tol={tol:g}); raise max_iter or check for separation by a regressor.")
         notes.append(message)
         warnings.warn(f"{what}: {message}", ConvergenceWarning, stacklevel=2)
+    _warn_regressor_separation(y, irls.mu, data.index, sample.rows, what, notes)
     covariance = _poisson_covariance(formula, data, sample, irls.fit, vcov_name, cluster_columns)
 
     loglik = _loglik(y, irls.mu, w)
