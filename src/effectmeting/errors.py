@@ -159,6 +159,17 @@ class CollinearityWarning(EffectmetingWarning):
     formula order); the dropped names are in the result's notes."""
 
 
+class SeparationWarning(EffectmetingWarning):
+    """Poisson fixed effects: observations in fixed-effect groups whose outcome is zero throughout were
+    dropped (their group's effect would be minus infinity; fixest and ppmlhdfe drop them too).  The
+    count is the result's ``n_separated``."""
+
+
+class ConvergenceWarning(EffectmetingWarning):
+    """An iterative estimator (fepois's IRLS) stopped at its iteration limit before its convergence
+    criterion was met; the estimates may be inaccurate.  Raise ``max_iter`` or inspect the data."""
+
+
 class ImplausibleValueWarning(EffectmetingWarning):
     """A source kept values its schema declares implausible (a count above its population) because
     its manifest entry sets ``plausibility = "warn"``; every such row is noted in the audit log."""
@@ -166,7 +177,7 @@ class ImplausibleValueWarning(EffectmetingWarning):
 
 #: every warning class, for documentation and tests
 WARNINGS = (EffectmetingWarning, FewClustersWarning, DroppedCohortWarning, UnidentifiedCellWarning,
-            CollinearityWarning, ImplausibleValueWarning)
+            CollinearityWarning, SeparationWarning, ConvergenceWarning, ImplausibleValueWarning)
 
 
 class RenamedArgumentWarning(EffectmetingWarning, DeprecationWarning):

@@ -20,7 +20,7 @@ from effectmeting.estimate.core.results import TIDY_COLUMNS, Results
 
 STAGGERED = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
 #: results whose intervals are estimate +/- (normal or t) critical value x std_error
-PLAIN = ["feols", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
+PLAIN = ["feols", "fepois", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
          "event_study_twfe", "dcdh"]
 #: results with intervals of their own (simultaneous bands, test inversion, robust sets) or none
 OWN_INTERVALS = ["att_gt_bootstrap", "dynamic_bootstrap", "honest_did", "honest_did_sensitivity",
@@ -44,6 +44,8 @@ def results(panel) -> dict[str, Results]:
         sun_abraham = em.sun_abraham(panel, **STAGGERED)
         out = {
             "feols": fit, "att_gt": attgt,
+            "fepois": em.fepois("visits ~ treated | unit + time", panel.assign(visits=np.round(np.exp(panel["y"] / 4))),
+                                vcov={"cluster": "unit"}),
             "panel_model": em.panel_model("y ~ treated", panel, model="random", unit="unit", time="time",
                                           vcov={"cluster": "unit"}), "att_gt_bootstrap": booted,
             **{kind: attgt.aggregate(kind) for kind in ("simple", "group", "dynamic", "calendar")},

@@ -12,7 +12,7 @@ from effectmeting.estimate.core.results import OVERALL, Results  # noqa: F401 (O
 
 
 #: etable row -> ``glance()`` column of the fit statistics shown under the coefficients
-FIT_ROWS = {"R2": "r2", "Within R2": "r2_within"}
+FIT_ROWS = {"R2": "r2", "Within R2": "r2_within", "Pseudo R2": "pseudo_r2"}
 
 
 def _cell(estimate: float, std_error: float, digits: int) -> str:
@@ -53,7 +53,8 @@ def etable(results: Sequence[Results], *, digits: int = 3, names: Sequence[str] 
     plus ``ATT (overall)`` for results with one overall effect.  Terms appear in order of first
     appearance; a model without a term gets an empty cell; a missing standard error shows the
     estimate alone.  The fit statistics (fixest's etable: R2 and, for models with fixed effects,
-    Within R2, from ``glance()``) are rows only when some model has them; ``digits`` decimals.
+    Within R2, from ``glance()``; McFadden's Pseudo R2 of fepois models) are rows only when some
+    model has them; ``digits`` decimals.
     ``names`` label the columns (default ``(1)``, ``(2)``, ...).  Render with
     :func:`etable_to_markdown`, ``DataFrame.to_latex`` or ``DataFrame.to_html``.
     """

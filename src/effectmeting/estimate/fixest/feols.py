@@ -52,21 +52,21 @@ class TransformedData:
     fe_sizes: list[int]
 
 
-def _parse_vcov(vcov) -> tuple[str, list[str]]:
+def _parse_vcov(vcov, who: str = "feols") -> tuple[str, list[str]]:
     if isinstance(vcov, str):
         name = vcov.lower()
         if name not in ("iid", "hc1", "hetero"):
-            raise OptionError(f"feols: vcov={vcov!r} is unknown; use 'iid', 'hc1', "
+            raise OptionError(f"{who}: vcov={vcov!r} is unknown; use 'iid', 'hc1', "
                               "{'cluster': 'column'} or {'cluster': ['c1', 'c2']}")
         return name, []
     if isinstance(vcov, dict) and set(vcov) == {"cluster"}:
         columns = vcov["cluster"]
         columns = [columns] if isinstance(columns, str) else list(columns)
         if not 1 <= len(columns) <= 2 or not all(isinstance(c, str) for c in columns):
-            raise OptionError(f"feols: vcov={vcov!r}: {{'cluster': ...}} takes one or two column "
+            raise OptionError(f"{who}: vcov={vcov!r}: {{'cluster': ...}} takes one or two column "
                               "names, e.g. {'cluster': 'municipality'} or {'cluster': ['c1', 'c2']}")
         return "cluster", columns
-    raise OptionError(f"feols: vcov={vcov!r} is unknown; use 'iid', 'hc1', {{'cluster': 'column'}} "
+    raise OptionError(f"{who}: vcov={vcov!r} is unknown; use 'iid', 'hc1', {{'cluster': 'column'}} "
                       "or {'cluster': ['c1', 'c2']}")
 
 
@@ -152,7 +152,7 @@ def _select_rows(formula: str, parsed, data: pd.DataFrame, used: list[str], note
 
 
 def _refuse_infinite(formula: str, combined: np.ndarray, names: list[str], outcome: str,
-                     data: pd.DataFrame, rows: np.ndarray | None) -> None:
+                     data: pd.DataFrame, rows: np.ndarray | None, who: str = "feols") -> None:
     """Refuse an infinite outcome or regressor value (it would turn every estimate into NaN),
     naming the term and the first row; one column at a time (no (n, k) temporary)."""
     for j, name in enumerate([outcome, *names]):
@@ -160,18 +160,18 @@ def _refuse_infinite(formula: str, combined: np.ndarray, names: list[str], outco
         if infinite.any():
             position = int(np.flatnonzero(infinite)[0])
             first = row_named(data.index, position if rows is None else int(rows[position]))
-            raise InputError(f"feols: {name!r} in {formula!r} has {int(infinite.sum())} infinite "
+            raise InputError(f"{who}: {name!r} in {formula!r} has {int(infinite.sum())} infinite "
                              f"value(s), first at the {first}; drop or correct those rows "
                              "(a division by zero upstream?) before estimating")
 
 
-def _design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None
+def _design(parsed, data: pd.DataFrame, sample: _Sample, weights: str | None, who: str = "feols"
             ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
     """The (n, 1 + k) Fortran-ordered matrix of outcome (column 0) and regressors on the used
     rows, its regressor names and the weights on those rows (None without weights)."""
     rows = sample.rows
     combined, names = design_matrix(parsed, data, rows)
-    _refuse_infinite(parsed.text, combined, names, parsed.outcome, data, rows)
+    _refuse_infinite(parsed.text, combined, names, parsed.outcome, data, rows, who)
     w = None
     if weights is not None:
         w = data[weights].to_numpy(dtype=float)
