@@ -75,8 +75,12 @@ def harmonise(
     for spec in progress(specs, desc="reading sources", unit="file"):
         frame, rows = read_source(spec, audit)
         frames.setdefault(spec.table, []).append((spec, frame))
-        provenance.append({"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
-                           "sha256": file_sha256(spec.path), "rows": rows})
+        entry = {"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
+                 "sha256": file_sha256(spec.path), "rows": rows}
+        if frame.attrs.get("statline") or not spec.statline.empty:
+            # Table metadata (units, decimals, labels) and the declaration travel to the run manifest.
+            entry["statline"] = {**(frame.attrs.get("statline") or {}), "declaration": spec.statline.describe()}
+        provenance.append(entry)
     if "population" not in frames:
         raise InputError("sources: a 'population' source is required (denominators of rates, weights of means)")
     if "municipalities" in frames:
@@ -133,9 +137,13 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
     from effectmeting.sources.readers import read_table
 
-    frame = read_table(spec.path, format=spec.format, columns=spec.columns or None)
+    frame = read_table(spec.path, format=spec.format, columns=spec.columns or None,
+                       statline=None if spec.statline.empty else spec.statline)
     set_aside = frame.attrs.get("set_aside")
     n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
+    folded = frame.attrs.get("folded")
+    n_folded = len(folded) if isinstance(folded, pd.DataFrame) else 0
+    statline = frame.attrs.get("statline")
     empty_rows = list(frame.attrs.get("empty_rows", []))
     if len(frame) == 0 and n_set_aside == 0:
         # A listed source without data is almost surely a truncated export or the wrong file;
@@ -148,7 +156,16 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
         # Lines whose cells are all blank carry no data; they are accounted for, not silently lost.
         audit.record(source=spec.name, source_row=empty_rows, municipality=None, year=None, action="dropped",
                      reason="empty row: every cell is blank")
-    rows = len(frame) + n_set_aside + len(empty_rows)
+    if n_folded:
+        # Rows summed into another row (declared dimension values): one fate each, pointing at that row.
+        year_of = dict(zip(frame["source_row"], frame["year"])) if "year" in frame else {}
+        audit.record(source=spec.name, source_row=folded["source_row"].to_numpy(),
+                     municipality=folded["region"].astype("string").str.strip().to_numpy(),
+                     year=[year_of.get(r) for r in folded["into_row"]], action="merged",
+                     municipality_to=folded["region"].astype("string").str.strip().to_numpy(),
+                     reason=("read into row " + folded["into_row"].astype(str) + ": " + folded["reason"]).to_numpy())
+    _note_statline_layout(frame, spec, audit)
+    rows = len(frame) + n_set_aside + len(empty_rows) + n_folded
     fields = [f["name"] for f in load_schema(spec.table)["fields"]]
     extra = [c for c in frame.columns if c not in fields and c not in ("source_row", spec.code_column)
              and not c.endswith("__marker")]
@@ -172,8 +189,20 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     # every column the file has (e.g. one column named 'a|b|c' when the separator is wrong).
     validated = validate(frame, spec.table, source_file=str(spec.path)).drop(columns=extra)
     _note_nil_markers(validated, spec, fields, audit)
-    validated.attrs = {"source_file": spec.name, "set_aside": set_aside}
+    validated.attrs = {"source_file": spec.name, "set_aside": set_aside,
+                       **({"statline": statline} if statline else {})}
     return validated, rows
+
+
+def _note_statline_layout(frame: pd.DataFrame, spec: SourceSpec, audit: AuditLog) -> None:
+    """Title and footer lines of a web-portal export and percentages turned into counts: audit notes."""
+    title, footer = frame.attrs.get("title_lines") or [], frame.attrs.get("footer_lines") or []
+    if title or footer:
+        audit.note(stage="read", source=spec.name, variable=None,
+                   detail=[f"title line of the web-portal export, not data: {t[:120]!r}" for t in title]
+                   + [f"footer line of the web-portal export, not data: {f[:120]!r}" for f in footer])
+    for note in frame.attrs.get("percentages") or []:
+        audit.note(stage="read", source=spec.name, variable=note.split(" = ", 1)[0], detail=note)
 
 
 def _note_nil_markers(frame: pd.DataFrame, spec: SourceSpec, fields: list[str], audit: AuditLog) -> None:
