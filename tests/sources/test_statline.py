@@ -269,3 +269,20 @@ count = "youth_with_jeugdhulp"
     assert row["youth_with_jeugdhulp"] == round(37600 * 12.7 / 100)
     statline = {s["name"]: s.get("statline") for s in panel.sources}
     assert statline["population"]["declaration"]["dimensions"]["Geslacht"] == "T001038"
+
+
+def test_wijk_buurt_and_province_rows_are_set_aside_in_every_reader(tmp_path):
+    path = tmp_path / "own.csv"
+    path.write_text("gemeente;jaar;inwoners\nGM0363;2022;882633\nWK036300;2022;9740\nBU03630000;2022;1100\n"
+                    "PV27;2022;2900000\nGM0014;2022;234649\n", encoding="utf-8")
+    manifest = tmp_path / "sources.toml"
+    manifest.write_text('[[source]]\nname = "own"\npath = "own.csv"\ntable = "population"\nformat = "csv_nl"\n'
+                        '[source.columns]\ngemeente = "municipality"\njaar = "year"\ninwoners = "population_total"\n',
+                        encoding="utf-8")
+    panel = harmonise(manifest)
+    fates = panel.audit.frame.set_index("source_row")
+    assert sorted(fates.index) == [2, 3, 4, 5, 6]  # every input row once
+    assert fates.loc[[3, 4, 5], "action"].tolist() == ["set_aside"] * 3
+    assert fates.loc[3, "reason"] == "set aside by the reader: wijk (district), below municipality level"
+    assert "set_aside" not in fates.loc[[2, 6], "action"].tolist()
+    assert panel.data.set_index(["municipality", "year"]).loc[("GM0014", 2022), "population_total"] == 234649

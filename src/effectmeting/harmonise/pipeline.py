@@ -135,10 +135,13 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     """
     audit = audit if audit is not None else AuditLog()
     from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
+    from effectmeting.sources.cbs import set_aside_regions
     from effectmeting.sources.readers import read_table
 
     frame = read_table(spec.path, format=spec.format, columns=spec.columns or None,
                        statline=None if spec.statline.empty else spec.statline)
+    # Country, province, wijk and buurt rows are set aside in every reader, with an audit row each.
+    frame = set_aside_regions(frame, spec.code_column)
     set_aside = frame.attrs.get("set_aside")
     n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
     folded = frame.attrs.get("folded")

@@ -63,6 +63,28 @@ def is_statline_header(columns: list[str]) -> bool:
     return any(p in columns for p in PERIOD_COLUMNS) and region_column(columns) is not None
 
 
+def set_aside_regions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Set aside rows whose code in ``column`` is another region type (``NL01``, ``PV27``, ``WK036300``,
+    ``BU03630000``, ``CR01``, ``LD01``): any reader, not only StatLine's, keeps them out of the municipality
+    rows with a reason (``attrs["set_aside"]``, added to the rows set aside before) instead of an error."""
+    if column not in frame.columns or len(frame) == 0:
+        return frame
+    text = frame[column].astype("string").str.strip().str.upper()
+    other = text.str.fullmatch(r"(NL|PV|LD|CR)\d{2}|(WK)\d{6}|(BU)\d{8}").fillna(False).astype(bool)
+    if not other.any():
+        return frame
+    attrs = dict(frame.attrs)
+    before = attrs.get("set_aside")
+    aside = pd.DataFrame({"source_row": frame.loc[other, "source_row"].to_numpy(),
+                          "region": text[other].to_numpy(dtype=object),
+                          "reason": text[other].str[:2].map(REGION_KINDS).to_numpy(dtype=object)})
+    kept = frame.loc[~other].reset_index(drop=True)
+    attrs["set_aside"] = aside if not isinstance(before, pd.DataFrame) or before.empty else pd.concat(
+        [before, aside], ignore_index=True)
+    kept.attrs = attrs
+    return kept
+
+
 def portal_layout(text: str, *, need_period: bool = True) -> tuple[str, list[str], list[str], str] | None:
     """Find a StatLine header (a region and a period column, ``;`` or ``,`` separated) in the first 30 lines.
 
