@@ -286,3 +286,60 @@ def test_wijk_buurt_and_province_rows_are_set_aside_in_every_reader(tmp_path):
     assert fates.loc[3, "reason"] == "set aside by the reader: wijk (district), below municipality level"
     assert "set_aside" not in fates.loc[[2, 6], "action"].tolist()
     assert panel.data.set_index(["municipality", "year"]).loc[("GM0014", 2022), "population_total"] == 234649
+
+
+YOUTH_CARE_FROM_POPULATION = """
+[[source]]
+name = "youth care"
+path = "{youth}"
+table = "outcomes"
+format = "cbs_statline"
+measures = ["JongerenMetJeugdzorgInNaturaRelatief_3"]
+[source.columns]
+RegioS = "municipality"
+[source.percentages.JongerenMetJeugdzorgInNaturaRelatief_3]
+denominator = "population:population_0_17"
+per = 100
+count = "youth_with_jeugdhulp"
+
+[[source]]
+name = "population"
+path = "{population}"
+table = "population"
+format = "{format}"
+{population_extra}
+"""
+
+
+def test_percentage_with_its_denominator_from_the_population_source(tmp_path):
+    population = tmp_path / "bevolking.csv"
+    population.write_text("gemeente;jaar;inwoners;jeugd\nGM0014;2022;234649;37400\nGM0014;2023;235650;37600\n"
+                          "GM0363;2022;882633;152300\nGM0363;2023;883634;152900\n", encoding="utf-8")
+    manifest = tmp_path / "sources.toml"
+    manifest.write_text(YOUTH_CARE_FROM_POPULATION.format(
+        youth=FIXTURES / "85098NED_untyped.csv", population=population, format="csv_nl",
+        population_extra='[source.columns]\ngemeente = "municipality"\njaar = "year"\ninwoners = "population_total"\n'
+                         'jeugd = "population_0_17"'), encoding="utf-8")
+    panel = harmonise(manifest)
+    cells = raw("85098NED_untyped.csv").set_index(["RegioS", "Perioden"])
+    row = panel.data.set_index(["municipality", "year"]).loc[("GM0014", 2022)]
+    assert row["youth_with_jeugdhulp"] == round(float(cells.loc[("GM0014", "2022JJ00"),
+                                                                 "JongerenMetJeugdzorgInNaturaRelatief_3"]) * 37400 / 100)
+    notes = panel.audit.events.query("source == 'youth care'")["detail"]
+    assert notes.str.contains("x population population_0_17 / 100, rounded to whole persons").any()
+    assert panel.audit.frame.groupby("source")["source_row"].nunique()["youth care"] == len(cells)
+
+
+def test_percentage_whose_population_denominator_is_unknown_is_refused(tmp_path):
+    manifest = tmp_path / "sources.toml"
+    dimensions = ('measures = ["BevolkingOp1Januari_1"]\n[source.columns]\nRegioS = "municipality"\n'
+                  '[source.dimensions]\nGeslacht = "T001038"\nBurgerlijkeStaat = "T001019"\n'
+                  f'[source.dimensions.Leeftijd]\npopulation_total = "10000"\npopulation_0_17 = {json.dumps(list(BANDS_0_17))}')
+    manifest.write_text(YOUTH_CARE_FROM_POPULATION.format(
+        youth=FIXTURES / "85098NED_untyped.csv", population=FIXTURES / "03759ned_untyped.csv",
+        format="cbs_statline", population_extra=dimensions), encoding="utf-8")
+    # Groningen's 2022 population 0-17 is unknown (a secret age band): the count cannot be formed.
+    with pytest.raises(InputError, match=r"85098NED_untyped.csv, row 3, column 'JongerenMetJeugdzorgInNaturaRelatief_3',"
+                                         r" value 12.3: no population_0_17 for GM0014 2022") as raised:
+        harmonise(manifest)
+    assert raised.value.reason == "percentage_without_denominator" and len(str(raised.value)) < 1000

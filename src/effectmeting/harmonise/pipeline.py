@@ -72,8 +72,16 @@ def harmonise(
     audit = AuditLog()
     frames: dict[str, list[tuple[SourceSpec, pd.DataFrame]]] = {}
     provenance = []
-    for spec in progress(specs, desc="reading sources", unit="file"):
-        frame, rows = read_source(spec, audit)
+    # Percentages declared against the population table need it read first; otherwise the manifest's order.
+    needs_population = any(p.from_population for spec in specs for p in spec.statline.percentages)
+    order = sorted(specs, key=lambda spec: spec.table != "population") if needs_population else specs
+    read: dict[str, tuple[pd.DataFrame, int]] = {}
+    for spec in progress(order, desc="reading sources", unit="file"):
+        population = (pd.concat([read[s.name][0] for s in order if s.table == "population" and s.name in read],
+                                ignore_index=True) if needs_population and spec.table != "population" else None)
+        read[spec.name] = read_source(spec, audit, population=population)
+    for spec in specs:
+        frame, rows = read[spec.name]
         frames.setdefault(spec.table, []).append((spec, frame))
         entry = {"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
                  "sha256": file_sha256(spec.path), "rows": rows}
@@ -124,18 +132,22 @@ def harmonise(
     return panel
 
 
-def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.DataFrame, int]:
+def read_source(spec: SourceSpec, audit: AuditLog | None = None,
+                population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int]:
     """Read one source, rename its columns, normalise municipality codes and validate it.
 
     Returns the validated frame (``attrs["set_aside"]`` keeps the rows the reader set aside) and
     the number of input rows (kept + set aside).  Columns that are not schema fields are dropped
     with a note in ``audit``; code rewrites (``363`` -> ``GM0363``) are noted too.
+    ``population``: the population rows read so far (denominators of percentages declared as
+    ``"population:<field>"``).
     Raises :class:`InputError`, :class:`HarmonisationError` (unknown codes, all listed) or
     :class:`SchemaValidationError` (every failing cell listed).
     """
     audit = audit if audit is not None else AuditLog()
     from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
     from effectmeting.sources.cbs import set_aside_regions
+    from effectmeting.sources.statline_dimensions import population_percentages
     from effectmeting.sources.readers import read_table
 
     frame = read_table(spec.path, format=spec.format, columns=spec.columns or None,
@@ -170,8 +182,9 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
     _note_statline_layout(frame, spec, audit)
     rows = len(frame) + n_set_aside + len(empty_rows) + n_folded
     fields = [f["name"] for f in load_schema(spec.table)["fields"]]
+    converted_later = {p.column for p in spec.statline.percentages if p.from_population}
     extra = [c for c in frame.columns if c not in fields and c not in ("source_row", spec.code_column)
-             and not c.endswith("__marker")]
+             and not c.endswith("__marker") and c not in converted_later]
     if extra:
         audit.note(stage="read", source=spec.name, variable=extra,
                    detail=[f"column {c!r} of {spec.path.name} is not a field of schema {spec.table!r}; not used"
@@ -188,6 +201,9 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
             audit.note(stage="codes", source=spec.name, municipality=changed["to"].tolist(),
                        detail=("municipality " + changed["from"].map(repr) + " read as " + changed["to"]).tolist())
         frame = frame.assign(municipality=codes.astype("object"))
+    if any(p.from_population for p in spec.statline.percentages):
+        frame = population_percentages(frame, spec.statline, population, spec.path)
+    _note_percentages(frame, spec, audit)
     # Unused columns are dropped only after validation, so that a missing-column message can list
     # every column the file has (e.g. one column named 'a|b|c' when the separator is wrong).
     validated = validate(frame, spec.table, source_file=str(spec.path)).drop(columns=extra)
@@ -198,12 +214,15 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
 
 
 def _note_statline_layout(frame: pd.DataFrame, spec: SourceSpec, audit: AuditLog) -> None:
-    """Title and footer lines of a web-portal export and percentages turned into counts: audit notes."""
+    """Title and footer lines of a web-portal export: audit notes (they are not rows of the table)."""
     title, footer = frame.attrs.get("title_lines") or [], frame.attrs.get("footer_lines") or []
     if title or footer:
         audit.note(stage="read", source=spec.name, variable=None,
                    detail=[f"title line of the web-portal export, not data: {t[:120]!r}" for t in title]
                    + [f"footer line of the web-portal export, not data: {f[:120]!r}" for f in footer])
+
+
+def _note_percentages(frame: pd.DataFrame, spec: SourceSpec, audit: AuditLog) -> None:
     for note in frame.attrs.get("percentages") or []:
         audit.note(stage="read", source=spec.name, variable=note.split(" = ", 1)[0], detail=note)
 

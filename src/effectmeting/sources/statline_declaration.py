@@ -14,7 +14,8 @@ in the source's ``[[source]]`` table::
     population_total = "10000"                    # Totaal
     population_0_17 = ["70100", "70200", "70300", "11500", "11600", "11700"]   # 0-4, 5-9, 10-14, 15, 16, 17 jaar
     [source.percentages.JongerenMetJeugdzorg_2]   # a percentage becomes a count of persons
-    denominator = "JongerenTot18Jaar_1"           # a count column of the same file
+    denominator = "JongerenTot18Jaar_1"           # a count column of the same file, or a field of the
+                                                  # population table: "population:population_0_17"
     per = 100                                     # 100 for a percentage, 1000 for a rate per 1,000
     count = "youth_with_jeugdhulp"                # name of the count column (a schema field)
 
@@ -42,6 +43,11 @@ class Percentage:
     denominator: str
     per: int = 100
     count: str = ""
+
+    @property
+    def from_population(self) -> str | None:
+        """The population field of a ``"population:<field>"`` denominator (another source), else None."""
+        return self.denominator.split(":", 1)[1] if self.denominator.startswith("population:") else None
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,10 @@ def parse_declaration(entry: dict[str, Any], where: str) -> StatlineDeclaration:
         if per not in RATE_SCALES or isinstance(per, bool):
             raise InputError(f"{label}: per = {echo(per)} is not one of {list(RATE_SCALES)} (100 for a percentage, "
                              "1000 for a rate per 1,000)", reason="statline_declaration")
+        if ":" in spec["denominator"] and not spec["denominator"].startswith("population:"):
+            raise InputError(f"{label}: denominator {echo(spec['denominator'])} names another table; only the "
+                             'population table can be named, e.g. "population:population_0_17"',
+                             reason="percentage_without_denominator")
         count = spec.get("count", column)
         if not isinstance(count, str):
             raise InputError(f"{label}: count = {echo(count)} must be a column name in quotes", reason="statline_declaration")

@@ -211,6 +211,8 @@ def apply_percentages(frame: pd.DataFrame, declaration: StatlineDeclaration, pat
     """
     notes = []
     for spec in declaration.percentages:
+        if spec.from_population:
+            continue  # converted by harmonisation, which has the population table (population_percentages)
         for column in (spec.column, spec.denominator):
             if column not in frame.columns:
                 found = ", ".join(c for c in frame.columns if c != "source_row")
@@ -231,6 +233,49 @@ def apply_percentages(frame: pd.DataFrame, declaration: StatlineDeclaration, pat
         if marker in frame.columns:
             frame = frame.rename(columns={marker: f"{spec.count}__marker"}) if spec.count != spec.column else frame
         notes.append(f"{spec.count} = {spec.column} x {spec.denominator} / {spec.per}, rounded to whole persons "
+                     "(at most 0.5 per cell)")
+    frame.attrs["percentages"] = notes
+    return frame
+
+
+def population_percentages(frame: pd.DataFrame, declaration: StatlineDeclaration, population: pd.DataFrame | None,
+                           path: str | Path) -> pd.DataFrame:
+    """Percentages whose denominator is a field of the population table (``"population:population_0_17"``).
+
+    ``frame`` and ``population`` carry normalised ``municipality`` codes and ``year`` as read (before any
+    herindeling); ``count = value x population field / per``, whole persons.  A row without its population
+    row, or with an unknown population value, is refused: the count cannot be formed and must not be guessed.
+    """
+    notes = list(frame.attrs.get("percentages") or [])
+    for spec in declaration.percentages:
+        field = spec.from_population
+        if not field:
+            continue
+        if population is None or field not in population.columns:
+            raise InputError(f"{path}: percentages.{spec.column} takes its denominator from the population table "
+                             f"({field}), but no population source gives {field!r}. Add one to the sources "
+                             "manifest, or name a count column of this table.", reason="percentage_without_denominator")
+        if spec.column not in frame.columns:
+            raise InputError(f"{path}: percentages.{spec.column} names a column the table does not have.",
+                             reason="percentage_without_denominator")
+        lookup = population.drop_duplicates(["municipality", "year"]).set_index(["municipality", "year"])[field]
+        keys = pd.MultiIndex.from_arrays([frame["municipality"].astype(object), frame["year"].astype(object)])
+        denominator = pd.to_numeric(pd.Series(lookup.reindex(keys).to_numpy(), index=frame.index), errors="coerce")
+        value = pd.to_numeric(frame[spec.column], errors="coerce")
+        lacking = value.notna() & denominator.isna()
+        if lacking.any():
+            first = frame.loc[lacking].iloc[0]
+            raise InputError(
+                f"{path}, row {first['source_row']}, column {spec.column!r}, value {echo(first[spec.column])}: no "
+                f"{field} for {first['municipality']} {first['year']} in the population table "
+                f"({int(lacking.sum())} row(s)), so the percentage cannot become a count. Add that population year "
+                "to the sources, or remove the row.", reason="percentage_without_denominator")
+        count = (value * denominator / spec.per).round()
+        frame = frame.drop(columns=[spec.column]).assign(**{spec.count: count.astype("Float64").astype("Int64")})
+        marker = f"{spec.column}__marker"
+        if marker in frame.columns and spec.count != spec.column:
+            frame = frame.rename(columns={marker: f"{spec.count}__marker"})
+        notes.append(f"{spec.count} = {spec.column} x population {field} / {spec.per}, rounded to whole persons "
                      "(at most 0.5 per cell)")
     frame.attrs["percentages"] = notes
     return frame
