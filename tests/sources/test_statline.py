@@ -70,6 +70,7 @@ def test_undeclared_dimension_is_refused_with_its_values_and_an_example():
     assert "03759ned_untyped.csv, row 2, column 'Geslacht', value 'T001038'" in message
     assert "'T001038' (48 rows), '3000' (48 rows)" in message
     assert 'Geslacht = \'T001038\'   # keep one value' in message
+    assert len(message) < 1000  # one paragraph, as the bad-input catalogue asks
 
 
 def test_declared_value_absent_and_incomplete_sum_are_refused(tmp_path):
@@ -155,19 +156,23 @@ def test_fetch_v3_passes_filters_select_and_catalog_and_keeps_metadata(tmp_path)
     base = "https://dataderden.cbs.nl/ODataApi/odata/40061NED"
     service = RecordedService({
         f"{base}/UntypedDataSet": {"value": [
-            {"ID": 0, "RegioS": "GM0363  ", "Perioden": "2022JJ00", "Bedrag_1": "  1234"},
-            {"ID": 1, "RegioS": "GM0363  ", "Perioden": "2022KW01", "Bedrag_1": "   300"}]},
+            {"ID": 0, "Geslacht": "T001038", "RegioS": "GM0363  ", "Perioden": "2022JJ00", "Bedrag_1": "  1234"},
+            {"ID": 1, "Geslacht": "T001038", "RegioS": "GM0363  ", "Perioden": "2022KW01", "Bedrag_1": "   300"}]},
+        f"{base}/Geslacht": {"value": [{"Key": "T001038", "Title": "Totaal mannen en vrouwen"}]},
         f"{base}/DataProperties": {"value": [
+            {"Key": "Geslacht", "Title": "Geslacht", "Type": "Dimension"},
             {"Key": "RegioS", "Title": "Regio's", "Type": "GeoDimension"},
             {"Key": "Bedrag_1", "Title": "Bedrag", "Unit": "1 000 euro", "Decimals": 0, "Type": "Topic"}]}})
     frame = fetch_statline("40061NED", cache_dir=tmp_path, client=service, catalog="dataderden.cbs.nl",
-                           filters="RegioS eq 'GM0363'", select=["RegioS", "Perioden", "Bedrag_1"])
+                           filters="RegioS eq 'GM0363'", select=["Geslacht", "RegioS", "Perioden", "Bedrag_1"],
+                           declaration=StatlineDeclaration(dimensions={"Geslacht": "T001038"}))
     assert service.urls[0] == (f"{base}/UntypedDataSet?$format=json&$filter=RegioS+eq+'GM0363'"
-                               "&$select=RegioS,Perioden,Bedrag_1")
+                               "&$select=Geslacht,RegioS,Perioden,Bedrag_1")
     assert frame[["RegioS", "year", "Bedrag_1"]].values.tolist() == [["GM0363", 2022, 1234]]
     assert frame.attrs["set_aside"]["reason"].str.contains("a quarter").all()
     assert frame.attrs["statline"]["metadata"]["measures"] == [
         {"key": "Bedrag_1", "title": "Bedrag", "unit": "1 000 euro", "decimals": 0, "type": "Topic"}]
+    assert frame.attrs["statline"]["metadata"]["labels"] == {"Geslacht": {"T001038": "Totaal mannen en vrouwen"}}
     cached = list(tmp_path.glob("40061NED-*.json"))
     assert len(cached) == 1 and json.loads(cached[0].read_text())["catalog"] == "dataderden.cbs.nl"
 
@@ -200,7 +205,8 @@ def test_fetch_v4_observations_become_columns_with_markers(tmp_path):
         f"{base}/MeasureCodes": {"value": [
             {"Identifier": "M001", "Title": "Jongeren tot 18 jaar", "Unit": "aantal", "Decimals": 0},
             {"Identifier": "M002", "Title": "Jongeren met jeugdzorg", "Unit": "%", "Decimals": 1}]},
-        f"{base}/Dimensions": {"value": [{"Identifier": "RegioS", "Title": "Regio's", "Kind": "GeoDimension"}]}})
+        f"{base}/Dimensions": {"value": [{"Identifier": "RegioS", "Title": "Regio's", "Kind": "GeoDimension"},
+                                         {"Identifier": "Perioden", "Title": "Perioden", "Kind": "TimeDimension"}]}})
     declaration = StatlineDeclaration(percentages=(Percentage("M002", "M001", 100, "youth_with_jeugdhulp"),))
     frame = fetch_statline("85098NED", cache_dir=tmp_path, client=service, odata=4,
                            filters="startswith(RegioS,'GM')", declaration=declaration)

@@ -158,7 +158,8 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None,
     n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
     folded = frame.attrs.get("folded")
     n_folded = len(folded) if isinstance(folded, pd.DataFrame) else 0
-    statline = frame.attrs.get("statline")
+    statline = frame.attrs.get("statline") or (
+        {"title": frame.attrs["title_lines"]} if frame.attrs.get("title_lines") else None)
     empty_rows = list(frame.attrs.get("empty_rows", []))
     if len(frame) == 0 and n_set_aside == 0:
         # A listed source without data is almost surely a truncated export or the wrong file;

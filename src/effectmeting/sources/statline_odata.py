@@ -98,7 +98,18 @@ def metadata(client: Any, urls: list[str], odata: int) -> dict[str, Any]:
                    if str(row.get("Type", "")).endswith("Dimension")] if odata == 3 else
                   [{"key": row.get("Identifier"), "title": row.get("Title"), "type": row.get("Kind")}
                    for row in download(client, urls[1])])
-    return {"measures": measures, "dimensions": dimensions}
+    # Labels of the codes of every dimension but region and period (T001038 -> Totaal mannen en vrouwen), so a
+    # declaration can be read back; regions and periods are many and speak for themselves.
+    base = urls[0].rsplit("/", 1)[0]
+    labels = {}
+    for dimension in dimensions:
+        key = str(dimension["key"])
+        if str(dimension.get("type")) in ("GeoDimension", "TimeDimension") or not key:
+            continue
+        url = f"{base}/{key}?$format=json" if odata == 3 else f"{base}/{key}Codes"
+        labels[key] = {str(row.get("Key" if odata == 3 else "Identifier", "")).strip(): row.get("Title")
+                       for row in download(client, url)}
+    return {"measures": measures, "dimensions": dimensions, "labels": labels}
 
 
 def wide_rows(document: dict[str, Any]) -> tuple[list[dict[str, str]], tuple[str, ...]]:
