@@ -349,3 +349,17 @@ def test_percentage_whose_population_denominator_is_unknown_is_refused(tmp_path)
                                          r" value 12.3: no population_0_17 for GM0014 2022") as raised:
         harmonise(manifest)
     assert raised.value.reason == "percentage_without_denominator" and len(str(raised.value)) < 1000
+
+
+def test_a_value_in_two_entries_counts_in_both_and_every_row_keeps_one_fate():
+    dimensions = dict(POPULATION.dimensions)
+    dimensions["Leeftijd"] = {**dimensions["Leeftijd"], "population_0_4": "70100"}
+    frame = read_table(FIXTURES / "03759ned_untyped.csv", format="cbs_statline",
+                       statline=StatlineDeclaration(dimensions=dimensions, measures=POPULATION.measures))
+    cells = raw("03759ned_untyped.csv")
+    band = cells[(cells["Geslacht"] == "T001038") & (cells["Leeftijd"] == "70100") & cells["RegioS"].str.startswith("GM")]
+    got = frame.set_index(["RegioS", "year"])["population_0_4"]
+    assert [got.loc[(r, int(p[:4]))] for r, p in zip(band["RegioS"], band["Perioden"])] == band[
+        "BevolkingOp1Januari_1"].astype(int).tolist()
+    fates = [*frame["source_row"], *frame.attrs["set_aside"]["source_row"], *frame.attrs["folded"]["source_row"]]
+    assert sorted(fates) == cells["source_row"].tolist()
