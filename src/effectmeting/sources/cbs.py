@@ -85,6 +85,13 @@ def set_aside_regions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return kept
 
 
+def _fields(line: str, separator: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=separator), [])
+    except csv.Error:  # an unclosed quote or an oversized field: not a header or footer line
+        return []
+
+
 def portal_layout(text: str, *, need_period: bool = True) -> tuple[str, list[str], list[str], str] | None:
     """Find a StatLine header (a region and a period column, ``;`` or ``,`` separated) in the first 30 lines.
 
@@ -97,8 +104,10 @@ def portal_layout(text: str, *, need_period: bool = True) -> tuple[str, list[str
     """
     lines = text.split("\n")
     for number, line in enumerate(lines[:30]):
+        if len(line) > 20_000:
+            continue  # not a header (a huge cell); the csv module would refuse the line anyway
         for separator in (";", ","):
-            fields = [f.strip() for f in next(csv.reader([line.rstrip("\r")], delimiter=separator), [])]
+            fields = [f.strip() for f in _fields(line.rstrip("\r"), separator)]
             if not (is_statline_header(fields) or (not need_period and region_column(fields))):
                 continue
             width = len(fields)
@@ -108,8 +117,8 @@ def portal_layout(text: str, *, need_period: bool = True) -> tuple[str, list[str
                 content = body[index].rstrip("\r")
                 if not content.strip():
                     continue
-                if len(next(csv.reader([content], delimiter=separator), [])) == width:
-                    break
+                if len(content) > 20_000 or len(_fields(content, separator)) == width:
+                    break  # a data line (a footer line is short)
                 footer_at.append(index)
             footer = [body[i].rstrip("\r") for i in sorted(footer_at)]
             kept = [line for i, line in enumerate(body) if i not in set(footer_at)]
