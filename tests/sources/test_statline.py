@@ -262,11 +262,29 @@ RegioS = "municipality"
 denominator = "JongerenTot18Jaar_1"
 per = 100
 count = "youth_with_jeugdhulp"
+
+[[source]]
+name = "own"
+path = "own.csv"
+table = "population"
+format = "csv_nl"
+[source.columns]
+gemeente = "municipality"
+jaar = "year"
+inwoners = "population_total"
 """, encoding="utf-8")
+    # Wijk, buurt and province rows are set aside in every reader, not only StatLine's (a Dutch CSV here).
+    (tmp_path / "own.csv").write_text("gemeente;jaar;inwoners\nGM0363;2021;872757\nWK036300;2021;9740\n"
+                                      "BU03630000;2021;1100\nPV27;2021;2900000\nGM0014;2021;233273\n", encoding="utf-8")
     panel = harmonise(manifest)
     summary = panel.audit.frame.groupby("source")["source_row"].nunique()
     assert summary.to_dict() == {"population": len(raw("03759ned_untyped.csv")),
-                                 "youth care": len(raw("85098NED_untyped.csv"))}
+                                 "youth care": len(raw("85098NED_untyped.csv")), "own": 5}
+    own = panel.audit.frame.query("source == 'own'").set_index("source_row")
+    assert own.loc[[3, 4, 5], "action"].tolist() == ["set_aside"] * 3
+    assert own.loc[3, "reason"] == "set aside by the reader: wijk (district), below municipality level"
+    assert "set_aside" not in own.loc[[2, 6], "action"].tolist()
+    assert panel.data.set_index(["municipality", "year"]).loc[("GM0014", 2021), "population_total"] == 233273
     merged = panel.audit.frame.query("source == 'population' and action == 'merged'")
     folded = merged[merged["reason"].str.startswith("read into row ")]
     assert len(folded) == len(read_table(FIXTURES / "03759ned_untyped.csv", format="cbs_statline",
@@ -275,23 +293,6 @@ count = "youth_with_jeugdhulp"
     assert row["youth_with_jeugdhulp"] == round(37600 * 12.7 / 100)
     statline = {s["name"]: s.get("statline") for s in panel.sources}
     assert statline["population"]["declaration"]["dimensions"]["Geslacht"] == "T001038"
-
-
-def test_wijk_buurt_and_province_rows_are_set_aside_in_every_reader(tmp_path):
-    path = tmp_path / "own.csv"
-    path.write_text("gemeente;jaar;inwoners\nGM0363;2022;882633\nWK036300;2022;9740\nBU03630000;2022;1100\n"
-                    "PV27;2022;2900000\nGM0014;2022;234649\n", encoding="utf-8")
-    manifest = tmp_path / "sources.toml"
-    manifest.write_text('[[source]]\nname = "own"\npath = "own.csv"\ntable = "population"\nformat = "csv_nl"\n'
-                        '[source.columns]\ngemeente = "municipality"\njaar = "year"\ninwoners = "population_total"\n',
-                        encoding="utf-8")
-    panel = harmonise(manifest)
-    fates = panel.audit.frame.set_index("source_row")
-    assert sorted(fates.index) == [2, 3, 4, 5, 6]  # every input row once
-    assert fates.loc[[3, 4, 5], "action"].tolist() == ["set_aside"] * 3
-    assert fates.loc[3, "reason"] == "set aside by the reader: wijk (district), below municipality level"
-    assert "set_aside" not in fates.loc[[2, 6], "action"].tolist()
-    assert panel.data.set_index(["municipality", "year"]).loc[("GM0014", 2022), "population_total"] == 234649
 
 
 YOUTH_CARE_FROM_POPULATION = """
