@@ -145,11 +145,15 @@ def test_statline_export(tmp_path):
     assert validated["population_total"].sum() == 862965 + 231299 + 89583
 
 
-def test_statline_quarters_are_refused(tmp_path):
+def test_statline_quarters_are_set_aside_not_fatal(tmp_path):
+    # Issue 12: a quarter (or month, half year) period is set aside with an audit row; the years still read.
     path = tmp_path / "q.csv"
-    path.write_text('"ID";"RegioS";"Perioden";"A_1"\n0;"GM0363  ";"2019KW01";"5"\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"row 2 '2019KW01'.*select only year periods"):
-        read_table(path)
+    path.write_text('"ID";"RegioS";"Perioden";"A_1"\n0;"GM0363  ";"2019KW01";"5"\n1;"GM0363  ";"2019JJ00";"7"\n',
+                    encoding="utf-8")
+    frame = read_table(path)
+    assert frame[["source_row", "year", "A_1"]].values.tolist() == [[3, 2019, 7]]
+    assert frame.attrs["set_aside"].values.tolist() == [
+        [2, "GM0363", "period '2019KW01' is a quarter, not a calendar year (JJ); effectmeting reads years"]]
 
 
 def test_parquet_round_trip(tmp_path):

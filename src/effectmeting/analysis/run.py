@@ -228,7 +228,11 @@ def _carry_out(config: AnalysisConfig, out: Path, clock: _Clock, overrides: dict
                              "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
                              "overrides": overrides},
                    extra={"timings_seconds": clock.timings,
-                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"]})
+                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"],
+                          # StatLine metadata (units, decimals, labels) and declarations, for the sources that have them
+                          **({"statline_sources": statline} if (statline := {s["name"]: s["statline"]
+                                                                             for s in panel.sources if "statline" in s})
+                             else {})})
     files.append(out / "manifest.json")
     if not quiet:
         total = sum(clock.timings.values())

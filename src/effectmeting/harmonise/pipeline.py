@@ -72,11 +72,23 @@ def harmonise(
     audit = AuditLog()
     frames: dict[str, list[tuple[SourceSpec, pd.DataFrame]]] = {}
     provenance = []
-    for spec in progress(specs, desc="reading sources", unit="file"):
-        frame, rows = read_source(spec, audit)
+    # Percentages declared against the population table need it read first; otherwise the manifest's order.
+    needs_population = any(p.from_population for spec in specs for p in spec.statline.percentages)
+    order = sorted(specs, key=lambda spec: spec.table != "population") if needs_population else specs
+    read: dict[str, tuple[pd.DataFrame, int]] = {}
+    for spec in progress(order, desc="reading sources", unit="file"):
+        population = (pd.concat([read[s.name][0] for s in order if s.table == "population" and s.name in read],
+                                ignore_index=True) if needs_population and spec.table != "population" else None)
+        read[spec.name] = read_source(spec, audit, population=population)
+    for spec in specs:
+        frame, rows = read[spec.name]
         frames.setdefault(spec.table, []).append((spec, frame))
-        provenance.append({"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
-                           "sha256": file_sha256(spec.path), "rows": rows})
+        entry = {"name": spec.name, "path": str(spec.path), "table": spec.table, "format": spec.format,
+                 "sha256": file_sha256(spec.path), "rows": rows}
+        if frame.attrs.get("statline") or not spec.statline.empty:
+            # Table metadata (units, decimals, labels) and the declaration travel to the run manifest.
+            entry["statline"] = {**(frame.attrs.get("statline") or {}), "declaration": spec.statline.describe()}
+        provenance.append(entry)
     if "population" not in frames:
         raise InputError("sources: a 'population' source is required (denominators of rates, weights of means)")
     if "municipalities" in frames:
@@ -120,24 +132,38 @@ def harmonise(
     return panel
 
 
-def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.DataFrame, int]:
+def read_source(spec: SourceSpec, audit: AuditLog | None = None,
+                population: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int]:
     """Read one source, rename its columns, normalise municipality codes and validate it.
 
     Returns the validated frame (``attrs["set_aside"]`` keeps the rows the reader set aside) and
     the number of input rows (kept + set aside).  Columns that are not schema fields are dropped
     with a note in ``audit``; code rewrites (``363`` -> ``GM0363``) are noted too.
+    ``population``: the population rows read so far (denominators of percentages declared as
+    ``"population:<field>"``).
     Raises :class:`InputError`, :class:`HarmonisationError` (unknown codes, all listed) or
     :class:`SchemaValidationError` (every failing cell listed).
     """
     audit = audit if audit is not None else AuditLog()
     from effectmeting.schema import load_schema, validate  # the schema stage precedes harmonisation
+    from effectmeting.sources.cbs import set_aside_regions
+    from effectmeting.sources.statline_dimensions import population_percentages
     from effectmeting.sources.readers import read_table
 
     fields = [f["name"] for f in load_schema(spec.table)["fields"]]
+    # Only the schema's columns are parsed as numbers (a wide file reads in linear time); a StatLine
+    # declaration may name more (measures, percentage columns), so it gets every column parsed.
     frame = read_table(spec.path, format=spec.format, columns=spec.columns or None,
-                       fields=[*fields, spec.code_column])
+                       fields=[*fields, spec.code_column] if spec.statline.empty else None,
+                       statline=None if spec.statline.empty else spec.statline)
+    # Country, province, wijk and buurt rows are set aside in every reader, with an audit row each.
+    frame = set_aside_regions(frame, spec.code_column)
     set_aside = frame.attrs.get("set_aside")
     n_set_aside = len(set_aside) if isinstance(set_aside, pd.DataFrame) else 0
+    folded = frame.attrs.get("folded")
+    n_folded = len(folded) if isinstance(folded, pd.DataFrame) else 0
+    statline = frame.attrs.get("statline") or (
+        {"title": frame.attrs["title_lines"]} if frame.attrs.get("title_lines") else None)
     empty_rows = list(frame.attrs.get("empty_rows", []))
     if len(frame) == 0 and n_set_aside == 0:
         # A listed source without data is almost surely a truncated export or the wrong file;
@@ -150,9 +176,19 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
         # Lines whose cells are all blank carry no data; they are accounted for, not silently lost.
         audit.record(source=spec.name, source_row=empty_rows, municipality=None, year=None, action="dropped",
                      reason="empty row: every cell is blank")
-    rows = len(frame) + n_set_aside + len(empty_rows)
+    if n_folded:
+        # Rows summed into another row (declared dimension values): one fate each, pointing at that row.
+        year_of = dict(zip(frame["source_row"], frame["year"])) if "year" in frame else {}
+        audit.record(source=spec.name, source_row=folded["source_row"].to_numpy(),
+                     municipality=folded["region"].astype("string").str.strip().to_numpy(),
+                     year=[year_of.get(r) for r in folded["into_row"]], action="merged",
+                     municipality_to=folded["region"].astype("string").str.strip().to_numpy(),
+                     reason=("read into row " + folded["into_row"].astype(str) + ": " + folded["reason"]).to_numpy())
+    _note_statline_layout(frame, spec, audit)
+    rows = len(frame) + n_set_aside + len(empty_rows) + n_folded
+    converted_later = {p.column for p in spec.statline.percentages if p.from_population}
     extra = [c for c in frame.columns if c not in fields and c not in ("source_row", spec.code_column)
-             and not c.endswith("__marker")]
+             and not c.endswith("__marker") and c not in converted_later]
     if extra:
         audit.note(stage="read", source=spec.name, variable=extra,
                    detail=[f"column {c!r} of {spec.path.name} is not a field of schema {spec.table!r}; not used"
@@ -169,12 +205,30 @@ def read_source(spec: SourceSpec, audit: AuditLog | None = None) -> tuple[pd.Dat
             audit.note(stage="codes", source=spec.name, municipality=changed["to"].tolist(),
                        detail=("municipality " + changed["from"].map(repr) + " read as " + changed["to"]).tolist())
         frame = frame.assign(municipality=codes.astype("object"))
+    if any(p.from_population for p in spec.statline.percentages):
+        frame = population_percentages(frame, spec.statline, population, spec.path)
+    _note_percentages(frame, spec, audit)
     # Unused columns are dropped only after validation, so that a missing-column message can list
     # every column the file has (e.g. one column named 'a|b|c' when the separator is wrong).
     validated = validate(frame, spec.table, source_file=str(spec.path)).drop(columns=extra)
     _note_nil_markers(validated, spec, fields, audit)
-    validated.attrs = {"source_file": spec.name, "set_aside": set_aside}
+    validated.attrs = {"source_file": spec.name, "set_aside": set_aside,
+                       **({"statline": statline} if statline else {})}
     return validated, rows
+
+
+def _note_statline_layout(frame: pd.DataFrame, spec: SourceSpec, audit: AuditLog) -> None:
+    """Title and footer lines of a web-portal export: audit notes (they are not rows of the table)."""
+    title, footer = frame.attrs.get("title_lines") or [], frame.attrs.get("footer_lines") or []
+    if title or footer:
+        audit.note(stage="read", source=spec.name, variable=None,
+                   detail=[f"title line of the web-portal export, not data: {t[:120]!r}" for t in title]
+                   + [f"footer line of the web-portal export, not data: {f[:120]!r}" for f in footer])
+
+
+def _note_percentages(frame: pd.DataFrame, spec: SourceSpec, audit: AuditLog) -> None:
+    for note in frame.attrs.get("percentages") or []:
+        audit.note(stage="read", source=spec.name, variable=note.split(" = ", 1)[0], detail=note)
 
 
 def _note_nil_markers(frame: pd.DataFrame, spec: SourceSpec, fields: list[str], audit: AuditLog) -> None:

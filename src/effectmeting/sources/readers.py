@@ -21,10 +21,11 @@ import numpy as np
 import pandas as pd
 
 from effectmeting.errors import InputError, not_a_file
-from effectmeting.sources.cbs import is_statline_header, parse_statline
+from effectmeting.sources.cbs import is_statline_header, parse_statline, portal_layout, read_statline_document
+from effectmeting.sources.statline_declaration import StatlineDeclaration
 from effectmeting.schema.numbers import convert_column, looks_dot_decimal
 
-FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
+FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline", "statline_json")
 _PARQUET_MAGIC = b"PAR1"
 #: Most columns a text source may have: a limit so that no file can exhaust memory in the reader
 #: (a million-column file took 8.6 GB before being killed); far above any published table.
@@ -36,6 +37,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 def read_table(
     path: str | Path, *, format: str = "auto", columns: dict[str, str] | None = None,
     fields: Collection[str] | None = None,
+    statline: StatlineDeclaration | None = None,
 ) -> pd.DataFrame:
     """Read one source table.
 
@@ -43,8 +45,12 @@ def read_table(
 
     - ``"csv"``: comma separated, decimal point;
     - ``"csv_nl"``: Dutch CSV: ``;`` separated, decimal comma, thousands dot (``1.234.567,89``);
-    - ``"cbs_statline"``: a CBS StatLine export (``ID;RegioS;Perioden;...``), see
+    - ``"cbs_statline"``: a CBS StatLine export (``ID;RegioS;Perioden;...``; ``;`` or ``,``
+      separated; Dutch or English names, ``Regions;Periods``; a web-portal export with title lines
+      above the header and source lines below the data), see
       :func:`effectmeting.sources.cbs.parse_statline`;
+    - ``"statline_json"``: a table cached by :func:`effectmeting.sources.cbs.fetch_statline`
+      (OData v3 or v4; its metadata in ``frame.attrs["statline"]``);
     - ``"parquet"``: read with pyarrow;
     - ``"auto"``: Parquet by its magic bytes; otherwise a StatLine export if the header has
       ``Perioden`` and a region column; otherwise the separator of the header line decides
@@ -53,7 +59,9 @@ def read_table(
     Text files are decoded as UTF-8 (with or without BOM), else cp1252, else Latin-1; the
     encoding used is in ``frame.attrs["encoding"]`` and the number notation in
     ``frame.attrs["decimal"]``.  ``columns`` renames source columns to schema names
-    (``{"Gemeentecode": "municipality"}``).  Rows that are entirely empty are removed and their
+    (``{"Gemeentecode": "municipality"}``).  ``statline``: the declaration of a StatLine table's
+    extra dimensions, fixed year and percentages (:mod:`effectmeting.sources.statline_declaration`).
+    Rows that are entirely empty are removed and their
     line numbers listed in ``frame.attrs["empty_rows"]``.
 
     A text file may start with a block of comment lines beginning with ``#`` (e.g. ``# source:
@@ -74,6 +82,9 @@ def read_table(
         advice = ("Check the path (paths in a sources manifest are relative to the manifest's folder) or create "
                   "the file." if where == "does not exist" or path.is_dir() else "")
         raise InputError(f"Source file {path} {where}. {advice}".rstrip())
+    if format == "statline_json":
+        frame = read_statline_document(path, statline)
+        return _rename(frame, columns or {}, path)
     raw = path.read_bytes()
     if format == "parquet" or (format == "auto" and raw[:4] == _PARQUET_MAGIC):
         frame = _read_parquet(path, raw)
@@ -87,7 +98,7 @@ def read_table(
         text, encoding = decode_text(raw, path)
         wanted = None if fields is None else (set(fields) | {source for source, target in (columns or {}).items()
                                                             if target in fields})
-        frame = _read_text(text, format, path, wanted)
+        frame = _read_text(text, format, path, wanted, statline)
         frame.attrs["encoding"] = encoding
     frame.attrs["source_file"] = str(path)
     return _rename(frame, columns or {}, path)
@@ -151,13 +162,24 @@ def _strip_comment_block(text: str, path: Path) -> tuple[str, int]:
     return rest, skipped
 
 
-def _read_text(text: str, format: str, path: Path, wanted: set[str] | None = None) -> pd.DataFrame:
+def _read_text(text: str, format: str, path: Path, wanted: set[str] | None = None,
+               statline: StatlineDeclaration | None = None) -> pd.DataFrame:
     if "\r" in text and "\n" not in text:
         # Old Mac OS line endings (a lone "\r" ends each line): the csv module refuses them and the
         # line counts below count "\n", so read them as ordinary lines; nothing else changes.
         text = text.replace("\r", "\n")
     text, skipped = _strip_comment_block(text, path)
-    separator = {"csv": ",", "csv_nl": ";", "cbs_statline": ";"}.get(format) or _header_separator(text)
+    separator = {"csv": ",", "csv_nl": ";"}.get(format) or _header_separator(text)
+    title: list[str] = []
+    footer: list[str] = []
+    fixed_year = statline is not None and statline.year is not None
+    layout = portal_layout(text, need_period=not fixed_year) if format in ("auto", "cbs_statline") else None
+    if layout is not None:
+        # A StatLine header (maybe below title lines of a web-portal export): its separator, ';' or ','.
+        text, title, footer, separator = layout
+        skipped += len(title)
+    elif format == "cbs_statline":
+        separator = ";"
     n_columns = text.split("\n", 1)[0].count(separator) + 1
     if n_columns > MAX_COLUMNS:
         raise InputError(
@@ -168,9 +190,10 @@ def _read_text(text: str, format: str, path: Path, wanted: set[str] | None = Non
     cells.attrs["header_line"] = skipped + 1
     cells.attrs["header"] = text.split("\n", 1)[0].strip()
     data_columns = [name for name in cells.columns if name != "source_row"]
-    if format == "cbs_statline" or (format == "auto" and is_statline_header(data_columns)):
-        frame = parse_statline(cells)
+    if format == "cbs_statline" or (format == "auto" and (is_statline_header(data_columns) or layout is not None)):
+        frame = parse_statline(cells, statline, path=path)
         frame.attrs["decimal"] = "."
+        frame.attrs["title_lines"], frame.attrs["footer_lines"] = title, footer
         frame.attrs["format"] = "cbs_statline"
         frame.attrs["empty_rows"] = cells.attrs.get("empty_rows", [])
         frame.attrs["header_line"], frame.attrs["header"] = cells.attrs["header_line"], cells.attrs["header"]
@@ -264,12 +287,17 @@ def _check_field_counts(text: str, separator: str, expected: int, path: Path, of
                 _refuse_short_line(path, number + offset, line.count(separator) + 1, expected, offset + 1)
         return
     reader = csv.reader(io.StringIO(text), delimiter=separator)
-    next(reader, None)
-    previous_end = reader.line_num
-    for record in reader:
-        if 0 < len(record) < expected and any(field.strip() for field in record):
-            _refuse_short_line(path, previous_end + 1 + offset, len(record), expected, offset + 1)
+    try:
+        next(reader, None)
         previous_end = reader.line_num
+        for record in reader:
+            if 0 < len(record) < expected and any(field.strip() for field in record):
+                _refuse_short_line(path, previous_end + 1 + offset, len(record), expected, offset + 1)
+            previous_end = reader.line_num
+    except csv.Error as error:  # e.g. a quoted cell beyond the csv module's 131,072-character limit
+        raise InputError(
+            f"{path}, line {reader.line_num + offset}: cannot be split into fields ({error}). Check that quotes "
+            "are closed and that no cell is longer than 131,072 characters.") from None
 
 
 def _refuse_short_line(path: Path, line: int, fields: int, expected: int, header_line: int) -> None:

@@ -14,6 +14,11 @@ One ``[[source]]`` table per file::
     [source.columns]               # optional rename map: source column -> schema field
     "Gemeentecode" = "municipality"
 
+A StatLine table (``cbs_statline``, ``statline_json``) also declares its extra dimensions, a fixed
+year, the measures to read and its percentages (``year``, ``measures``, ``[source.dimensions]``,
+``[source.percentages.<column>]``; see :mod:`effectmeting.sources.statline_declaration` and
+``docs/statline.md``).
+
 Tables ``transitions`` (extra herindelingen, added to the bundled 2017-2023 table) and
 ``price_index`` (exactly one) are settings rather than municipality data.
 """
@@ -24,10 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from effectmeting.errors import InputError, not_a_file
+from effectmeting.sources.statline_declaration import StatlineDeclaration, parse_declaration
 
-FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline")
+FORMATS = ("auto", "csv", "csv_nl", "parquet", "cbs_statline", "statline_json")
 TABLES = ("municipalities", "transitions", "designs", "outcomes", "costs", "population", "covariates", "price_index")
-KEYS = {"name", "path", "table", "format", "description", "code_column", "columns", "plausibility"}
+KEYS = {"name", "path", "table", "format", "description", "code_column", "columns", "plausibility",
+        "year", "measures", "dimensions", "percentages"}
 #: Values of ``plausibility``: refuse implausible values (default) or keep them with a warning.
 PLAUSIBILITY = ("error", "warn")
 
@@ -45,6 +52,7 @@ class SourceSpec:
     code_column: str = "municipality"
     description: str = ""
     plausibility: str = "error"
+    statline: StatlineDeclaration = field(default_factory=StatlineDeclaration)
 
 
 def read_sources_manifest(path: str | Path) -> list[SourceSpec]:
@@ -109,7 +117,12 @@ def specs_from_entries(entries: list[dict], *, base: Path, where: str) -> list[S
         if not file.is_file():
             what = not_a_file(file)
             raise InputError(f"{label} ({name}): file {file} {what}; check the path (relative to {base})")
+        statline = parse_declaration(entry, f"{label} ({name})")
+        if not statline.empty and fmt not in ("auto", "cbs_statline", "statline_json"):
+            raise InputError(f"{label} ({name}): year, measures, dimensions and percentages describe a StatLine "
+                             f"table; format {fmt!r} is not one (use \"cbs_statline\" or \"statline_json\")")
         specs.append(SourceSpec(name=name, path=file, table=entry["table"], format=fmt, columns=dict(columns),
                                 code_column=str(entry.get("code_column", "municipality")),
-                                description=str(entry.get("description", "")), plausibility=plausibility))
+                                description=str(entry.get("description", "")), plausibility=plausibility,
+                                statline=statline))
     return specs
