@@ -54,8 +54,8 @@ def test_one_estimator_registry_feeds_every_stage():
     from effectmeting.study import estimators, spec
 
     assert spec.ESTIMATORS == config.ESTIMATORS == registry.STUDY_ESTIMATORS == ("twfe", "cs", "sa", "imputation",
-                                                                                 "dcdh")
-    assert spec.ABSORBING == ("twfe", "cs", "sa", "imputation")
+                                                                                 "did2s", "dcdh")
+    assert spec.ABSORBING == ("twfe", "cs", "sa", "imputation", "did2s")
     assert set(estimators.RUNNERS) | {"dcdh"} == set(registry.ESTIMATORS)
     assert tuple(line_fits.ESTIMATORS) == config.COST_ESTIMATORS == registry.COST_ESTIMATORS
     assert all(line_fits.ESTIMATORS[n] for n in registry.COST_ESTIMATORS)
