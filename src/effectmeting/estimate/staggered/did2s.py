@@ -36,13 +36,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.errors import IdentificationError, InputError, OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 from effectmeting.estimate.core.results import Results, check_level
 from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
 from effectmeting.estimate.core.within import factorize
 from effectmeting.estimate.staggered.panel import prepare
-from effectmeting.estimate.staggered.untreated_model import check_levels, design, fixed_effects
+from effectmeting.estimate.staggered.untreated_model import check_levels, design, fixed_effects, group_effects_hint
 
 
 class Did2sResults(EventStudyResults):
@@ -112,8 +112,11 @@ def did2s(
     if not isinstance(event_study, bool):
         raise OptionError(f"{who}: event_study={event_study!r}; use True or False", reason="option")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
-                    weights=weights, cluster=cluster, who=who)
+    try:
+        panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
+                        weights=weights, cluster=cluster, who=who)
+    except InputError as exc:
+        raise group_effects_hint(exc, unit, time, who) from None
     effects = fixed_effects(data, fe, unit=unit, time=time, unit_codes=panel.unit_codes, n_units=panel.n_units,
                             time_codes=panel.time_codes, n_times=panel.n_times, who=who)
     treated = panel.treated

@@ -16,13 +16,14 @@ untreated observation to estimate it from and is refused with the column and lev
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.errors import IdentificationError, InputError, OptionError
+from effectmeting.estimate.core.checks import numeric_column
 from effectmeting.estimate.core.data import appearance_codes, refuse_missing
 
 
@@ -35,10 +36,14 @@ class FixedEffects:
     codes: list[np.ndarray]
     sizes: list[int]
     labels: list[np.ndarray]
+    #: unit- or period-specific coefficients on a variable (Stata ``did_imputation``'s
+    #: ``unitcontrols``/``timecontrols``): (name, codes of the unit or period, their number, values)
+    slopes: list[tuple[str, np.ndarray, int, np.ndarray]] = field(default_factory=list)
 
-    def subset(self, rows: np.ndarray) -> FixedEffects:
-        """The factors on ``rows`` (codes kept, so a design on ``rows`` has the same columns)."""
-        return FixedEffects(self.names, [c[rows] for c in self.codes], self.sizes, [lab[rows] for lab in self.labels])
+    @property
+    def is_unit_and_period(self) -> bool:
+        """Two factors and no specific slopes (the case the pre-trend regression absorbs)."""
+        return len(self.codes) == 2 and not self.slopes
 
 
 def fixed_effects(data: pd.DataFrame, fe: Sequence[str] | str | None, *, unit: str, time: str,
@@ -78,9 +83,33 @@ def fixed_effects(data: pd.DataFrame, fe: Sequence[str] | str | None, *, unit: s
     return FixedEffects(names, codes, sizes, labels)
 
 
+def add_slopes(effects: FixedEffects, data: pd.DataFrame, variables: Sequence[str] | str | None, *,
+               by: str, codes: np.ndarray, size: int, who: str) -> None:
+    """Add ``by``-specific coefficients (``by`` the unit or the period column) on each of
+    ``variables`` (numeric, no missing value); e.g. unit-specific linear trends with
+    ``variables=[time]`` and ``by=unit``."""
+    for name in [variables] if isinstance(variables, str) else list(variables or []):
+        if name not in data.columns:
+            raise OptionError(f"{who}: control {name!r} is not in the data; available columns: "
+                              f"{list(data.columns)}.", reason="unknown_column")
+        refuse_missing(data[name], who)
+        effects.slopes.append((f"{by}[{name}]", codes, size, numeric_column(data[name], who)))
+
+
+def group_effects_hint(exc: InputError, unit: str, time: str, who: str) -> InputError:
+    """The door's refusal of repeated (unit, period) rows, with the way to group-level effects:
+    ``unit="state"`` repeats state-years, ``fe=["state", time]`` is what was meant."""
+    if exc.reason != "duplicate_rows":
+        return exc
+    return InputError(f"{exc} If {unit!r} is a group of units (a state, a region) whose effects you want in the "
+                      f"untreated model, pass the unit itself as unit= and the group as {who}(..., "
+                      f"fe=[{unit!r}, {time!r}]).", reason="duplicate_rows")
+
+
 def design(effects: FixedEffects, covariates: np.ndarray, rows: np.ndarray) -> sp.csr_matrix:
-    """Dummies of every factor (the first with all levels, the others without level 0) and the
-    covariates, for ``rows``; the same columns whatever the rows."""
+    """Dummies of every factor (the first with all levels, the others without level 0), the
+    covariates and the unit- or period-specific slopes, for ``rows``; the same columns whatever
+    the rows."""
     n = rows.size
     blocks = []
     for position, (code, size) in enumerate(zip(effects.codes, effects.sizes)):
@@ -92,6 +121,8 @@ def design(effects: FixedEffects, covariates: np.ndarray, rows: np.ndarray) -> s
             blocks.append(sp.csr_matrix((np.ones(int(keep.sum())), (np.flatnonzero(keep), c[keep] - 1)),
                                         shape=(n, size - 1)))
     blocks.append(sp.csr_matrix(covariates[rows]))
+    for _, code, size, values in effects.slopes:
+        blocks.append(sp.csr_matrix((values[rows], (np.arange(n), code[rows])), shape=(n, size)))
     return sp.hstack(blocks, format="csr")
 
 
