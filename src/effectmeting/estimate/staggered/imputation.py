@@ -12,8 +12,9 @@ errors are the conservative clustered variance of Theorem 3,
 ``sum_c (sum_{it in c} v_it e~_it)^2``, with the auxiliary residuals ``e~`` of the
 untreated fit and, on treated rows, ``tau_it - tau~_g`` where ``tau~_g`` is the
 ``v^2``-weighted mean of ``tau`` in the cohort x horizon cell ``g`` (as Stata
-``did_imputation`` and R ``didimputation``).  With ``leave_one_out=True`` (the default, the
-refinement of the paper's appendix A.9 / ``did_imputation, leaveout``) each treated residual is
+``did_imputation`` and R ``didimputation``).  With ``leave_one_out=True`` (our default; the
+refinement of the paper's appendix A.9, which is Stata ``did_imputation``'s *optional*
+``leaveout`` -- Stata's and R's default is ``leave_one_out=False``) each treated residual is
 scaled by ``1 / (1 - v_it^2 / sum_g v^2)``, which equals leaving unit ``i`` out of ``tau~_g``.
 
 The fixed effects are solved from sparse normal equations rather than by demeaning, because the
