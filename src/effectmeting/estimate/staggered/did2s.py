@@ -138,7 +138,7 @@ def did2s(
 
     # second-stage regressors: column 0 the treatment indicator, then the event-time dummies
     event_time = panel.event_time
-    ever = np.isfinite(event_time)
+    ever = np.isfinite(event_time) & (obs_weight > 0)  # a zero-weight cell has no coefficient
     event_times = np.unique(event_time[ever]).astype(int)
     event_times = event_times[event_times != reference] if event_study else np.array([], dtype=int)
     if event_study and not (event_times >= 0).any():
