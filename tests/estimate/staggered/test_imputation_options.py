@@ -89,12 +89,17 @@ def test_state_effects_reproduce_r_did2s_point_estimate(df_het):
 
 
 @pytest.mark.parametrize("leave_one_out", [False, True])
-@pytest.mark.parametrize("design", ["state", "unit_trends", "year_slopes"])
+@pytest.mark.parametrize("design", ["state", "region_year", "unit_trends", "year_slopes"])
 def test_options_match_the_dense_reference(small, design, leave_one_out):
     unit, year = _dummies(small["unit"]), _dummies(small["year"])
     if design == "state":
         options = {"fe": ["state", "year"], "cluster": "state"}
         columns, cluster = [_dummies(small["state"]), year], "state"
+    elif design == "region_year":  # region-specific year effects, fixest's "a^b"
+        region = (small["state"] % 3).astype(str)
+        options = {"fe": ["unit", "region^year"], "cluster": "state"}
+        columns, cluster = [unit, _dummies(region + "_" + small["year"].astype(str))], "state"
+        small = small.assign(region=region)
     elif design == "unit_trends":
         options = {"unit_controls": ["year"]}
         # the same span with the trend centred: raw years (~2000) make the dense pseudo-inverse lose
