@@ -60,7 +60,8 @@ def test_one_estimator_registry_feeds_every_stage():
     assert tuple(line_fits.ESTIMATORS) == config.COST_ESTIMATORS == registry.COST_ESTIMATORS
     assert all(line_fits.ESTIMATORS[n] for n in registry.COST_ESTIMATORS)
     assert labels.estimator_label("imputation", "nl") == "Imputatie (Borusyak e.a.)"
-    assert summary.ROBUST == ("cs", "sa", "imputation", "dcdh")
+    assert summary.ROBUST == ("cs", "sa", "imputation", "did2s", "dcdh")
+    assert labels.estimator_label("did2s", "nl") == "Tweetraps-DiD (Gardner)"
     with pytest.raises(OptionError) as caught:
         registry.estimator_info("ols")
     assert caught.value.reason == "unknown_estimator"
