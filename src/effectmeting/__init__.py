@@ -85,6 +85,8 @@ _EXPORTS: dict[str, str] = {
     "PanelModelResults": "effectmeting.estimate.panel_models.results",
     "etable_to_markdown": "effectmeting.estimate.fixest.etable",
     "imputation_did": "effectmeting.estimate.staggered.imputation",
+    "did2s": "effectmeting.estimate.staggered.did2s",
+    "Did2sResults": "effectmeting.estimate.staggered.did2s",
     "sun_abraham": "effectmeting.estimate.staggered.sun_abraham",
     "event_study_twfe": "effectmeting.estimate.staggered.event_study",
     "bacon_decomposition": "effectmeting.estimate.staggered.bacon",

@@ -39,7 +39,7 @@ def _cli(tmp_path: Path, text: str, capsys) -> tuple[int, str]:
     (GOOD.replace('title = "t"', 'title = "t'), ["not valid TOML", "line 3"]),
     (GOOD.replace('title = "t"', 'title = "t"\ncolour = "red"'), ["analysis.colour", "unknown key", "language"]),
     (GOOD.replace('title = "t"', "title = 3"), ["analysis.title", "3", "expected a string"]),
-    (GOOD.replace('["cs"]', '["cs", "ols"]'), ["design[0].estimators", "'ols'", "twfe, cs, sa, imputation, dcdh"]),
+    (GOOD.replace('["cs"]', '["cs", "ols"]'), ["design[0].estimators", "'ols'", "twfe, cs, sa, imputation, did2s, dcdh"]),
     (GOOD.replace("role=gives_help", "role=hugs"), ["design[0].name", "'hugs'", "triage_only"]),
     (GOOD.replace("role=gives_help", "colour=red"), ["design[0].name", "'colour'", "Known dimensions", "role"]),
     (GOOD + '[costs]\nestimator = "ols"\n', ["costs.estimator", "'ols'", "cs, sa, imputation, twfe"]),

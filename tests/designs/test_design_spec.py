@@ -54,13 +54,14 @@ def test_one_estimator_registry_feeds_every_stage():
     from effectmeting.study import estimators, spec
 
     assert spec.ESTIMATORS == config.ESTIMATORS == registry.STUDY_ESTIMATORS == ("twfe", "cs", "sa", "imputation",
-                                                                                 "dcdh")
-    assert spec.ABSORBING == ("twfe", "cs", "sa", "imputation")
+                                                                                 "did2s", "dcdh")
+    assert spec.ABSORBING == ("twfe", "cs", "sa", "imputation", "did2s")
     assert set(estimators.RUNNERS) | {"dcdh"} == set(registry.ESTIMATORS)
     assert tuple(line_fits.ESTIMATORS) == config.COST_ESTIMATORS == registry.COST_ESTIMATORS
     assert all(line_fits.ESTIMATORS[n] for n in registry.COST_ESTIMATORS)
     assert labels.estimator_label("imputation", "nl") == "Imputatie (Borusyak e.a.)"
-    assert summary.ROBUST == ("cs", "sa", "imputation", "dcdh")
+    assert summary.ROBUST == ("cs", "sa", "imputation", "did2s", "dcdh")
+    assert labels.estimator_label("did2s", "nl") == "Tweetraps-DiD (Gardner)"
     with pytest.raises(OptionError) as caught:
         registry.estimator_info("ols")
     assert caught.value.reason == "unknown_estimator"

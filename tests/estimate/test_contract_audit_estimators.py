@@ -182,7 +182,7 @@ def test_honest_did_explains_varying_base_period_and_refuses_non_event_studies(s
 
 # -- staggered estimators: refusals -------------------------------------------------------------
 ESTIMATORS = {
-    "sun_abraham": em.sun_abraham, "imputation_did": em.imputation_did,
+    "sun_abraham": em.sun_abraham, "imputation_did": em.imputation_did, "did2s": em.did2s,
     "event_study_twfe": em.event_study_twfe, "bacon_decomposition": em.bacon_decomposition,
     "att_gt": em.att_gt,
 }

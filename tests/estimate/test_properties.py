@@ -50,6 +50,7 @@ def _estimators():
         "att_gt_dynamic_notyet": quiet(lambda d: em.att_gt(d, control="notyet", **KEYS).aggregate("dynamic")),
         "sun_abraham": quiet(lambda d: em.sun_abraham(d, **KEYS)),
         "imputation_did": quiet(lambda d: em.imputation_did(d, **KEYS)),
+        "did2s": quiet(lambda d: em.did2s(d, **KEYS, event_study=True)),
         "event_study_twfe": quiet(lambda d: em.event_study_twfe(d, **KEYS)),
         "dcdh": quiet(lambda d: em.dcdh(d, outcome="y", unit="unit", time="time", treatment="D",
                                        effects=2, placebos=1)),

@@ -20,8 +20,8 @@ from effectmeting.estimate.core.results import TIDY_COLUMNS, Results
 
 STAGGERED = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
 #: results whose intervals are estimate +/- (normal or t) critical value x std_error
-PLAIN = ["feols", "fepois", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham", "imputation_did",
-         "event_study_twfe", "dcdh"]
+PLAIN = ["feols", "fepois", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham",
+         "imputation_did", "did2s", "did2s_static", "event_study_twfe", "dcdh"]
 #: results with intervals of their own (simultaneous bands, test inversion, robust sets) or none
 OWN_INTERVALS = ["att_gt_bootstrap", "dynamic_bootstrap", "honest_did", "honest_did_sensitivity",
                  "wild_cluster_bootstrap", "randomization_inference", "bacon_decomposition", "pretrend_test"]
@@ -52,6 +52,8 @@ def results(panel) -> dict[str, Results]:
             "dynamic_bootstrap": booted.aggregate("dynamic"),
             "sun_abraham": sun_abraham,
             "imputation_did": em.imputation_did(panel, **STAGGERED, pretrends=2),
+            "did2s": em.did2s(panel, **STAGGERED, event_study=True),
+            "did2s_static": em.did2s(panel, **STAGGERED),
             "event_study_twfe": em.event_study_twfe(panel, **STAGGERED, window=(-3, 3)),
             "dcdh": em.dcdh(panel, outcome="y", unit="unit", time="time", treatment="treated", effects=2,
                             placebos=1),
@@ -138,7 +140,7 @@ def test_bootstrap_bands_keep_their_own_critical_value(results):
     assert analytic.tidy_overall()["term"].tolist() == ["ATT (overall)"]
 
 
-@pytest.mark.parametrize("name", ["simple", "dynamic", "sun_abraham", "imputation_did", "dcdh"])
+@pytest.mark.parametrize("name", ["simple", "dynamic", "sun_abraham", "imputation_did", "did2s", "dcdh"])
 def test_tidy_overall_has_the_contract_columns(results, name):
     result = results[name]
     overall = result.tidy_overall(0.9)

@@ -30,7 +30,8 @@ RESAMPLING = {
     "design_effect": {"bootstrap": "n_draws"},
 }
 #: public functions whose result carries confidence intervals
-WITH_INTERVALS = ["feols", "panel_model", "att_gt", "aggregate", "sun_abraham", "imputation_did", "event_study_twfe", "dcdh",
+WITH_INTERVALS = ["feols", "panel_model", "att_gt", "aggregate", "sun_abraham", "imputation_did", "did2s",
+                  "event_study_twfe", "dcdh",
                   "honest_did", "honest_did_sensitivity", "wild_cluster_bootstrap", "cost_effect",
                   "cost_per_outcome"]
 OLD_NAMES = {"bootstrap", "B", "permutations", "reps", "lf_simulations", "iterations", "draws"}

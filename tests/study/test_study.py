@@ -323,7 +323,7 @@ def test_add_terciles(demo):
     (dict(design="role=hands_off"), "values observed: gives_help, triage_only", IdentificationError),
     (dict(design="role gives_help"), "dimension=value", OptionError),
     (dict(outcomes=["happiness"]), "allowed: population_total", OptionError),
-    (dict(estimator="ols"), "use any of twfe, cs, sa, imputation, dcdh", OptionError),
+    (dict(estimator="ols"), "use any of twfe, cs, sa, imputation, did2s, dcdh", OptionError),
     (dict(control="everyone"), "control='everyone'", OptionError),
     (dict(by="deprivation_index"), "add_terciles", OptionError),
     (dict(by="urbanity"), "by_year", OptionError),
@@ -461,3 +461,30 @@ def test_twfe_with_few_municipalities_uses_the_wild_cluster_bootstrap():
     # the study's seed reaches the bootstrap: another seed, another (Webb) draw set
     other = run_twfe(frame, "outcome", control="never", covariates=[], seed=7).rows.query("aggregation == 'overall'")
     assert other["conf_low"].iloc[0] != overall["conf_low"]
+
+
+def test_did2s_in_the_study_is_the_estimator_and_coincides_with_imputation(demo):
+    """design_effect(estimator="did2s") reports did2s's own static ATT and event study (computed here
+    on the same frame), and the study names it as coinciding with the imputation overall ATT."""
+    from effectmeting.estimate.staggered.did2s import did2s
+
+    panel, _ = demo
+    outcome = "jeugdhulp_per_1000_youth"
+    study = design_effect(panel, design=DESIGN, outcomes=[outcome], estimator=["imputation", "did2s"])
+    table = study.estimates()
+    frame, _ = study.timing.absorbing(treated_at_start="exclude")
+    data = panel.data.merge(frame, on=["municipality", "year"])
+    gaps = data.loc[data[outcome].isna(), "municipality"]  # the study leaves out incomplete series
+    data = data[~data["municipality"].isin(gaps)]
+    reference = did2s(data, outcome=outcome, unit="municipality", time="year", cohort="first_adoption_year",
+                      event_study=True)
+    rows = table[table["estimator"] == "did2s"]
+    overall = rows[rows["aggregation"] == "overall"].iloc[0]
+    assert overall["estimate"] == pytest.approx(reference.estimate, abs=1e-10)
+    assert overall["std_error"] == pytest.approx(reference.std_error, abs=1e-10)
+    events = rows[rows["aggregation"] == "event_time"].set_index("key")
+    expected = reference.tidy().set_index("event_time")
+    np.testing.assert_allclose(events.loc[[str(e) for e in expected.index], "estimate"], expected["estimate"],
+                               atol=1e-10)
+    assert set(study.coinciding["estimator"]) == {"did2s"}
+    assert set(study.coinciding["same_as"]) == {"imputation"}

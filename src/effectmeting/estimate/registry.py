@@ -81,6 +81,15 @@ _ALL = (
         treatment="absorbing", heterogeneity_robust=True, controls=("never", "notyet"),
         pretrend="BJS pre-trend leads", options=("covariates",)),
     EstimatorInfo(
+        name="did2s", label_nl="Tweetraps-DiD (Gardner)", label_en="Two-stage DiD (Gardner)",
+        citation="Gardner (2021) two-stage difference-in-differences",
+        identifies="the average effect on treated observations (the imputation estimator's overall ATT) and "
+                   "effects by event time, from outcomes residualised on unit and year effects fitted to "
+                   "never- and not-yet-treated observations; GMM standard errors for the first stage",
+        treatment="absorbing", heterogeneity_robust=True, controls=("never", "notyet"),
+        pretrend="two-stage event-study leads (mean first-stage residuals before adoption)",
+        options=("covariates",)),
+    EstimatorInfo(
         name="dcdh", label_nl="De Chaisemartin-D'Haultfœuille", label_en="De Chaisemartin-D'Haultfœuille",
         citation=None,
         identifies="effects of first switches by horizon on the full switching path (switching back "

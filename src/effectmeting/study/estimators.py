@@ -23,6 +23,7 @@ from effectmeting.estimate.callaway_santanna.att_gt import att_gt
 from effectmeting.estimate.dcdh.estimator import dcdh
 from effectmeting.estimate.staggered.event_study import event_study_twfe
 from effectmeting.estimate.fixest.feols import FEW_CLUSTERS, feols
+from effectmeting.estimate.staggered.did2s import did2s
 from effectmeting.estimate.staggered.imputation import imputation_did
 from effectmeting.estimate.staggered.sun_abraham import sun_abraham
 from effectmeting.estimate.fixest.wild_bootstrap import wild_cluster_bootstrap
@@ -137,6 +138,20 @@ def run_imputation(frame: pd.DataFrame, outcome: str, *, control: str, covariate
     return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
 
 
+def run_did2s(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str]) -> EstimatorRun:
+    """Gardner's two-stage DiD: the static ATT (overall) and the event study (leads and lags)."""
+    result = did2s(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=COHORT, event_study=True,
+                   covariates=covariates or None)
+    n = int(frame[UNIT].nunique())
+    rows = _event_study_rows(result, n)
+    notes = ["two-stage DiD: the overall effect is the static second stage (equal to the imputation "
+             "estimator's overall ATT); event times before 0 are mean first-stage residuals (pre-trend check)"]
+    if control != "never":
+        notes.append("two-stage DiD always fits its first stage on every untreated observation (never and "
+                     "not-yet adopters)")
+    return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
+
+
 def run_twfe(frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str],
              seed: int = 0) -> EstimatorRun:
     """Static TWFE ``outcome ~ treated | municipality + year`` (CR1 by municipality) and the binned
@@ -204,13 +219,13 @@ def run_dcdh(frame: pd.DataFrame, outcome: str) -> EstimatorRun:
     return EstimatorRun(result, rows, result.estimate, result.std_error, n, notes=notes)
 
 
-RUNNERS = {"cs": run_cs, "sa": run_sa, "imputation": run_imputation, "twfe": run_twfe}
+RUNNERS = {"cs": run_cs, "sa": run_sa, "imputation": run_imputation, "did2s": run_did2s, "twfe": run_twfe}
 
 
 def run(estimator: str, frame: pd.DataFrame, outcome: str, *, control: str, covariates: list[str],
         time_varying: list[str], seed: int = 0) -> EstimatorRun:
     """Dispatch; CS gets every covariate (propensity score / outcome regression at the base
-    period), SA, imputation and TWFE only the time-varying ones (constant ones are absorbed by
+    period), SA, imputation, did2s and TWFE only the time-varying ones (constant ones are absorbed by
     the municipality effects).  ``seed`` seeds TWFE's wild bootstrap with few municipalities."""
     if estimator == "dcdh":
         return run_dcdh(frame, outcome)

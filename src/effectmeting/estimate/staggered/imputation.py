@@ -12,8 +12,9 @@ errors are the conservative clustered variance of Theorem 3,
 ``sum_c (sum_{it in c} v_it e~_it)^2``, with the auxiliary residuals ``e~`` of the
 untreated fit and, on treated rows, ``tau_it - tau~_g`` where ``tau~_g`` is the
 ``v^2``-weighted mean of ``tau`` in the cohort x horizon cell ``g`` (as Stata
-``did_imputation`` and R ``didimputation``).  With ``leave_one_out=True`` (the default, the
-refinement of the paper's appendix A.9 / ``did_imputation, leaveout``) each treated residual is
+``did_imputation`` and R ``didimputation``).  With ``leave_one_out=True`` (our default; the
+refinement of the paper's appendix A.9, which is Stata ``did_imputation``'s *optional*
+``leaveout`` -- Stata's and R's default is ``leave_one_out=False``) each treated residual is
 scaled by ``1 / (1 - v_it^2 / sum_g v^2)``, which equals leaving unit ``i`` out of ``tau~_g``.
 
 The fixed effects are solved from sparse normal equations rather than by demeaning, because the
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from effectmeting.errors import IdentificationError, OptionError
+from effectmeting.errors import IdentificationError, InputError, OptionError
 from effectmeting.estimate.core.event_study_results import EventStudyResults
 from effectmeting.estimate.core.results import check_level
 from effectmeting.estimate.core.solver import DummyNormalEquations, collinear_within, report_dropped
@@ -43,6 +44,9 @@ from effectmeting.estimate.staggered.panel import (
     StaggeredData, prepare, subset, twfe_ols,
 )
 from effectmeting.estimate.core.within import factorize
+from effectmeting.estimate.staggered.untreated_model import (
+    FixedEffects, add_slopes, check_levels, design, fixed_effects, group_effects_hint,
+)
 
 
 class ImputationResults(EventStudyResults):
@@ -56,24 +60,18 @@ class ImputationResults(EventStudyResults):
     control_group = "untreated observations (never- and not-yet-treated)"
 
 
-def _design(data: StaggeredData, rows: np.ndarray) -> sp.csr_matrix:
-    """Unit dummies, period dummies (first period dropped) and covariates for ``rows``."""
-    n = rows.size
-    units = sp.csr_matrix((np.ones(n), (np.arange(n), data.unit_codes[rows])), shape=(n, data.n_units))
-    keep = data.time_codes[rows] > 0
-    periods = sp.csr_matrix(
-        (np.ones(int(keep.sum())), (np.flatnonzero(keep), data.time_codes[rows][keep] - 1)),
-        shape=(n, data.n_times - 1),
-    )
-    return sp.hstack([units, periods, sp.csr_matrix(data.covariates[rows])], format="csr")
+def default_effects(data: StaggeredData) -> FixedEffects:
+    """Unit and period effects of ``data`` (the imputation model's default)."""
+    return FixedEffects(["unit", "time"], [data.unit_codes, data.time_codes], [data.n_units, data.n_times],
+                        [data.unit_values, data.time_values])
 
 
-def _drop_collinear_covariates(panel: StaggeredData, untreated: np.ndarray, covariates: list[str] | str | None
-                               ) -> tuple[StaggeredData, list[str]]:
-    """Drop covariates that are collinear (with the unit and period effects or each other) on the
+def _drop_collinear_covariates(panel: StaggeredData, untreated: np.ndarray, covariates: list[str] | str | None,
+                               effects: FixedEffects) -> tuple[StaggeredData, list[str]]:
+    """Drop covariates that are collinear (with the fixed effects or each other) on the
     untreated rows, by the solver's one rule; they change no imputed value.  Warned and noted."""
     sub = subset(panel, untreated)
-    dropped = collinear_within(sub.covariates, [sub.unit_codes, sub.time_codes], sub.weights)
+    dropped = collinear_within(sub.covariates, [factorize(c[untreated])[0] for c in effects.codes], sub.weights)
     if not dropped:
         return panel, []
     names = [covariates] if isinstance(covariates, str) else list(covariates or [])
@@ -119,6 +117,9 @@ def imputation_did(
     cluster: str | None = None,
     leave_one_out: bool = True,
     level: float = 0.95,
+    fe: list[str] | None = None,
+    unit_controls: list[str] | None = None,
+    time_controls: list[str] | None = None,
 ) -> ImputationResults:
     """Borusyak-Jaravel-Spiess imputation estimates: overall ATT and effects by horizon.
 
@@ -133,9 +134,22 @@ def imputation_did(
     pretrends : number ``K`` of pre-adoption periods to test (see module docstring).
     weights : column of non-negative observation weights: used in the untreated fit and in the
         target averages (effects are weighted means of ``tau_it``).
-    cluster : clustering column; default ``unit``.
-    leave_one_out : apply the BJS appendix A.9 leave-out refinement to the variance.
+    cluster : clustering column; default ``unit``.  A coarser column (``"state"``) must be constant
+        within each unit; the leave-out refinement then still leaves out the unit (as diff-diff).
+    leave_one_out : apply the BJS appendix A.9 leave-out refinement to the variance.  **The
+        default True is Stata ``did_imputation``'s optional ``leaveout``, not its default**: on
+        mpdta the overall SE is 0.01347 here and 0.01322 with Stata's default; pass
+        ``leave_one_out=False`` for Stata's default (and R ``didimputation``'s, diff-diff's).
+        Kept as the default because it is the less downward-biased variance (BJS Prop. A8).
     level : confidence level of the result's intervals, 0 < level < 1.
+    fe : fixed effects of the untreated model, column names (``"a^b"`` combines two), as Stata
+        ``did_imputation``'s ``fe()``; default ``[unit, time]``.  State instead of unit effects:
+        ``fe=["state", time]`` with ``unit`` still the unit (``unit="state"`` repeats
+        state-years and is refused).
+    unit_controls, time_controls : variables with unit-specific or period-specific coefficients in
+        the untreated model (``did_imputation``'s ``unitcontrols``/``timecontrols``), e.g.
+        ``unit_controls=[time]`` for unit-specific linear trends (needs two untreated periods
+        per unit).
 
     Returns
     -------
@@ -143,8 +157,11 @@ def imputation_did(
     ``tidy()`` by event time.
     """
     level = check_level(level, "imputation_did")
-    panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
-                    weights=weights, cluster=cluster, who="imputation_did")
+    try:
+        panel = prepare(data, outcome=outcome, unit=unit, time=time, cohort=cohort, covariates=covariates,
+                        weights=weights, cluster=cluster, who="imputation_did")
+    except InputError as exc:
+        raise group_effects_hint(exc, unit, time, "imputation_did") from None
     event_time = panel.event_time
     treated = panel.treated
     if not treated.any():
@@ -160,8 +177,20 @@ def imputation_did(
     if missing:
         raise IdentificationError(f"horizons {missing} have no treated observations; observed: {available.tolist()}")
 
+    effects = None
+    if fe is not None or unit_controls or time_controls:
+        effects = fixed_effects(data, fe, unit=unit, time=time, unit_codes=panel.unit_codes, n_units=panel.n_units,
+                                time_codes=panel.time_codes, n_times=panel.n_times, who="imputation_did")
+        add_slopes(effects, data, unit_controls, by=unit, codes=panel.unit_codes, size=panel.n_units,
+                   who="imputation_did")
+        add_slopes(effects, data, time_controls, by=time, codes=panel.time_codes, size=panel.n_times,
+                   who="imputation_did")
+        if pretrends and not effects.is_unit_and_period:
+            raise OptionError("imputation_did: pretrends= needs exactly two fixed effects and no unit- or "
+                              f"period-specific controls (got fe={effects.names}, {len(effects.slopes)} "
+                              "specific controls); run the pre-trend test without them", reason="option")
     fit = imputation_effects(panel, horizons, leave_one_out=leave_one_out, covariates=covariates,
-                             unit=unit, time=time)
+                             unit=unit, time=time, effects=effects)
     panel, untreated, estimates, psi = fit.panel, fit.untreated, fit.estimates, fit.psi
     target_rows, h_target, tau, notes = fit.target_rows, fit.horizon, fit.tau, fit.notes
     n_clusters, single_unit_cells = psi.shape[0], fit.single_unit_cells
@@ -171,7 +200,7 @@ def imputation_did(
     est = estimates[1:]
     cov = vcov[1:, 1:]
     if pretrends:
-        pre_est, pre_cov = _pretrend_coefficients(panel, untreated, int(pretrends))
+        pre_est, pre_cov = _pretrend_coefficients(panel, untreated, int(pretrends), effects)
         event_times = list(range(-int(pretrends), 0)) + event_times
         est = np.concatenate([pre_est, est])
         full = np.zeros((len(event_times), len(event_times)))
@@ -187,6 +216,9 @@ def imputation_did(
     result.n_clusters = int(n_clusters)
     result.options = {"covariates": list(covariates or []), "horizons": list(horizons), "pretrends": pretrends,
                       "weights": weights, "cluster": cluster or unit, "leave_one_out": leave_one_out}
+    # shown when used (the default unit + period effects keep the long-standing glance() row)
+    result.options.update({key: list(value) for key, value in
+                           (("fe", fe), ("unit_controls", unit_controls), ("time_controls", time_controls)) if value})
     result.treatment_effects = pd.DataFrame({
         unit: panel.unit_values[target_rows], time: panel.time_values[target_rows],
         "cohort": panel.cohort[target_rows], "event_time": h_target, "tau": tau,
@@ -231,22 +263,27 @@ class ImputationEffects:
 def imputation_effects(panel: StaggeredData, horizons: list[int], *, leave_one_out: bool = True,
                        outcomes: np.ndarray | None = None, share_term: bool = False,
                        covariates: list[str] | str | None = None, unit: str = "unit",
-                       time: str = "time") -> ImputationEffects:
+                       time: str = "time", effects: FixedEffects | None = None) -> ImputationEffects:
     """Steps 1-3 of the module docstring and the Theorem-3 influence values, for ``panel.y`` or the
     (n, L) columns of ``outcomes`` at once (one factorisation); ``panel.weights`` are observation
     (e.g. unit frequency) weights.  ``share_term`` adds the influence of the estimated cohort x
     horizon cell shares in the target weights (Theorem 3 conditions on the realised adoption
     timing, a municipality bootstrap does not).  ``unit``/``time`` name the columns in messages.
+    ``effects``: the untreated model's fixed effects and specific slopes (default unit + period).
     """
     obs_weight = np.ones(panel.y.size) if panel.weights is None else panel.weights
     event_time = panel.event_time
     treated = panel.treated
     untreated = np.flatnonzero(~treated)
     target_rows = np.flatnonzero(treated & np.isin(event_time, horizons) & (obs_weight > 0))
-    _check_imputable(panel, untreated, target_rows, unit, time)
+    if effects is None:
+        _check_imputable(panel, untreated, target_rows, unit, time)
+        effects = default_effects(panel)
+    else:  # e.g. state effects: a unit treated throughout can still be imputed
+        check_levels(effects, untreated, target_rows, "imputation_did")
 
-    panel, notes = _drop_collinear_covariates(panel, untreated, covariates)
-    z0, z1 = _design(panel, untreated), _design(panel, target_rows)
+    panel, notes = _drop_collinear_covariates(panel, untreated, covariates, effects)
+    z0, z1 = design(effects, panel.covariates, untreated), design(effects, panel.covariates, target_rows)
     w0 = obs_weight[untreated]
     factor = DummyNormalEquations(z0, w0, what="the untreated model (unit + period effects + covariates) "
                                                "on the untreated observations")
@@ -321,8 +358,13 @@ def _share_influence(v1, tau, estimates, groups) -> np.ndarray:
     out = np.einsum("ic,ckl->ikl", rows_to_clusters.toarray(), weighted)
     return out[:, :, 0] if flat else out
 
-def _pretrend_coefficients(panel: StaggeredData, untreated: np.ndarray, n_leads: int):
-    """BJS pre-trend regression on untreated rows: dummies for 1..K periods before adoption."""
+def _pretrend_coefficients(panel: StaggeredData, untreated: np.ndarray, n_leads: int,
+                           effects: FixedEffects | None = None):
+    """BJS pre-trend regression on untreated rows: dummies for 1..K periods before adoption,
+    absorbing the untreated model's two fixed effects (unit and period by default)."""
+    if effects is not None:  # two other factors (e.g. state, year) take the places of unit and period
+        (first, second), (n_first, n_second) = effects.codes, effects.sizes
+        panel = replace(panel, unit_codes=first, n_units=n_first, time_codes=second, n_times=n_second)
     sub = subset(panel, untreated)
     leads = -np.arange(n_leads, 0, -1)  # -K..-1
     x = np.column_stack([(sub.event_time == h).astype(float) for h in leads])
