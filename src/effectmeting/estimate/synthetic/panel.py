@@ -110,8 +110,8 @@ def case_study_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, 
                                   "units that are never treated", reason="no_donors")
     labels, periods = panel.unit_labels, panel.periods
     # treated units: first treated period, absorbing, one common period
-    first = {}
-    for code in np.flatnonzero(ever):
+    first: dict[int, int] = {}
+    for code in np.flatnonzero(ever).tolist():
         treated_periods = np.flatnonzero(grid_d[code] > 0)
         start = int(treated_periods[0])
         later = np.arange(start, n_times)
@@ -133,12 +133,12 @@ def case_study_panel(data: pd.DataFrame, *, outcome: str, unit: str, time: str, 
     n_pre = int(starts[0])
     missing_units = np.flatnonzero(~observed.all(axis=1))
     if len(missing_units):
-        code = int(missing_units[0])
-        absent = [show(p) for p in periods[~observed[code]]]
-        role = "treated unit" if ever[code] else "donor"
+        missing = int(missing_units[0])
+        absent = [show(p) for p in periods[~observed[missing]]]
+        role = "treated unit" if ever[missing] else "donor"
         others = len(missing_units) - 1
         raise InputError(
-            f"{who}: {role} {show(labels[code])} has no row for period(s) {', '.join(absent[:10])} (column {time!r})"
+            f"{who}: {role} {show(labels[missing])} has no row for period(s) {', '.join(absent[:10])} (column {time!r})"
             + (f"; {others} other unit(s) also miss periods" if others else "")
             + ". A synthetic twin is a weighted sum of whole histories: complete the panel, or remove incomplete "
             "donors (or the periods) explicitly before estimating", reason="missing_years")

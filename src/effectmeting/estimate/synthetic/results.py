@@ -65,15 +65,17 @@ class SyntheticResults(Results):
         return row
 
     # -- what the estimate is made of -------------------------------------------------------------
-    def tidy_weights(self, min_weight: float = 0.0) -> pd.DataFrame:
+    def tidy_weights(self, min_weight: float | None = None) -> pd.DataFrame:
         """Columns ``kind`` (``"unit"`` or ``"time"``), ``unit``, ``period``, ``weight``: every donor's
         weight (largest first) and, for synthetic DiD, every pre-period's; rows with weight at or
-        below ``min_weight`` left out (0: keep all, so the weights sum to one per kind)."""
+        below ``min_weight`` left out (None: keep all, so the weights sum to one per kind)."""
         frames = [self._unit_weights.assign(kind="unit", period=np.nan)]
         if self._time_weights is not None:
             frames.append(self._time_weights.assign(kind="time", unit=None))
         table = pd.concat(frames, ignore_index=True)[["kind", "unit", "period", "weight"]]
-        return table[table["weight"] > min_weight].reset_index(drop=True)
+        if min_weight is not None:
+            table = table[table["weight"] > min_weight]
+        return table.reset_index(drop=True)
 
     def gaps(self) -> pd.DataFrame:
         """Per period: ``period, post`` (after adoption), ``treated``, ``synthetic``, ``gap``."""
@@ -135,8 +137,8 @@ class SyntheticResults(Results):
             ax.set_title("Gap of the treated unit (colour) and of the placebo donors (grey)")
 
     def _draw_weights(self, ax) -> None:
-        weights = self.tidy_weights(min_weight=0.0)
-        weights = weights[(weights["kind"] == "unit") & (weights["weight"] > 1e-6)]
+        weights = self.tidy_weights(min_weight=1e-6)
+        weights = weights[weights["kind"] == "unit"]
         positions = np.arange(len(weights))[::-1]
         ax.barh(positions, weights["weight"], color="C1")
         ax.set_yticks(positions, [str(u) for u in weights["unit"]])

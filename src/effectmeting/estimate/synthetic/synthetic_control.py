@@ -19,11 +19,12 @@ Predictors and the V convention (chosen here, and why):
 * with no predictors and every pre-period outcome as a row (the default), V is not searched: the
   twin then minimises the pre-period MSPE itself, which is the nested optimum, solved exactly.
 
-Inference is in-space (ADH 2010, sec. 2.4): every donor (or set of donors when several units are
-treated; their mean is the treated unit) is treated in the treated unit's place and the twin is
-refitted, V included.  ``glance()`` reports the rank p-value of the post/pre RMSPE ratio (ADH's
-test) and of the absolute effect; the standard error is the standard deviation of the placebo
-effects (the placebo variance of Arkhangelsky et al. 2021, Algorithm 4), with a normal interval.
+Inference is in-space (ADH 2010, sec. 2.4 and 3.3): every donor (or set of donors when several
+units are treated; their mean is the treated unit) is treated in the treated unit's place, the
+treated unit(s) moving into the donor pool, and the twin is refitted, V included.  ``glance()``
+reports the rank p-value of the post/pre RMSPE ratio (ADH's test) and of the absolute effect; the
+standard error is the standard deviation of the placebo effects, with a normal interval (a
+convention, not ADH's: their inference is the rank test).
 
 Assumptions: the donors are never treated and unaffected by the treatment; the treated unit lies
 within the donors' convex hull before adoption (checked: see ``max_pre_rmspe``); no shock hits
@@ -133,7 +134,10 @@ def synthetic_control(data: pd.DataFrame, *, outcome: str, unit: str, time: str,
 
     labels, estimates, pres, posts, paths = [], [], [], [], []
     if n0 > panel.n_treated:
-        for kept, placebo in placebo_sets(n0, panel.n_treated, n_draws, rng):
+        treated_rows = np.arange(n0, len(y))
+        for kept_donors, placebo in placebo_sets(n0, panel.n_treated, n_draws, rng):
+            # ADH 2010 (sec. 3.3): the treated unit moves into the placebo's donor pool
+            kept = np.concatenate([kept_donors, treated_rows])
             order = np.concatenate([kept, placebo])
             w, _ = fit(y[order], None if all_rows is None else all_rows[:, order], len(kept))
             path = y[placebo].mean(axis=0) - w @ y[kept]

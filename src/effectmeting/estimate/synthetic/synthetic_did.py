@@ -93,8 +93,8 @@ def synthetic_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     Returns
     -------
     SyntheticResults
-        ``tidy()`` (the effect), ``tidy_weights()``, ``gaps()``, ``placebos()``, ``glance()`` (fit
-        diagnostics, placebo p-values) and ``plot()``.
+        ``tidy()`` (the effect), ``tidy_weights()``, ``gaps()``, ``placebos()`` (with
+        ``se_method="placebo"``), ``glance()`` (fit diagnostics, placebo p-values) and ``plot()``.
     """
     who = "synthetic_did"
     if method not in METHODS:
@@ -128,7 +128,8 @@ def synthetic_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     refuse_poor_fit(pre_rmspe, sigma, threshold, who, treated_label, float(treated_path[:n_pre].mean()))
 
     rng = np.random.default_rng(resolve_seed(seed))
-    with_placebos = se_method is not None and n0 > panel.n_treated
+    # placebos refit the weights once per donor set; jackknife and bootstrap have their own draws
+    with_placebos = se_method == "placebo"
     placebos = _placebos(panel, fit, tuning, n_draws, rng) if with_placebos else placebo_table([], [], [], [], [])
     if se_method is None:
         std_error = float("nan")

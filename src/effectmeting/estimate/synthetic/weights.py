@@ -87,14 +87,82 @@ def simplex_ridge_weights(matrix: np.ndarray, target: np.ndarray, zeta: float, *
     return x
 
 
+def _frank_wolfe_kernel(gram, cross, bb, x, eta, n_rows, zeta2, tolerance, max_iter):  # pragma: no cover - compiled
+    """One problem's Frank-Wolfe iterations in scalar loops (compiled by numba when it is installed);
+    the same steps, in the same order, as the array code below."""
+    k = x.shape[0]
+    gram_x = np.zeros(k)
+    for r in range(k):
+        for c in range(k):
+            gram_x[r] += gram[r, c] * x[c]
+    xx = 0.0
+    xgx = 0.0
+    cx = 0.0
+    for r in range(k):
+        xx += x[r] * x[r]
+        xgx += x[r] * gram_x[r]
+        cx += cross[r] * x[r]
+    previous = np.inf
+    for iteration in range(max_iter):
+        i = 0
+        best = np.inf
+        for r in range(k):
+            g = gram_x[r] - cross[r] + eta * x[r]
+            if g < best:
+                best = g
+                i = r
+        xi = x[i]
+        gxi = gram_x[i]
+        dd = 1.0 - 2.0 * xi + xx
+        denominator = gram[i, i] - 2.0 * gxi + xgx + eta * dd
+        if dd > 0 and denominator > 0:
+            slope = (gxi - cross[i] + eta * xi) - (xgx - cx + eta * xx)
+            step = min(1.0, max(0.0, -slope / denominator))
+            keep = 1.0 - step
+            xx = keep * keep * xx + 2.0 * step * keep * xi + step * step
+            xgx = keep * keep * xgx + 2.0 * step * keep * gxi + step * step * gram[i, i]
+            cx = keep * cx + step * cross[i]
+            for r in range(k):
+                x[r] *= keep
+                gram_x[r] = keep * gram_x[r] + step * gram[r, i]
+            x[i] += step
+        value = zeta2 * xx + (xgx - 2.0 * cx + bb) / n_rows
+        if iteration >= 1 and previous - value <= tolerance:
+            break
+        previous = value
+    return x
+
+
+_COMPILED: dict[str, object] = {}
+
+
+def compiled_kernel():
+    """The kernel compiled by numba (an optional extra: ``pip install effectmeting[fast]``), or None
+    when numba is not installed; imported on first use, so a single fit never pays numba's import."""
+    if "kernel" not in _COMPILED:
+        try:
+            from numba import njit
+        except ImportError:  # pragma: no cover - depends on the environment
+            _COMPILED["kernel"] = None
+        else:
+            _COMPILED["kernel"] = njit(cache=True)(_frank_wolfe_kernel)
+    return _COMPILED["kernel"]
+
+
 def simplex_ridge_weights_many(matrices: Sequence[np.ndarray], targets: Sequence[np.ndarray], zeta: float, *,
                                intercept: bool, starts: Sequence[np.ndarray | None] | None = None,
-                               min_decrease: float = 1e-3, max_iter: int = 10_000) -> list[np.ndarray]:
+                               min_decrease: float = 1e-3, max_iter: int = 10_000,
+                               use_compiled: bool = True) -> list[np.ndarray]:
     """:func:`simplex_ridge_weights` for several problems at once (placebo, leave-one-out and bootstrap
     refits): each problem runs its own Frank-Wolfe iterations and stops by its own rule; the problems
     are padded to one shape (zero rows, masked columns) so one step of all costs one set of array
-    operations."""
+    operations.  With numba installed, several problems run the compiled kernel one by one instead (same steps;
+    ``use_compiled=False`` forces the array code, for tests)."""
     count = len(matrices)
+    kernel = compiled_kernel() if use_compiled and count > 1 else None
+    if kernel is not None:
+        return [_solve_compiled(kernel, m, t, zeta, intercept, None if starts is None else starts[p], min_decrease,
+                                max_iter) for p, (m, t) in enumerate(zip(matrices, targets))]
     if count == 1:  # the scalar loop is several times faster for one problem
         return [simplex_ridge_weights(matrices[0], targets[0], zeta, intercept=intercept,
                                       start=None if starts is None else starts[0], min_decrease=min_decrease,
@@ -165,18 +233,47 @@ def simplex_ridge_weights_many(matrices: Sequence[np.ndarray], targets: Sequence
 
 
 def simplex_least_squares(matrix: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """``argmin_w ||A w - b||^2`` over ``w >= 0, sum(w) = 1``, by non-negative least squares with
-    the sum constraint as a heavily weighted extra row (then renormalised)."""
+    """``argmin_w ||A w - b||^2`` over ``w >= 0, sum(w) = 1``, exactly, by one non-negative least squares.
+
+    On the simplex ``A w - b = C w`` with ``C = A - b 1'``.  With the columns of ``C`` scaled to unit
+    length (``C = B D^-1``, ``w = D v``, the constraint becomes ``d'v = 1`` with ``d = D 1``), every
+    ``u >= 0`` is ``kappa v`` with ``d'v = 1``, and ``||B u||^2 / s^2 + (d'u / m - 1)^2`` is
+    ``kappa^2 a + (kappa / m - 1)^2`` with ``a = ||B v||^2 / s^2``; its least value over ``kappa``,
+    ``a / (1 + a m^2)``, grows with ``a``.  So the NNLS solution ``u``, rescaled to ``d'u = 1``, is
+    the constrained optimum; ``s`` (the size of ``B``'s entries) and ``m = max(d)`` only keep the
+    two blocks comparable for the active-set solver.
+    """
     a = np.asarray(matrix, dtype=float)
     b = np.asarray(target, dtype=float)
     k = a.shape[1]
     if k == 1:
         return np.ones(1)
-    scale = max(float(np.abs(a).max()), float(np.abs(b).max()), 1.0)
-    # the constraint row outweighs any residual by ~1e4; nnls stays well conditioned
-    penalty = 1e4 * scale
-    augmented = np.vstack([a, np.full((1, k), penalty)])
-    rhs = np.append(b, penalty)
-    weights, _ = nnls(augmented, rhs, maxiter=50 * k)
+    c = a - b[:, None]
+    lengths = np.sqrt((c**2).sum(axis=0))
+    if (lengths == 0).any():  # a donor equal to the target: it alone is the exact fit
+        out = np.zeros(k)
+        out[int(np.flatnonzero(lengths == 0)[0])] = 1.0
+        return out
+    d = 1.0 / lengths
+    scaled = c * d
+    s = float(np.sqrt(np.mean(scaled**2)))
+    system = np.vstack([scaled / s, (d / d.max())[None, :]])
+    rhs = np.zeros(system.shape[0])
+    rhs[-1] = 1.0
+    u, _ = nnls(system, rhs, maxiter=50 * k)
+    weights = d * u
     total = weights.sum()
     return weights / total if total > 0 else np.full(k, 1.0 / k)
+
+
+def _solve_compiled(kernel, matrix, target, zeta: float, intercept: bool, start, min_decrease: float,
+                    max_iter: int) -> np.ndarray:
+    a = np.asarray(matrix, dtype=float)
+    b = np.asarray(target, dtype=float)
+    if intercept:
+        a = a - a.mean(axis=0)
+        b = b - b.mean()
+    n, k = a.shape
+    x = np.full(k, 1.0 / k) if start is None else np.array(start, dtype=float)
+    return kernel(np.ascontiguousarray(a.T @ a), a.T @ b, float(b @ b), x, float(n * zeta**2), float(n),
+                            float(zeta**2), float(min_decrease**2), int(max_iter))
