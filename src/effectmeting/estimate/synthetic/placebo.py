@@ -54,14 +54,12 @@ def placebo_sets(n_donors: int, n_treated: int, n_draws: int, rng: np.random.Gen
     return out
 
 
-def placebo_table(labels: list[str], estimates: list[float], pre: list[float], post: list[float],
-                  gap_paths: list[np.ndarray]) -> pd.DataFrame:
-    """The placebo fits as a frame; their gap paths ride along in ``attrs["gaps"]`` (for the plot)."""
+def placebo_table(labels: list[str], estimates: list[float], pre: list[float], post: list[float]) -> pd.DataFrame:
+    """The placebo fits as a frame (their gap paths are kept by the result, for the plot)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.asarray(post, dtype=float) / np.asarray(pre, dtype=float)
     table = pd.DataFrame({"placebo": labels, "estimate": estimates, "pre_rmspe": pre, "post_rmspe": post,
                           "rmspe_ratio": ratio})
-    table.attrs["gaps"] = gap_paths
     return table
 
 

@@ -33,7 +33,8 @@ class SyntheticResults(Results):
 
     def __init__(self, *, estimator: str, title: str, estimate: float, std_error: float, gaps: pd.DataFrame,
                  unit_weights: pd.DataFrame, time_weights: pd.DataFrame | None, placebos: pd.DataFrame,
-                 facts: dict[str, Any], level: float, nobs: int, notes: list[str]) -> None:
+                 facts: dict[str, Any], level: float, nobs: int, notes: list[str],
+                 placebo_gaps: list[np.ndarray] | None = None) -> None:
         super().__init__()
         self.estimator = estimator
         self.title = title
@@ -46,6 +47,7 @@ class SyntheticResults(Results):
         self._unit_weights = unit_weights
         self._time_weights = time_weights
         self._placebos = placebos
+        self._placebo_gaps = list(placebo_gaps or [])
         self.facts = facts
         self.notes = notes
         self.options = {}
@@ -125,8 +127,8 @@ class SyntheticResults(Results):
 
     def _draw_gap(self, ax, placebos: bool) -> None:
         gaps = self._gaps
-        if placebos and "gaps" in self._placebos.attrs:
-            for path in self._placebos.attrs["gaps"]:
+        if placebos:
+            for path in self._placebo_gaps:
                 ax.plot(gaps["period"], path, color="grey", alpha=0.35, linewidth=0.8)
         ax.plot(gaps["period"], gaps["gap"], color="C0", marker="o", markersize=3, label="gap (treated - twin)")
         ax.axhline(0.0, color="black", linewidth=0.8)

@@ -146,7 +146,7 @@ def synthetic_control(data: pd.DataFrame, *, outcome: str, unit: str, time: str,
             pres.append(rmspe(path[:n_pre]))
             posts.append(rmspe(path[n_pre:]))
             paths.append(path)
-    placebos = placebo_table(labels, estimates, pres, posts, paths)
+    placebos = placebo_table(labels, estimates, pres, posts)
     std_error = float(placebos["estimate"].std(ddof=0)) if len(placebos) else float("nan")
     ratio = post_rmspe / pre_rmspe if pre_rmspe > 0 else float("inf")
     p_effect, p_ratio = placebo_p_values(estimate, ratio, placebos)
@@ -170,7 +170,7 @@ def synthetic_control(data: pd.DataFrame, *, outcome: str, unit: str, time: str,
                            "treated": treated_path, "synthetic": twin, "gap": gap}),
         unit_weights=pd.DataFrame({"unit": panel.donors, "weight": weights}).sort_values(
             "weight", ascending=False, kind="stable").reset_index(drop=True),
-        time_weights=None, placebos=placebos, facts=facts, level=level, nobs=int(y.size), notes=notes)
+        time_weights=None, placebos=placebos, placebo_gaps=paths, facts=facts, level=level, nobs=int(y.size), notes=notes)
     results.v_weights = pd.DataFrame({"predictor": row_names, "v": v_used}) if len(v_used) else pd.DataFrame(
         {"predictor": row_names, "v": np.nan})
     return results

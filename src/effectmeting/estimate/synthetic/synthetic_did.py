@@ -130,7 +130,8 @@ def synthetic_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
     rng = np.random.default_rng(resolve_seed(seed))
     # placebos refit the weights once per donor set; jackknife and bootstrap have their own draws
     with_placebos = se_method == "placebo"
-    placebos = _placebos(panel, fit, tuning, n_draws, rng) if with_placebos else placebo_table([], [], [], [], [])
+    placebos, placebo_gaps = _placebos(panel, fit, tuning, n_draws, rng) if with_placebos else (
+        placebo_table([], [], [], []), [])
     if se_method is None:
         std_error = float("nan")
     elif se_method == "placebo":
@@ -163,7 +164,7 @@ def synthetic_did(data: pd.DataFrame, *, outcome: str, unit: str, time: str, tre
         unit_weights=_unit_frame(panel.donors, fit.unit_weights),
         time_weights=pd.DataFrame({"period": panel.periods[:n_pre], "weight": fit.time_weights})
         if method != "sc" else None,
-        placebos=placebos, facts=facts, level=level, nobs=int(y.size), notes=notes)
+        placebos=placebos, placebo_gaps=placebo_gaps, facts=facts, level=level, nobs=int(y.size), notes=notes)
 
 
 def _unit_frame(donors: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
@@ -172,7 +173,7 @@ def _unit_frame(donors: np.ndarray, weights: np.ndarray) -> pd.DataFrame:
 
 
 def _placebos(panel: CaseStudyPanel, fit: WeightedFit, tuning: Tuning, n_draws: int,
-              rng: np.random.Generator) -> pd.DataFrame:
+              rng: np.random.Generator) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Algorithm 4: donors treated in the treated units' place, weights refitted (warm-started at the
     original weights of the donors kept, as the paper's software does)."""
     y, n0, n_pre = panel.outcome, panel.n_donors, panel.n_pre
@@ -185,7 +186,7 @@ def _placebos(panel: CaseStudyPanel, fit: WeightedFit, tuning: Tuning, n_draws: 
              for out, (kept, _), f in zip(outcomes, sets, fits)]
     labels = [", ".join(str(panel.units[i]) for i in treated) for _, treated in sets]
     return placebo_table(labels, [f.estimate for f in fits], [rmspe(p[:n_pre]) for p in paths],
-                         [rmspe(p[n_pre:]) for p in paths], paths)
+                         [rmspe(p[n_pre:]) for p in paths]), paths
 
 
 def _jackknife(panel: CaseStudyPanel, fit: WeightedFit) -> float:
