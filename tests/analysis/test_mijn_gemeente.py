@@ -41,6 +41,7 @@ def test_dutch_report_shows_twin_gap_placebos_and_weights(run):
     report = (run / "report.html").read_text(encoding="utf-8")
     assert '<html lang="nl">' in report
     for needle in ("synthetische tweeling", "Placebo", "Waar de tweeling uit bestaat", "Hoe goed past de tweeling",
+                   "overige",
                    "GM0363"):
         assert needle in report, needle
     figures = sorted(p.name for p in (run / "figures").glob("*.png"))

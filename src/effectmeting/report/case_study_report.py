@@ -14,9 +14,12 @@ from typing import Any
 import pandas as pd
 
 from effectmeting.report.html import Section, write_report
-from effectmeting.report.labels import outcome_label
+from effectmeting.report.labels import design_label, outcome_label
 from effectmeting.report.style import FigureSpec
 from effectmeting.report.tables import TableSpec
+
+#: donors listed by name in the weights table; the rest are summed in one row
+MAX_DONORS_SHOWN = 15
 
 _TEXT: dict[str, dict[str, str]] = {
     "nl": {
@@ -43,7 +46,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "placebo_alt": ("Verschil tussen {municipality} en haar tweeling (gekleurd) tegenover dat van de "
                         "placebo-gemeenten (grijs)."),
         "placebo_title": "Placebo's",
-        "weights_caption": "Waar de tweeling uit bestaat: gewicht per donorgemeente (gewichten boven 1 %)",
+        "weights_caption": "Waar de tweeling uit bestaat: de {shown} donorgemeenten met het grootste gewicht",
+        "others": "overige {n} gemeenten",
         "unit": "gemeente", "weight": "gewicht", "twin": "synthetische tweeling", "gap": "verschil",
         "year": "jaar", "placebo_axes": "Verschil van {municipality} (kleur) en van de placebo-gemeenten (grijs)",
         "diagnostics": "Hoe goed past de tweeling?",
@@ -79,7 +83,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "trajectory_title": "{municipality} and its twin",
         "placebo_alt": "Gap between {municipality} and its twin (colour) against the placebo municipalities' (grey).",
         "placebo_title": "Placebos",
-        "weights_caption": "What the twin is made of: weight per donor municipality (weights above 1 %)",
+        "weights_caption": "What the twin is made of: the {shown} donor municipalities with the largest weight",
+        "others": "other {n} municipalities",
         "unit": "municipality", "weight": "weight", "twin": "synthetic twin", "gap": "gap", "year": "year",
         "placebo_axes": "Gap of {municipality} (colour) and of the placebo municipalities (grey)",
         "diagnostics": "How well does the twin fit?",
@@ -117,7 +122,8 @@ def case_study_sections(study: Any, lang: str, figures_dir: Path) -> tuple[list[
     """The report's sections for ``study`` (a :class:`~effectmeting.study.case_study.CaseStudy`) and
     the figure files written into ``figures_dir``."""
     text = _TEXT[lang]
-    m, year, design = study.municipality, study.adoption_year, study.design
+    m, year = study.municipality, study.adoption_year
+    design = design_label(study.design, lang).lower()
     first = next(iter(study.results.values()))
     level = int(round(first.level * 100))
     bullets, results, fits, files = [], [], [], []
@@ -142,12 +148,15 @@ def case_study_sections(study: Any, lang: str, figures_dir: Path) -> tuple[list[
                              name=f"case_study_{index}_placebos", title=text["placebo_title"], lang=lang)
         for spec in (trajectory, placebo):
             files += spec.save(figures_dir)
-        weights = result.tidy_weights(min_weight=0.01)
-        weights = weights[weights["kind"] == "unit"][["unit", "weight"]]
-        table = pd.DataFrame({text["unit"]: weights["unit"].astype(str),
-                              text["weight"]: [f"{_number(100 * w, lang, 1)} %" for w in weights["weight"]]})
+        weights = result.tidy_weights(min_weight=1e-6)
+        weights = weights[weights["kind"] == "unit"]
+        shown, rest = weights.iloc[:MAX_DONORS_SHOWN], weights.iloc[MAX_DONORS_SHOWN:]
+        names = [str(u) for u in shown["unit"]] + ([text["others"].format(n=len(rest))] if len(rest) else [])
+        values = list(shown["weight"]) + ([rest["weight"].sum()] if len(rest) else [])
+        table = pd.DataFrame({text["unit"]: names, text["weight"]: [f"{_number(100 * w, lang, 1)} %" for w in values]})
         gaps = result.gaps()
-        weights_table = TableSpec(table, caption=text["weights_caption"], name=f"case_study_{index}_weights")
+        weights_table = TableSpec(table, caption=text["weights_caption"].format(shown=len(shown)),
+                                  name=f"case_study_{index}_weights")
         results.append(Section(
             text["results"].format(outcome=label), figures=[trajectory, placebo], tables=[weights_table],
             figure_data={trajectory.name: gaps.round(3), placebo.name: result.placebos().round(3)}))
