@@ -54,6 +54,10 @@ def _estimators():
         "event_study_twfe": quiet(lambda d: em.event_study_twfe(d, **KEYS)),
         "dcdh": quiet(lambda d: em.dcdh(d, outcome="y", unit="unit", time="time", treatment="D",
                                        effects=2, placebos=1)),
+        # one adoption period: the never-treated and the cohort-5 units (jackknife: no random draws)
+        "synthetic_did": quiet(lambda d: em.synthetic_did(d[d["cohort"].isin([0, 5])], outcome="y", unit="unit",
+                                                          time="time", treatment="D", se_method="jackknife",
+                                                          max_pre_rmspe=None)),
     }
 
 

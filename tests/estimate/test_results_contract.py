@@ -21,7 +21,7 @@ from effectmeting.estimate.core.results import TIDY_COLUMNS, Results
 STAGGERED = {"outcome": "y", "unit": "unit", "time": "time", "cohort": "cohort"}
 #: results whose intervals are estimate +/- (normal or t) critical value x std_error
 PLAIN = ["feols", "fepois", "panel_model", "att_gt", "simple", "group", "dynamic", "calendar", "sun_abraham",
-         "imputation_did", "did2s", "did2s_static", "event_study_twfe", "dcdh"]
+         "imputation_did", "did2s", "did2s_static", "event_study_twfe", "dcdh", "synthetic_did", "synthetic_control"]
 #: results with intervals of their own (simultaneous bands, test inversion, robust sets) or none
 OWN_INTERVALS = ["att_gt_bootstrap", "dynamic_bootstrap", "honest_did", "honest_did_sensitivity",
                  "wild_cluster_bootstrap", "randomization_inference", "bacon_decomposition", "pretrend_test"]
@@ -66,6 +66,13 @@ def results(panel) -> dict[str, Results]:
             "randomization_inference": em.randomization_inference("y ~ ever", panel, term="ever", treatment="ever",
                                                                   cluster="unit", n_draws=19),
         }
+        # one adoption period: four units of the 2015 cohort against the eleven never-treated
+        adopters = sorted(panel.loc[panel["cohort"] == 2015, "unit"].unique())[:4]
+        block = panel[(panel["cohort"] == 0) | panel["unit"].isin(adopters)]
+        out["synthetic_did"] = em.synthetic_did(block, outcome="y", unit="unit", time="time", treatment="treated",
+                                                se_method="jackknife", max_pre_rmspe=None)
+        out["synthetic_control"] = em.synthetic_control(block, outcome="y", unit="unit", time="time",
+                                                        treatment="treated", n_draws=20, max_pre_rmspe=None)
     return out
 
 

@@ -119,6 +119,11 @@ def check_against_sources(config: AnalysisConfig) -> DeclaredColumns:
                 raise fail(path, f"{design.path}.by", f"unknown column {name!r}", f"Allowed: {', '.join(by_allowed)}")
     if config.costs is not None:
         _check_costs(config, declared)
+    if config.case_study is not None:
+        for name in config.case_study.outcomes:
+            if not declared.is_outcome(name):
+                raise fail(path, "case_study.outcomes", f"unknown outcome {name!r}",
+                           f"Allowed outcomes: {declared.outcome_text()}")
     return declared
 
 
@@ -173,6 +178,19 @@ def check_against_panel(config: AnalysisConfig, panel, cost_columns: list[str] |
             if name not in panel.data.columns or name in ("municipality", "year"):
                 raise fail(path, f"{design.path}.by", f"unknown column {name!r}",
                            f"Allowed: {', '.join(c for c in panel.data.columns if c not in ('municipality', 'year'))}")
+    if config.case_study is not None:
+        request = config.case_study
+        dimension = request.design.replace(">=", "=").partition("=")[0].strip()
+        if dimension not in present:
+            raise fail(path, "case_study.design", f"design {request.design!r}: dimension {dimension!r} is not in "
+                       "the data's design history", f"Dimensions present: {', '.join(sorted(present)) or 'none'}")
+        if request.municipality not in set(panel.data["municipality"]):
+            raise fail(path, "case_study.municipality", f"{request.municipality} is not in the harmonised panel",
+                       "check the code (municipalities merged away are mapped to the reference year's code)")
+        for name in request.outcomes:
+            if name not in outcomes:
+                raise fail(path, "case_study.outcomes", f"unknown outcome {name!r} (not an outcome column of the "
+                           "harmonised panel)", f"Allowed: {', '.join(outcomes)}")
     if config.costs is not None and cost_columns is not None:
         lines = [c for c in cost_columns if c not in ("municipality", "year")]
         for name in config.costs.lines or []:

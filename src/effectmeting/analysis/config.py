@@ -15,6 +15,9 @@ Sections (see ``analyses/demo.toml`` for a commented example)::
                   estimator ("cs" | "sa" | "imputation" | "twfe")
     [inference]   bootstrap (0 = none), multiplicity ("holm" | "romano_wolf" | "both" | "none")
     [disclosure]  min_cell_size (estimates on fewer municipalities are suppressed)
+    [case_study]  municipality = "GM0363", design, outcomes, estimator ("sdid" | "sc"), n_draws,
+                  min_pre_periods, max_pre_rmspe: one municipality against its synthetic twin (the
+                  [[design]] blocks are then optional)
 
 Paths are relative to the analysis file.  Outcomes, covariates and cost lines are checked twice:
 against the columns the sources declare, before any data is read
@@ -30,7 +33,7 @@ from typing import Any
 
 from effectmeting.defaults import DEFAULT_SEED
 from effectmeting.errors import AnalysisConfigError, not_a_file
-from effectmeting.estimate.registry import COST_ESTIMATORS, STUDY_ESTIMATORS
+from effectmeting.estimate.registry import CASE_STUDY_ESTIMATORS, COST_ESTIMATORS, STUDY_ESTIMATORS
 from effectmeting.reference.register import FIRST_YEAR, LAST_YEAR
 
 #: The longest cost horizon the register's years allow (adoption in 2016 observed up to 2024).
@@ -44,7 +47,7 @@ DESIGN_RULES = ("largest_population", "unanimous", "population_share")
 FIGURE_FORMATS = ("png", "svg")
 SWITCHERS = ("exclude", "first_adoption")
 
-_SECTIONS = ("analysis", "data", "design", "costs", "inference", "disclosure")
+_SECTIONS = ("analysis", "data", "design", "costs", "inference", "disclosure", "case_study")
 # key -> (expected type(s), default); a default of _REQUIRED means the key must be given
 _Spec = dict[str, tuple[type, Any]]
 _REQUIRED = object()
@@ -58,6 +61,9 @@ _COSTS: _Spec = {"lines": (list, None), "horizon": (int, 5), "bootstrap": (int, 
           "design": (str, None), "estimator": (str, "cs")}
 _INFERENCE: _Spec = {"bootstrap": (int, 0), "multiplicity": (str, "holm")}
 _DISCLOSURE: _Spec = {"min_cell_size": (int, 10)}
+_CASE_STUDY: _Spec = {"municipality": (str, _REQUIRED), "design": (str, _REQUIRED), "outcomes": (list, _REQUIRED),
+                      "estimator": (str, "sdid"), "n_draws": (int, 200), "min_pre_periods": (int, 4),
+                      "max_pre_rmspe": (float, 3.0)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +93,19 @@ class CostRequest:
 
 
 @dataclasses.dataclass(frozen=True)
+class CaseStudyRequest:
+    """The ``[case_study]`` section (``None`` when absent)."""
+
+    municipality: str
+    design: str
+    outcomes: list[str]
+    estimator: str
+    n_draws: int
+    min_pre_periods: int
+    max_pre_rmspe: float
+
+
+@dataclasses.dataclass(frozen=True)
 class AnalysisConfig:
     """A checked analysis file.  ``sources`` is an absolute path or None (demo data)."""
 
@@ -108,6 +127,7 @@ class AnalysisConfig:
     bootstrap: int | None
     multiplicity: str
     min_cell_size: int
+    case_study: CaseStudyRequest | None = None
 
 
 def fail(path: Path, key: str, problem: str, fix: str) -> AnalysisConfigError:
@@ -233,8 +253,11 @@ def _data(path: Path, raw: dict) -> tuple[dict, Path | None]:
 
 
 def _designs(path: Path, raw: dict) -> list[DesignRequest]:
-    """The ``[[design]]`` blocks (at least one), each checked against the design catalogue."""
+    """The ``[[design]]`` blocks (at least one, unless the file has a ``[case_study]``), each
+    checked against the design catalogue."""
     blocks = raw.get("design", [])
+    if "case_study" in raw and blocks == []:
+        return []
     if not isinstance(blocks, list) or not blocks:
         raise fail(path, "design", "no [[design]] block", "add at least one [[design]] with name and outcomes")
     designs = []
@@ -295,6 +318,36 @@ def _inference_and_disclosure(path: Path, raw: dict) -> tuple[dict, dict]:
     return inference, disclosure
 
 
+def _case_study(path: Path, raw: dict) -> CaseStudyRequest | None:
+    """The ``[case_study]`` section (None when absent)."""
+    if "case_study" not in raw:
+        return None
+    table = raw["case_study"]
+    if isinstance(table, dict) and isinstance(table.get("max_pre_rmspe"), int) and not isinstance(
+            table.get("max_pre_rmspe"), bool):
+        table = {**table, "max_pre_rmspe": float(table["max_pre_rmspe"])}
+    values = _section(path, "case_study", table, _CASE_STUDY)
+    municipality = values["municipality"]
+    if not (len(municipality) == 6 and municipality.startswith("GM") and municipality[2:].isdigit()):
+        raise fail(path, "case_study.municipality", f"{municipality!r} is not a municipality code",
+                   "write the CBS code, e.g. municipality = \"GM0363\" (Amsterdam)")
+    _check_design_name(path, "case_study.design", values["design"])
+    _choice(path, "case_study.estimator", values["estimator"], tuple(CASE_STUDY_ESTIMATORS))
+    if values["n_draws"] < 19:
+        raise fail(path, "case_study.n_draws", f"{values['n_draws']} placebo draws", "use at least 19 (200 is usual)")
+    if values["min_pre_periods"] < 2:
+        raise fail(path, "case_study.min_pre_periods", f"{values['min_pre_periods']} years",
+                   "use at least 2 (4 or more is advisable)")
+    if not values["max_pre_rmspe"] > 0:
+        raise fail(path, "case_study.max_pre_rmspe", f"{values['max_pre_rmspe']} is not positive",
+                   "give the refusal threshold in noise levels, e.g. 3.0")
+    return CaseStudyRequest(
+        municipality=municipality, design=values["design"],
+        outcomes=_strings(path, "case_study.outcomes", values["outcomes"], non_empty=True),
+        estimator=values["estimator"], n_draws=values["n_draws"], min_pre_periods=values["min_pre_periods"],
+        max_pre_rmspe=values["max_pre_rmspe"])
+
+
 def load_analysis(path: str | Path) -> AnalysisConfig:
     """Read and check an analysis file; :class:`AnalysisConfigError` names the first problem."""
     path = Path(path)
@@ -308,6 +361,8 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
         if seed is not None and seed < 0:
             raise fail(path, key, f"{seed} is not a valid seed", "give a whole number >= 0, e.g. 20240101")
     designs = _designs(path, raw)
+    if "costs" in raw and not designs:
+        raise fail(path, "costs", "needs a [[design]] block", "add the design whose cost effects you want")
     costs = _costs(path, raw, designs)
     inference, disclosure = _inference_and_disclosure(path, raw)
     return AnalysisConfig(
@@ -316,4 +371,4 @@ def load_analysis(path: str | Path) -> AnalysisConfig:
         sources=sources, demo=data["demo"], demo_seed=data["demo_seed"], reference_year=data["reference_year"],
         price_base_year=data["price_base_year"], design_rule=data["design_rule"], designs=designs, costs=costs,
         bootstrap=inference["bootstrap"] or None, multiplicity=inference["multiplicity"],
-        min_cell_size=disclosure["min_cell_size"])
+        min_cell_size=disclosure["min_cell_size"], case_study=_case_study(path, raw))

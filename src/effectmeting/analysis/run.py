@@ -183,6 +183,8 @@ def _carry_out(config: AnalysisConfig, out: Path, clock: _Clock, overrides: dict
     check_against_panel(config, panel, cost_columns)
     clock.stop()
 
+    if config.case_study is not None and not config.designs:
+        return _carry_out_case_study(config, out, clock, overrides, quiet, panel, sources, truth)
     clock.start("estimate", f"estimating {len(config.designs)} design(s)")
     studies, parts = {}, []
     for design in progress_bar(config.designs, desc="designs", unit="design"):
@@ -264,3 +266,57 @@ def _costs(panel, config: AnalysisConfig, request: CostRequest) -> dict:
                                               cost_line=r.cost_line, outcome=r.outcome, n_units=r.n_units)
                               for r in ratios], ignore_index=True) if ratios else pd.DataFrame())
     return {"result": effect, "ratios": ratios, "effects": effects, "per_outcome": per_outcome}
+
+
+def _carry_out_case_study(config: AnalysisConfig, out: Path, clock: _Clock, overrides: dict, quiet: bool,
+                          panel, sources: Path, truth: Path | None) -> RunResult:
+    """A ``[case_study]`` file without designs: the municipality against its synthetic twin, written as
+    ``case_study.csv`` (one row per outcome), ``case_study_weights.csv``, ``case_study_gaps.csv``,
+    ``case_study_placebos.csv``, figures and ``report.html``."""
+    from effectmeting.study.case_study import case_study
+
+    request = config.case_study
+    assert request is not None
+    clock.start("estimate", f"case study {request.municipality}: {request.design}")
+    try:
+        study = case_study(panel, municipality=request.municipality, design=request.design,
+                           outcomes=request.outcomes, estimator=request.estimator, n_draws=request.n_draws,
+                           min_pre_periods=request.min_pre_periods, max_pre_rmspe=request.max_pre_rmspe,
+                           seed=config.seed)
+    except (IdentificationError, OptionError) as exc:
+        raise AnalysisConfigError(f"{config.path}: case_study: {exc}") from None
+    clock.stop()
+    clock.start("report", "writing the case-study tables, figures and report.html")
+    estimates = study.estimates()
+    files = [_write_csv(estimates, out / "case_study.csv")]
+    for name, method in (("weights", "tidy_weights"), ("gaps", "gaps"), ("placebos", "placebos")):
+        frame = pd.concat([getattr(r, method)().assign(outcome=o) for o, r in study.results.items()],
+                          ignore_index=True)
+        files.append(_write_csv(frame, out / f"case_study_{name}.csv"))
+    panel.audit.to_csv(out / "audit.csv")
+    files.append(out / "audit.csv")
+    if truth is not None:
+        shutil.copyfile(truth, out / "truth.json")
+        files.append(out / "truth.json")
+    from effectmeting.report.case_study_report import write_case_study_report
+
+    provenance = {"analysis": str(config.path.name), "seed": config.seed, "municipality": request.municipality,
+                  "design": request.design, "estimator": request.estimator}
+    files += write_case_study_report(out / "report.html", study, config.language, provenance, out / "figures",
+                                     config.figure_format)
+    clock.stop()
+    from effectmeting.manifest import write_manifest
+
+    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
+    inputs += [sources, config.path]
+    write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
+                   settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
+                             "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
+                             "overrides": overrides},
+                   extra={"timings_seconds": clock.timings,
+                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"]})
+    files.append(out / "manifest.json")
+    if not quiet:
+        print(f"[effectmeting run] done; outputs in {out}", file=sys.stderr)
+    return RunResult(out_dir=out, estimates=estimates, timings=clock.timings, studies={"case_study": study},
+                     files=files, notes=list(study.notes))

@@ -110,6 +110,29 @@ ROBUST: tuple[str, ...] = tuple(n for n, i in ESTIMATORS.items() if i.heterogene
 COST_ESTIMATORS: tuple[str, ...] = ("cs", "sa", "imputation", "twfe")
 
 
+#: case-study estimators (one municipality, or a few adopting together, against a synthetic twin):
+#: not in :data:`ESTIMATORS`, because ``design_effect`` compares many adopters and these do not;
+#: the case-study analysis and its report read their labels here
+CASE_STUDY_ESTIMATORS: dict[str, EstimatorInfo] = {info.name: info for info in (
+    EstimatorInfo(
+        name="sdid", label_nl="Synthetische DiD", label_en="Synthetic DiD",
+        citation="Arkhangelsky, Athey, Hirshberg, Imbens & Wager (2021)",
+        identifies="the average effect on the treated unit(s) after adoption, against donors weighted to move "
+                   "in parallel before it (unit and time weights)",
+        treatment="absorbing", heterogeneity_robust=True, controls=("never",),
+        pretrend="pre-period RMSPE of the twin and in-space placebos",
+        options=("se_method", "n_draws", "max_pre_rmspe")),
+    EstimatorInfo(
+        name="sc", label_nl="Synthetische controle", label_en="Synthetic control",
+        citation="Abadie, Diamond & Hainmueller (2010)",
+        identifies="the average post-adoption gap between the treated unit and a convex combination of donors "
+                   "matching its pre-period outcomes and predictors",
+        treatment="absorbing", heterogeneity_robust=True, controls=("never",),
+        pretrend="pre-period RMSPE of the twin and the in-space placebo RMSPE-ratio test",
+        options=("predictors", "outcome_periods", "v", "max_pre_rmspe")),
+)}
+
+
 def estimator_info(name: str) -> EstimatorInfo:
     """The entry of ``name``; :class:`~effectmeting.errors.OptionError` (reason
     ``"unknown_estimator"``) listing the known codes otherwise."""
