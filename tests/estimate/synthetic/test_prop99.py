@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import effectmeting as em
-from tests.estimate.synthetic.panels import PROP99, prop99
+from synthetic_panels import PROP99, prop99
 
 TABLE_1 = {"sdid": (-15.6, 8.4), "sc": (-19.6, 9.9), "did": (-27.3, 17.7)}
 

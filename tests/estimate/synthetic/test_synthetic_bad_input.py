@@ -7,7 +7,7 @@ import pytest
 
 import effectmeting as em
 from effectmeting.errors import IdentificationError, InputError, OptionError
-from tests.estimate.synthetic.panels import block_panel
+from synthetic_panels import block_panel
 
 BLOCK = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d"}
 ESTIMATORS = [em.synthetic_did, em.synthetic_control]

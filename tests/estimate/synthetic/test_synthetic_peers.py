@@ -14,7 +14,7 @@ import pytest
 
 import effectmeting as em
 from effectmeting.estimate.synthetic.weights import simplex_ridge_weights, simplex_ridge_weights_many
-from tests.estimate.synthetic.panels import block_panel
+from synthetic_panels import block_panel
 
 BLOCK = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d"}
 POST = list(range(2017, 2022))

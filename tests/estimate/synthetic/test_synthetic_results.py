@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import effectmeting as em
-from tests.estimate.synthetic.panels import block_panel
+from synthetic_panels import block_panel
 
 BLOCK = {"outcome": "y", "unit": "unit", "time": "year", "treatment": "d"}
 
