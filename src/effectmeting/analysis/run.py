@@ -221,21 +221,7 @@ def _carry_out(config: AnalysisConfig, out: Path, clock: _Clock, overrides: dict
     files += write_outputs(out, config, panel, studies, estimates, costs, notes, clock.timings)
     clock.stop()
 
-    from effectmeting.manifest import write_manifest
-
-    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
-    inputs += [sources, config.path]
-    write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
-                   settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
-                             "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
-                             "overrides": overrides},
-                   extra={"timings_seconds": clock.timings,
-                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"],
-                          # StatLine metadata (units, decimals, labels) and declarations, for the sources that have them
-                          **({"statline_sources": statline} if (statline := {s["name"]: s["statline"]
-                                                                             for s in panel.sources if "statline" in s})
-                             else {})})
-    files.append(out / "manifest.json")
+    _write_run_manifest(out, panel, sources, config, overrides, clock.timings, files)
     if not quiet:
         total = sum(clock.timings.values())
         stages = ", ".join(f"{k} {v:.1f} s" for k, v in clock.timings.items())
@@ -305,18 +291,27 @@ def _carry_out_case_study(config: AnalysisConfig, out: Path, clock: _Clock, over
     files += write_case_study_report(out / "report.html", study, config.language, provenance, out / "figures",
                                      config.figure_format)
     clock.stop()
-    from effectmeting.manifest import write_manifest
-
-    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
-    inputs += [sources, config.path]
-    write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
-                   settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
-                             "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
-                             "overrides": overrides},
-                   extra={"timings_seconds": clock.timings,
-                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"]})
-    files.append(out / "manifest.json")
+    _write_run_manifest(out, panel, sources, config, overrides, clock.timings, files)
     if not quiet:
         print(f"[effectmeting run] done; outputs in {out}", file=sys.stderr)
     return RunResult(out_dir=out, estimates=estimates, timings=clock.timings, studies={"case_study": study},
                      files=files, notes=list(study.notes))
+
+
+def _write_run_manifest(out: Path, panel, sources, config, overrides, timings: dict, files: list[Path]) -> None:
+    """The run's manifest (input hashes, settings, seed, timings, outputs) for a design or a case-study
+    run alike; appends ``manifest.json`` to ``files``."""
+    from effectmeting.manifest import write_manifest
+
+    inputs: list[str | Path] = [Path(s["path"]) for s in panel.sources]
+    inputs += [sources, config.path]
+    # StatLine metadata (units, decimals, labels) and declarations, for the sources that have them
+    statline = {s["name"]: s["statline"] for s in panel.sources if "statline" in s}
+    write_manifest(out / "manifest.json", inputs=inputs, seed=config.seed,
+                   settings={"command": "run", "analysis_file": str(config.path), "analysis": config.text,
+                             "demo": config.demo, "demo_seed": config.demo_seed, "language": config.language,
+                             "overrides": overrides},
+                   extra={"timings_seconds": timings,
+                          "outputs": sorted(str(f.relative_to(out)) for f in files) + ["manifest.json"],
+                          **({"statline_sources": statline} if statline else {})})
+    files.append(out / "manifest.json")
